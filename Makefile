@@ -1,0 +1,41 @@
+# Two entry points, each doing all of its own set-up:
+#   make certify  - the main job: pytest --floe-dbt-compliance on the reference runtimes
+#   make test     - lint, types and the whole test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Rebuilt when pyproject.toml changes or the venv's interpreter no longer runs.
+STAMP := $(VENV)/.floe-installed
+REPORT ?= .floe/compliance
+
+.PHONY: certify test lint typecheck unit bench docs clean
+
+$(STAMP): pyproject.toml
+	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+certify: $(STAMP)
+	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-report $(REPORT) -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src compliance
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 --cov --cov-report=xml:coverage.xml --cov-report=term \
+		--junitxml=junit.xml
+	$(BIN)/coverage report --fail-under=90 --include='src/floe_core/*,compliance/floe_dbt_compliance/*' \
+		--omit='compliance/floe_dbt_compliance/fixtures/*'
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .floe .pytest_cache .mypy_cache .ruff_cache .coverage* coverage.xml junit.xml

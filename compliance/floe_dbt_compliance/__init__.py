@@ -1,0 +1,1 @@
+"""The floe-dbt compliance kit: ``pytest --floe-dbt-compliance`` certifies dbt runtimes."""

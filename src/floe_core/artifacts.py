@@ -1,0 +1,106 @@
+"""Counts from ``run_results.json``, computed the same way for every runtime.
+
+The definitions (DESIGN.md, "The contract"):
+
+* ``models_run``: model nodes that executed, i.e. whose status is ``success``
+  or ``error``. Skipped models (downstream of a failure) did not run.
+* ``tests_run``: data tests and unit tests that executed: ``pass``, ``fail``,
+  ``warn`` or ``error``.
+* ``failures``: every result whose status is ``error``, ``fail`` or
+  ``runtime error``, whatever the node type (a seed or snapshot error counts).
+
+Warnings are neither failures nor successes of their own: a ``warn`` test ran
+and did not fail the invocation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from floe_core.errors import DBTArtifactNotFoundError
+
+__all__ = ["FAILURE_STATUSES", "RunCounts", "count_run_results", "read_json_artifact"]
+
+FAILURE_STATUSES = frozenset({"error", "fail", "runtime error"})
+_MODEL_EXECUTED = frozenset({"success", "error"})
+_TEST_EXECUTED = frozenset({"pass", "fail", "warn", "error"})
+_TEST_PREFIXES = ("test.", "unit_test.")
+
+
+class RunCounts(NamedTuple):
+    """What one invocation did, as the contract counts it."""
+
+    models_run: int
+    tests_run: int
+    failures: int
+
+
+def count_run_results(run_results: Mapping[str, Any]) -> RunCounts:
+    """Count executed models, executed tests and failures in a run_results document.
+
+    Args:
+        run_results: The parsed ``run_results.json``.
+
+    Returns:
+        The counts as DESIGN.md defines them.
+
+    Raises:
+        ValueError: The document has no ``results`` list, or a result lacks
+            ``unique_id`` or ``status``.
+
+    Examples:
+        >>> count_run_results({"results": [
+        ...     {"unique_id": "model.p.a", "status": "success"},
+        ...     {"unique_id": "model.p.b", "status": "skipped"},
+        ...     {"unique_id": "test.p.t", "status": "fail"},
+        ... ]})
+        RunCounts(models_run=1, tests_run=1, failures=1)
+    """
+    results = run_results.get("results")
+    if not isinstance(results, list):
+        raise ValueError("run_results.json has no 'results' list; is it a dbt run_results file?")
+    models = tests = failures = 0
+    for index, result in enumerate(results):
+        try:
+            unique_id = str(result["unique_id"])
+            status = str(result["status"]).lower()
+        except (KeyError, TypeError) as exc:
+            raise ValueError(
+                f"run_results.json result #{index} lacks 'unique_id' or 'status'"
+            ) from exc
+        if unique_id.startswith("model.") and status in _MODEL_EXECUTED:
+            models += 1
+        elif unique_id.startswith(_TEST_PREFIXES) and status in _TEST_EXECUTED:
+            tests += 1
+        if status in FAILURE_STATUSES:
+            failures += 1
+    return RunCounts(models, tests, failures)
+
+
+def read_json_artifact(path: Path, *, what: str) -> dict[str, Any]:
+    """Read a dbt JSON artifact, with an actionable error when it is not there.
+
+    Args:
+        path: Where the artifact should be.
+        what: What produces it, for the message (e.g. "run `dbt compile` first").
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        DBTArtifactNotFoundError: The file does not exist or is not a JSON object.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DBTArtifactNotFoundError(f"{path} does not exist yet; {what}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DBTArtifactNotFoundError(f"{path} is not valid JSON ({exc}); {what}") from exc
+    if not isinstance(document, dict):
+        raise DBTArtifactNotFoundError(f"{path} does not hold a JSON object; {what}")
+    return document

@@ -1,0 +1,1 @@
+"""DagsterOrchestratorPlugin: dbt models as Dagster assets through a DBTPlugin (REQ-090)."""

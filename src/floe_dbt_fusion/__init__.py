@@ -1,0 +1,1 @@
+"""DBTFusionPlugin: the dbt Fusion placeholder (REQ-089)."""
