@@ -1,0 +1,1 @@
+select missing_col from {{ ref('people') }}

@@ -1,0 +1,1 @@
+select * from {{ ref('ok_model') }} where id < 0

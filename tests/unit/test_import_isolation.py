@@ -1,0 +1,73 @@
+"""floe_core and the kit import with none of dbt-core, httpx or dagster installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+BLOCKER = textwrap.dedent(
+    """
+    import sys
+    from importlib.abc import MetaPathFinder
+
+    BLOCKED = ("dbt", "httpx", "dagster", "duckdb")
+
+    class Blocker(MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+            return None
+
+    sys.meta_path.insert(0, Blocker())
+    """
+)
+
+
+def run_blocked(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_the_blocker_really_blocks() -> None:
+    result = run_blocked("import httpx")
+    assert result.returncode == 1
+    assert "No module named 'httpx' (blocked)" in result.stderr
+
+
+def test_floe_core_imports_without_runtimes() -> None:
+    result = run_blocked(
+        """
+        import floe_core, floe_core.cli, floe_core.plugin_registry, floe_core.schemas
+        import floe_core.secrets, floe_core.telemetry, floe_core.artifacts
+        import floe_dbt_compliance.plugin, floe_dbt_compliance.projects
+        from floe_core.plugin_registry import PluginRegistry
+        names = PluginRegistry().names("dbt")
+        assert {"local", "cloud", "fusion"} <= set(names), names
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+        assert loaded == [], loaded
+        print("ok")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_loading_a_runtime_whose_dependency_is_missing_says_how_to_fix_it() -> None:
+    result = run_blocked(
+        """
+        from floe_core.plugin_registry import PluginLoadError, PluginRegistry
+        try:
+            PluginRegistry().load_class("dbt", "cloud")
+        except PluginLoadError as exc:
+            print(exc)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dbt plugin 'cloud' (floe_dbt_cloud:DBTCloudPlugin) failed to load" in result.stdout
+    assert "pip install 'floe-dbt[cloud]'" in result.stdout
