@@ -1,0 +1,109 @@
+"""Where a dbt project keeps its sources and writes its artifacts, read from ``dbt_project.yml``.
+
+dbt resolves ``target-path`` and ``log-path`` from the ``DBT_TARGET_PATH`` /
+``DBT_LOG_PATH`` environment variables first, then ``dbt_project.yml``, then
+the defaults (``target``, ``logs``), relative to the project directory; this
+module does the same, so artifacts are read where dbt wrote them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["ProjectLayout"]
+
+# The source directories dbt reads by default; a project's own `*-paths` keys
+# add to these (a default that does not exist costs one failed stat).
+_DEFAULT_SOURCE_DIRS = (
+    "models",
+    "seeds",
+    "tests",
+    "analyses",
+    "macros",
+    "snapshots",
+    "functions",
+    "dbt_packages",
+)
+# Project-level files dbt reads besides dbt_project.yml.
+PROJECT_FILES = (
+    "dbt_project.yml",
+    "packages.yml",
+    "dependencies.yml",
+    "package-lock.yml",
+    "selectors.yml",
+    ".dbtignore",
+)
+
+
+@dataclass(frozen=True)
+class ProjectLayout:
+    """The directories of one dbt project, all absolute.
+
+    Attributes:
+        project_dir: The directory holding ``dbt_project.yml``.
+        target_path: Where dbt writes ``manifest.json`` and ``run_results.json``.
+        log_path: Where dbt writes ``dbt.log``.
+        source_dirs: Every directory dbt parses (models, macros, tests, packages ...).
+    """
+
+    project_dir: Path
+    target_path: Path
+    log_path: Path
+    source_dirs: tuple[Path, ...]
+
+    @property
+    def manifest_path(self) -> Path:
+        """``<target-path>/manifest.json``."""
+        return self.target_path / "manifest.json"
+
+    @property
+    def run_results_path(self) -> Path:
+        """``<target-path>/run_results.json``."""
+        return self.target_path / "run_results.json"
+
+    @classmethod
+    def read(cls, project_dir: Path) -> ProjectLayout:
+        """Read a project's layout; a missing or broken ``dbt_project.yml`` gives dbt's defaults.
+
+        dbt itself reports a missing or invalid project file when it is invoked,
+        with a better message than this module could give.
+
+        Args:
+            project_dir: The directory holding ``dbt_project.yml``.
+
+        Returns:
+            The layout.
+        """
+        project_dir = project_dir.resolve()
+        config = _read_project_file(project_dir / "dbt_project.yml")
+        target = os.environ.get("DBT_TARGET_PATH") or _string(config.get("target-path"), "target")
+        logs = os.environ.get("DBT_LOG_PATH") or _string(config.get("log-path"), "logs")
+        sources = list(_DEFAULT_SOURCE_DIRS)
+        for key, value in config.items():
+            if str(key).endswith("-paths") and isinstance(value, list):
+                sources.extend(str(item) for item in value)
+        sources.append(_string(config.get("packages-install-path"), "dbt_packages"))
+        source_dirs = tuple(dict.fromkeys((project_dir / s).resolve() for s in sources))
+        return cls(
+            project_dir=project_dir,
+            target_path=(project_dir / target).resolve(),
+            log_path=(project_dir / logs).resolve(),
+            source_dirs=source_dirs,
+        )
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _string(value: object, default: str) -> str:
+    return value if isinstance(value, str) and value.strip() else default

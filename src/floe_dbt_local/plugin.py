@@ -1,0 +1,428 @@
+"""LocalDBTPlugin: dbt-core in this process, through ``dbtRunner`` (REQ-087, REQ-093)."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+from pydantic import BaseModel
+
+from floe_core.artifacts import count_run_results, read_json_artifact
+from floe_core.errors import (
+    DBTArtifactNotFoundError,
+    DBTCompilationError,
+    DBTConfigurationError,
+    DBTExecutionError,
+)
+from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
+from floe_core.schemas import LocalRuntimeConfig
+from floe_core.telemetry import dbt_span, record_result
+from floe_dbt_local.adapters import release_adapters
+from floe_dbt_local.dbt_errors import wrap_dbt_exception
+from floe_dbt_local.events import DbtEventRouter
+from floe_dbt_local.layout import ProjectLayout
+from floe_dbt_local.locking import InvocationLock
+from floe_dbt_local.reuse import ManifestCache, project_fingerprint
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT_SECONDS", "LocalDBTPlugin"]
+
+DEFAULT_LOCK_TIMEOUT_SECONDS = 3600.0
+RUNTIME_TYPE = "local"
+DBT_VERSION = version("dbt-core")
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What a run or test selects, as the contract's arguments give it."""
+
+    select: str | None = None
+    exclude: str | None = None
+    full_refresh: bool | None = None
+
+    def args(self) -> list[str]:
+        """The dbt flags; a blank selector means "everything", as None does."""
+        flags: list[str] = []
+        if self.select and self.select.strip():
+            flags += ["--select", *self.select.split()]
+        if self.exclude and self.exclude.strip():
+            flags += ["--exclude", *self.exclude.split()]
+        if self.full_refresh:
+            flags.append("--full-refresh")
+        return flags
+
+
+@dataclass(frozen=True)
+class _Invocation:
+    """What one finished dbt invocation left behind."""
+
+    command: str
+    target: str
+    layout: ProjectLayout
+    result: dbtRunnerResult
+    invocation_id: str | None
+    manifest_reused: bool
+    seconds: float
+
+
+class LocalDBTPlugin(DBTPlugin):
+    """Runs dbt-core in-process with ``dbtRunner``, one invocation at a time per process.
+
+    Every invocation of every instance (and of subclasses) waits for the one
+    class-level :attr:`invocation_lock`; dbt's events are routed to the
+    ``floe_dbt_local.events`` logger and each invocation is a
+    ``floe.dbt.<command>`` span, opened once the lock is held so that the
+    spans of serialised invocations never overlap.
+
+    Args:
+        lock_timeout_seconds: How long an invocation waits for the lock before
+            raising :class:`~floe_core.errors.DBTExecutionTimeout`.
+        reuse_manifest: Reuse the parsed manifest between invocations while
+            the project, profile, target and environment are unchanged
+            (see :mod:`floe_dbt_local.reuse`); False parses on every call.
+
+    Raises:
+        ValueError: ``lock_timeout_seconds`` is not a positive, finite number.
+
+    Examples:
+        >>> runtime = LocalDBTPlugin(lock_timeout_seconds=600)
+        >>> runtime.supports_parallel_execution()
+        False
+    """
+
+    invocation_lock: ClassVar[InvocationLock] = InvocationLock()
+
+    def __init__(
+        self,
+        lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS,
+        *,
+        reuse_manifest: bool = True,
+    ) -> None:
+        if not (isinstance(lock_timeout_seconds, (int, float)) and lock_timeout_seconds > 0) or (
+            not math.isfinite(lock_timeout_seconds)
+        ):
+            raise ValueError(
+                f"lock_timeout_seconds must be a positive number of seconds, "
+                f"got {lock_timeout_seconds!r}; e.g. LocalDBTPlugin(lock_timeout_seconds=3600)"
+            )
+        self.lock_timeout_seconds = float(lock_timeout_seconds)
+        self.reuse_manifest = reuse_manifest
+        self._manifests = ManifestCache()
+        self._adapter: tuple[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(lock_timeout_seconds={self.lock_timeout_seconds:g}, "
+            f"reuse_manifest={self.reuse_manifest})"
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: BaseModel | None, secrets: SecretsPlugin | None, **options: Any
+    ) -> Self:
+        """Build the runtime from ``dbt_runtime_config.local``.
+
+        Args:
+            config: The ``local`` section, or None for the defaults.
+            secrets: Unused: the local runtime resolves no secret itself (the
+                dbt profile reads its own, e.g. with ``env_var()``).
+            **options: Invocation options meant for other runtimes (``no_cache``); ignored.
+
+        Returns:
+            The runtime.
+
+        Raises:
+            DBTConfigurationError: ``config`` is not a ``LocalRuntimeConfig``.
+        """
+        del secrets, options
+        if config is None:
+            return cls()
+        if not isinstance(config, LocalRuntimeConfig):
+            raise DBTConfigurationError(
+                f"the local dbt runtime needs a dbt_runtime_config.local section, "
+                f"got {type(config).__name__}"
+            )
+        return cls(lock_timeout_seconds=config.lock_timeout_seconds)
+
+    def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
+        """Run ``dbt compile`` and return ``<project>/<target-path>/manifest.json``.
+
+        Raises:
+            DBTCompilationError: The project does not parse, or a node does not compile.
+            DBTExecutionError: dbt could not run (no project, bad profile ...).
+            DBTExecutionTimeout: The wait for the invocation lock timed out.
+        """
+        invocation, _ = self._invoke("compile", project_dir, profiles_dir, target)
+        if not invocation.result.success:
+            raise DBTCompilationError(
+                f"dbt could not compile the project at {invocation.layout.project_dir}: "
+                f"{_node_errors(invocation.result)}"
+            )
+        manifest_path: Path = invocation.layout.manifest_path
+        if not manifest_path.is_file():
+            raise DBTArtifactNotFoundError(
+                f"`dbt compile` succeeded but wrote no {manifest_path}; "
+                "is DBT_WRITE_JSON=false set in the environment?"
+            )
+        return manifest_path
+
+    def run_models(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+    ) -> DBTRunResult:
+        """Run ``dbt run``; failed models are counted in the result, not raised."""
+        selection = _Selection(select, exclude, full_refresh)
+        return self._invoke_for_result("run", project_dir, profiles_dir, target, selection)
+
+    def run_tests(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt test`` (data and unit tests); failing tests are counted, not raised."""
+        selection = _Selection(select)
+        return self._invoke_for_result("test", project_dir, profiles_dir, target, selection)
+
+    def get_manifest(self, project_dir: Path) -> dict[str, Any]:
+        """Read ``<target-path>/manifest.json`` of the project.
+
+        Raises:
+            DBTArtifactNotFoundError: It does not exist yet (compile or run first).
+        """
+        path = ProjectLayout.read(Path(project_dir)).manifest_path
+        return read_json_artifact(
+            path, what="run compile_project, run_models or run_tests on this project first"
+        )
+
+    def get_run_results(self, project_dir: Path) -> dict[str, Any]:
+        """Read ``<target-path>/run_results.json`` of the project.
+
+        Raises:
+            DBTArtifactNotFoundError: Nothing has run yet.
+        """
+        path = ProjectLayout.read(Path(project_dir)).run_results_path
+        return read_json_artifact(path, what="run run_models or run_tests on this project first")
+
+    def supports_parallel_execution(self) -> bool:
+        """False: dbt-core keeps process-wide state, so invocations are serialised."""
+        return False
+
+    def get_runtime_metadata(self) -> dict[str, Any]:
+        """Versions, settings and the adapter of the latest invocation; never a credential."""
+        metadata: dict[str, Any] = {
+            "type": RUNTIME_TYPE,
+            "dbt_version": DBT_VERSION,
+            "python_version": platform.python_version(),
+            "python_implementation": platform.python_implementation(),
+            "parallel_execution": False,
+            "lock_timeout_seconds": self.lock_timeout_seconds,
+            "manifest_reuse": self.reuse_manifest,
+        }
+        if self._adapter is not None:
+            metadata["adapter"], metadata["adapter_version"] = self._adapter
+        return metadata
+
+    def _invoke_for_result(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        selection: _Selection,
+    ) -> DBTRunResult:
+        _, result = self._invoke(
+            command, project_dir, profiles_dir, target, selection, wants_result=True
+        )
+        assert result is not None  # wants_result=True always builds one
+        return result
+
+    def _last_result(self, invocation: _Invocation) -> DBTRunResult:
+        layout = invocation.layout
+        run_results = read_json_artifact(
+            layout.run_results_path,
+            what=f"`dbt {invocation.command}` reported no error but did not write it",
+        )
+        written_by = run_results.get("metadata", {}).get("invocation_id")
+        if invocation.invocation_id is not None and written_by != invocation.invocation_id:
+            # Reading an older file would report another invocation's counts.
+            raise DBTExecutionError(
+                f"{layout.run_results_path} was not written by this `dbt {invocation.command}` "
+                f"(invocation {invocation.invocation_id}, file from {written_by}); "
+                "is another process running dbt on the same project and target path?"
+            )
+        counts = count_run_results(run_results)
+        metadata: dict[str, Any] = {
+            "runtime": RUNTIME_TYPE,
+            "command": invocation.command,
+            "target": invocation.target,
+            "invocation_id": invocation.invocation_id,
+            "dbt_version": DBT_VERSION,
+            "manifest_reused": invocation.manifest_reused,
+        }
+        if self._adapter is not None:
+            metadata["adapter"] = self._adapter[0]
+        return DBTRunResult(
+            success=bool(invocation.result.success) and counts.failures == 0,
+            manifest_path=layout.manifest_path,
+            run_results_path=layout.run_results_path,
+            execution_time_seconds=invocation.seconds,
+            models_run=counts.models_run,
+            tests_run=counts.tests_run,
+            failures=counts.failures,
+            metadata=metadata,
+        )
+
+    def _invoke(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        selection: _Selection | None = None,
+        *,
+        wants_result: bool = False,
+    ) -> tuple[_Invocation, DBTRunResult | None]:
+        """Run one dbt command under the lock, inside its span; raise if dbt could not run."""
+        selection = selection or _Selection()
+        project_dir = Path(project_dir).resolve()
+        profiles_dir = Path(profiles_dir).resolve()
+        common = [
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(profiles_dir),
+            "--target",
+            target,
+            *_log_args(),
+        ]
+        with (
+            self.invocation_lock.hold(
+                command, project_dir, timeout_seconds=self.lock_timeout_seconds
+            ),
+            dbt_span(
+                command,
+                runtime=RUNTIME_TYPE,
+                target=target,
+                select=selection.select,
+                exclude=selection.exclude,
+                full_refresh=selection.full_refresh,
+            ) as span,
+        ):
+            invocation = self._invoke_locked(
+                command, common, selection.args(), profiles_dir, target
+            )
+            span.set_attribute("floe.dbt.manifest_reused", invocation.manifest_reused)
+            if invocation.invocation_id:
+                span.set_attribute("floe.dbt.invocation_id", invocation.invocation_id)
+            if not wants_result:
+                span.set_attribute("floe.dbt.success", bool(invocation.result.success))
+                return invocation, None
+            result = self._last_result(invocation)
+            record_result(span, result)
+            return invocation, result
+
+    def _invoke_locked(
+        self, command: str, common: list[str], selection: list[str], profiles_dir: Path, target: str
+    ) -> _Invocation:
+        started = time.perf_counter()
+        project_dir = Path(common[1])
+        layout = ProjectLayout.read(project_dir)
+        router = DbtEventRouter()
+        key = (project_dir, profiles_dir, target)
+        try:
+            manifest, reused = self._current_manifest(
+                command, layout, common, profiles_dir, target, router
+            )
+            result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
+                [command, *common, *selection]
+            )
+        finally:
+            release_adapters()
+            if router.adapter is not None:
+                self._adapter = router.adapter
+        if result.exception is not None:
+            # The manifest may have been left half-updated: parse again next time.
+            self._manifests.discard(key)
+            raise wrap_dbt_exception(
+                result.exception, command=command, project_dir=project_dir
+            ) from result.exception
+        return _Invocation(
+            command=command,
+            target=target,
+            layout=layout,
+            result=result,
+            invocation_id=router.invocation_id,
+            manifest_reused=reused,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _current_manifest(
+        self,
+        command: str,
+        layout: ProjectLayout,
+        common: list[str],
+        profiles_dir: Path,
+        target: str,
+        router: DbtEventRouter,
+    ) -> tuple[Any, bool]:
+        """Return a manifest that is provably current, parsing when needed, or None."""
+        if not self.reuse_manifest:
+            return None, False
+        key = (layout.project_dir, profiles_dir, target)
+        # Taken before parsing: an edit made during the parse changes the next
+        # fingerprint, so it can only cost a re-parse, never a stale run.
+        fingerprint = project_fingerprint(layout, profiles_dir, target, DBT_VERSION)
+        cached = self._manifests.get(key, fingerprint)
+        if cached is not None:
+            return cached, True
+        parsed = dbtRunner(callbacks=[router]).invoke(["parse", *common])
+        if parsed.exception is not None:
+            raise wrap_dbt_exception(
+                parsed.exception, command=command, project_dir=layout.project_dir
+            ) from parsed.exception
+        if not parsed.success or parsed.result is None:
+            raise DBTCompilationError(
+                f"dbt could not parse the project at {layout.project_dir} (dbt {command})"
+            )
+        self._manifests.put(key, fingerprint, parsed.result)
+        return parsed.result, False
+
+
+def _log_args() -> list[str]:
+    # dbt's console output would duplicate the events routed to logging (and
+    # pollute the host's stdout). `--log-level` also sets the file's level
+    # unless that is given, so the log file keeps dbt's default (or the user's
+    # DBT_LOG_LEVEL_FILE) explicitly. Colours would put ANSI codes into the
+    # messages of the log records.
+    return [
+        "--no-use-colors",
+        "--log-level",
+        "none",
+        "--log-level-file",
+        os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
+    ]
+
+
+def _node_errors(result: dbtRunnerResult) -> str:
+    failed = [
+        f"{node_result.node.unique_id}: {node_result.message}"
+        for node_result in getattr(result.result, "results", None) or []
+        if str(node_result.status).lower() in {"error", "runtime error", "fail"}
+    ]
+    return "; ".join(failed) or "dbt reported failure without a node error"
