@@ -1,0 +1,311 @@
+"""The dbt Cloud Admin API v2 over one pooled ``httpx.Client``.
+
+Every call goes through :meth:`AdminApiClient._send`, which retries what is
+retryable (:mod:`floe_dbt_cloud.retry`) and turns every error answer into a
+:class:`~floe_core.errors.DBTRemoteError` carrying the HTTP status, the run id
+and dbt Cloud's ``user_message``. The token only ever lives in
+:class:`TokenAuth`, which adds the header to each request; it is never part of
+the client's headers, a URL, a log line or an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from floe_core.errors import DBTAuthenticationError, DBTRemoteError
+from floe_dbt_cloud.models import ArtifactList, Run, RunEnvelope, TriggerRunRequest
+from floe_dbt_cloud.retry import RetryPolicy
+
+__all__ = ["DEFAULT_TIMEOUT", "AdminApiClient", "TokenAuth", "parse_model"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_DEFAULT_HOST = "cloud.getdbt.com"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class TokenAuth(httpx.Auth):
+    """Adds ``Authorization: <scheme> <token>`` to each request, and never shows it.
+
+    Args:
+        token: The API token.
+        scheme: ``Token`` for the Admin API, ``Bearer`` for the Discovery API.
+    """
+
+    def __init__(self, token: SecretStr, scheme: str = "Token") -> None:
+        self._token = token
+        self._scheme = scheme
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Set the header on the outgoing request."""
+        request.headers["Authorization"] = f"{self._scheme} {self._token.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"TokenAuth(scheme={self._scheme!r}, token=SecretStr('**********'))"
+
+
+def _user_message(response: httpx.Response) -> str | None:
+    # Error bodies are usually the envelope, but a proxy or a 502 page may not be JSON.
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    status = payload.get("status") if isinstance(payload, dict) else None
+    message = status.get("user_message") if isinstance(status, dict) else None
+    return message if isinstance(message, str) and message else None
+
+
+def parse_model(
+    model: type[ModelT], response: httpx.Response, *, what: str, run_id: int | None = None
+) -> ModelT:
+    """Validate a JSON answer, turning any surprise into a clear remote error.
+
+    Args:
+        model: The pydantic model the answer must fit.
+        response: A successful response.
+        what: The call, for the message (e.g. ``GET runs/42/``).
+        run_id: The run concerned, when known.
+
+    Returns:
+        The validated model.
+
+    Raises:
+        DBTRemoteError: The body is not JSON or not of the expected shape.
+    """
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DBTRemoteError(
+            f"dbt Cloud answered {what} with a body that is not JSON "
+            f"({response.headers.get('content-type', 'no content type')}, "
+            f"{len(response.content)} bytes)",
+            status_code=response.status_code,
+            run_id=run_id,
+        ) from None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        # include_input=False: never echo a response body into an error.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)[:3]
+        )
+        raise DBTRemoteError(
+            f"dbt Cloud's answer to {what} does not have the expected shape ({problems})",
+            status_code=response.status_code,
+            run_id=run_id,
+        ) from None
+
+
+class AdminApiClient:
+    """A typed client of the Admin API v2 endpoints the runtime uses.
+
+    Args:
+        base_url: The account's access URL with ``/api/v2``, e.g.
+            ``https://cloud.getdbt.com/api/v2``.
+        account_id: The dbt Cloud account.
+        token: The API token.
+        transport: An httpx transport (tests pass ``httpx.ASGITransport`` or a mock).
+        timeout: Connect/read/write/pool timeouts of each request.
+        retry: Which failures are retried and after how long.
+        sleep: How to wait between retries (tests pass a recorder).
+
+    Examples:
+        >>> client = AdminApiClient("https://cloud.getdbt.com/api/v2", "1", SecretStr("t"))
+        >>> client.get_run(42).status  # doctest: +SKIP
+        10
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        account_id: str,
+        token: SecretStr,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.account_id = account_id
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=f"{self.base_url}/accounts/{account_id}/",
+            auth=TokenAuth(token, "Token"),
+            headers={"Accept": "application/json", "User-Agent": "floe-dbt"},
+            timeout=timeout,
+            transport=transport,
+            # dbt Cloud redirects nothing the runtime calls; following one
+            # could send the token to another host.
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"AdminApiClient(base_url={self.base_url!r}, account_id={self.account_id!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def trigger_run(self, job_id: int, body: TriggerRunRequest) -> Run:
+        """``POST jobs/{job_id}/run/``: start a run of a job.
+
+        Args:
+            job_id: The job to run.
+            body: The trigger body (``cause`` and overrides).
+
+        Returns:
+            The new run (queued).
+        """
+        what = f"POST jobs/{job_id}/run/"
+        response = self._send("POST", f"jobs/{job_id}/run/", what=what, json=body.to_json())
+        return parse_model(RunEnvelope, response, what=what).data
+
+    def get_run(self, run_id: int, *, include_related: tuple[str, ...] = ("run_steps",)) -> Run:
+        """``GET runs/{run_id}/``: the run's status and, by default, its steps.
+
+        Args:
+            run_id: The run.
+            include_related: Related objects, sent as one comma-separated string.
+
+        Returns:
+            The run.
+        """
+        what = f"GET runs/{run_id}/"
+        params = {"include_related": ",".join(include_related)} if include_related else None
+        response = self._send("GET", f"runs/{run_id}/", what=what, run_id=run_id, params=params)
+        return parse_model(RunEnvelope, response, what=what, run_id=run_id).data
+
+    def cancel_run(self, run_id: int) -> Run:
+        """``POST runs/{run_id}/cancel/``: ask dbt Cloud to stop a run.
+
+        Args:
+            run_id: The run.
+
+        Returns:
+            The run as dbt Cloud sees it after the request.
+        """
+        what = f"POST runs/{run_id}/cancel/"
+        response = self._send("POST", f"runs/{run_id}/cancel/", what=what, run_id=run_id)
+        return parse_model(RunEnvelope, response, what=what, run_id=run_id).data
+
+    def list_artifacts(self, run_id: int) -> list[str]:
+        """``GET runs/{run_id}/artifacts/``: the artifact paths a run saved."""
+        what = f"GET runs/{run_id}/artifacts/"
+        response = self._send("GET", f"runs/{run_id}/artifacts/", what=what, run_id=run_id)
+        return parse_model(ArtifactList, response, what=what, run_id=run_id).data
+
+    def get_artifact(self, run_id: int, path: str, *, step: int | None = None) -> bytes:
+        """``GET runs/{run_id}/artifacts/{path}``: one raw artifact file.
+
+        Args:
+            run_id: The run.
+            path: The artifact, e.g. ``run_results.json``.
+            step: The 1-based step whose artifact to read. Without it dbt Cloud
+                answers with the *last* step's file, which is rarely the one
+                wanted; callers should pass it.
+
+        Returns:
+            The file's bytes.
+        """
+        what = f"GET runs/{run_id}/artifacts/{path}" + (f"?step={step}" if step else "")
+        params = {"step": str(step)} if step is not None else None
+        response = self._send(
+            "GET", f"runs/{run_id}/artifacts/{path}", what=what, run_id=run_id, params=params
+        )
+        return response.content
+
+    def get_job_artifact(self, job_id: int, path: str) -> bytes:
+        """``GET jobs/{job_id}/artifacts/{path}``: the job's latest run's artifact."""
+        what = f"GET jobs/{job_id}/artifacts/{path}"
+        return self._send("GET", f"jobs/{job_id}/artifacts/{path}", what=what).content
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        run_id: int | None = None,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise a remote error."""
+        attempts = self._retry.attempts
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._http.request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                if last:
+                    raise DBTRemoteError(
+                        f"dbt Cloud at {self.base_url} could not be reached for {what} after "
+                        f"{attempts} attempts ({type(exc).__name__})",
+                        run_id=run_id,
+                    ) from exc
+                delay = self._retry.delay(attempt)
+                logger.warning(
+                    "%s failed (%s); retrying in %.1f s", what, type(exc).__name__, delay
+                )
+                self._sleep(delay)
+                continue
+            if response.is_success:
+                return response
+            if last or not self._retry.should_retry_response(response):
+                raise self._error(response, what=what, run_id=run_id, attempts=attempt + 1)
+            delay = self._retry.delay(attempt, response)
+            logger.warning(
+                "%s answered HTTP %d; retrying in %.1f s", what, response.status_code, delay
+            )
+            self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def _error(
+        self, response: httpx.Response, *, what: str, run_id: int | None, attempts: int
+    ) -> DBTRemoteError:
+        status = response.status_code
+        user_message = _user_message(response)
+        if status in (401, 403):
+            hint = (
+                "check that the API token (api_token_ref) is valid and allowed to use "
+                f"account {self.account_id}"
+            )
+            if status == 401 and urlsplit(self.base_url).hostname == _DEFAULT_HOST:
+                hint += (
+                    "; a token that is valid elsewhere gets 'Invalid token.' here when the "
+                    "account lives on another access URL (emea.dbt.com, au.dbt.com or a "
+                    "cell-based <prefix>.us1.dbt.com): set base_url to your account's access URL"
+                )
+            return DBTAuthenticationError(
+                f"dbt Cloud refused {what}: {hint}",
+                status_code=status,
+                run_id=run_id,
+                user_message=user_message,
+            )
+        if status == 404:
+            return DBTRemoteError(
+                f"dbt Cloud found nothing at {what} in account {self.account_id}; "
+                "check account_id and job_ids in manifest.yaml",
+                status_code=status,
+                run_id=run_id,
+                user_message=user_message,
+            )
+        retried = f" after {attempts} attempts" if attempts > 1 else ""
+        return DBTRemoteError(
+            f"dbt Cloud failed {what}{retried}",
+            status_code=status,
+            run_id=run_id,
+            user_message=user_message,
+        )

@@ -1,0 +1,315 @@
+"""DbtCloudEmulator: accounts, projects, jobs and runs behind the ASGI app.
+
+Each project added becomes an environment with three jobs (``dbt compile``,
+``dbt run``, ``dbt test``). Its files are copied into the emulator's own
+workspace at every run, as dbt Cloud clones the repository, while the
+caller's ``profiles_dir`` is used as is: its DuckDB path is absolute, so the
+effects of a run land in the caller's database file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from floe_dbt_cloud.emulator.app import build_app
+from floe_dbt_cloud.emulator.counters import Counters
+from floe_dbt_cloud.emulator.discovery import EnvironmentState
+from floe_dbt_cloud.emulator.faults import FaultPlan
+from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, execute_run
+from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
+from floe_dbt_cloud.models import TriggerRunRequest
+
+__all__ = ["DbtCloudEmulator", "EmulatedProject"]
+
+_NOT_CLONED = shutil.ignore_patterns(
+    "target", "logs", "dbt_packages", "*.duckdb", "*.duckdb.wal", ".user.yml"
+)
+_DEFAULT_JOBS = {"compile": "dbt compile", "run": "dbt run", "test": "dbt test"}
+
+
+@dataclass(frozen=True)
+class EmulatedProject:
+    """A project served by the emulator: its environment and the ids of its jobs.
+
+    Attributes:
+        environment_id: The environment (Discovery's ``environment(id:)``).
+        job_ids: ``{"compile": id, "run": id, "test": id}`` for manifest.yaml.
+        project_id: The dbt Cloud project id.
+        name: The dbt project's name.
+    """
+
+    environment_id: int
+    job_ids: dict[str, int]
+    project_id: int
+    name: str
+
+
+@dataclass
+class _Environment:
+    id: int
+    project_id: int
+    source_dir: Path
+    profiles_dir: Path
+    target: str
+    repository: Path
+    lock: threading.Lock
+    state: EnvironmentState
+
+    def sync_repository(self) -> Path:
+        # A fresh "clone" at every run (keeping target/ for partial parsing):
+        # an edited model is never run stale, a deleted one is gone.
+        self.repository.mkdir(parents=True, exist_ok=True)
+        for child in self.repository.iterdir():
+            if child.name == "target":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        shutil.copytree(self.source_dir, self.repository, ignore=_NOT_CLONED, dirs_exist_ok=True)
+        return self.repository
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    environment_id: int
+    steps: tuple[str, ...]
+    name: str
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+class DbtCloudEmulator:
+    """A dbt Cloud stand-in: Admin API v2 and a Discovery subset, running real dbt.
+
+    Args:
+        account_id: The one account it serves.
+        token: The API token it accepts (``Token`` or ``Bearer``); random when None.
+        step_delay_seconds: Pause between status changes and steps, to observe them.
+        executor: Runs dbt steps; the local runtime by default.
+
+    Examples:
+        >>> emulator = DbtCloudEmulator()  # doctest: +SKIP
+        >>> project = emulator.add_project(copy.project_dir, copy.profiles_dir)  # doctest: +SKIP
+        >>> with serve_emulator(emulator) as server:  # doctest: +SKIP
+        ...     print(server.base_url, project.job_ids)
+    """
+
+    def __init__(
+        self,
+        account_id: int = 1,
+        token: str | None = None,
+        step_delay_seconds: float = 0.0,
+        *,
+        executor: StepExecutor | None = None,
+    ) -> None:
+        if step_delay_seconds < 0:
+            raise ValueError("step_delay_seconds must be >= 0")
+        self.account_id = account_id
+        self.token = token if token is not None else f"dbtc_emu_{secrets.token_urlsafe(24)}"
+        self.step_delay_seconds = step_delay_seconds
+        self.counters = Counters()
+        self.faults = FaultPlan()
+        self.runs: dict[int, RunRecord] = {}
+        self.jobs: dict[int, _Job] = {}
+        self.environments: dict[int, EnvironmentState] = {}
+        self._environments: dict[int, _Environment] = {}
+        self._executor: StepExecutor = executor or LocalStepExecutor()
+        self._workspace = Path(tempfile.mkdtemp(prefix="floe-dbt-cloud-emulator-"))
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._closing = threading.Event()
+        self._waits_aborted = threading.Event()
+        self._project_ids = itertools.count(101)
+        self._environment_ids = itertools.count(201)
+        self._job_ids = itertools.count(301)
+        self._run_ids = itertools.count(1001)
+        self.app = build_app(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"DbtCloudEmulator(account_id={self.account_id}, projects={len(self._environments)}, "
+            f"runs={len(self.runs)})"
+        )
+
+    def __enter__(self) -> DbtCloudEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def add_project(
+        self, project_dir: Path, profiles_dir: Path, target: str = "dev"
+    ) -> EmulatedProject:
+        """Serve a dbt project, with a compile, a run and a test job.
+
+        Args:
+            project_dir: The project to copy at each run (never modified).
+            profiles_dir: The profile runs use, in place.
+            target: The profile target the environment runs against.
+
+        Returns:
+            The environment and job ids to configure the runtime with.
+
+        Raises:
+            FileNotFoundError: ``project_dir`` has no ``dbt_project.yml``.
+        """
+        project_dir, profiles_dir = Path(project_dir).resolve(), Path(profiles_dir).resolve()
+        settings = _read_yaml(project_dir / "dbt_project.yml")
+        if not settings:
+            raise FileNotFoundError(f"{project_dir} has no readable dbt_project.yml")
+        name = str(settings.get("name", project_dir.name))
+        profile = _read_yaml(profiles_dir / "profiles.yml").get(settings.get("profile", name), {})
+        output = (profile.get("outputs") or {}).get(target) or {}
+        with self._lock:
+            environment_id = next(self._environment_ids)
+            project_id = next(self._project_ids)
+            state = EnvironmentState(environment_id, name, str(output.get("type", "unknown")))
+            self.environments[environment_id] = state
+            self._environments[environment_id] = _Environment(
+                id=environment_id,
+                project_id=project_id,
+                source_dir=project_dir,
+                profiles_dir=profiles_dir,
+                target=target,
+                repository=self._workspace / f"environment-{environment_id}" / "repository",
+                lock=threading.Lock(),
+                state=state,
+            )
+        job_ids = {
+            key: self.add_job(environment_id, [step], name=f"{name} {key}")
+            for key, step in _DEFAULT_JOBS.items()
+        }
+        return EmulatedProject(environment_id, job_ids, project_id, name)
+
+    def add_job(self, environment_id: int, steps: list[str], *, name: str | None = None) -> int:
+        """Configure another job of an environment (e.g. ``["dbt run", "dbt test"]``).
+
+        Returns:
+            The new job id.
+        """
+        if environment_id not in self._environments:
+            raise KeyError(f"no environment {environment_id}; add_project() first")
+        if not steps:
+            raise ValueError("a job needs at least one step")
+        with self._lock:
+            job_id = next(self._job_ids)
+            self.jobs[job_id] = _Job(job_id, environment_id, tuple(steps), name or f"job {job_id}")
+        return job_id
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """The record of a run (status, steps, ``finished_monotonic`` ...), for tests."""
+        return self.runs[run_id]
+
+    def start_run(self, job_id: int, body: TriggerRunRequest) -> RunRecord:
+        """Create a run of a job and start carrying it out in a thread (the API calls this)."""
+        job = self.jobs[job_id]
+        environment = self._environments[job.environment_id]
+        outcome, missing = self.faults.take_run_faults(job_id)
+        with self._lock:
+            if self._closing.is_set():
+                raise RuntimeError("the emulator is closed")
+            run = RunRecord(
+                id=next(self._run_ids),
+                account_id=self.account_id,
+                job_id=job_id,
+                environment_id=environment.id,
+                project_id=environment.project_id,
+                steps_to_run=list(body.steps_override or job.steps),
+                cause=body.cause,
+                outcome_fault=outcome,
+                missing_artifacts=missing,
+            )
+            self.runs[run.id] = run
+            context = RunContext(
+                sync_repository=environment.sync_repository,
+                profiles_dir=environment.profiles_dir,
+                target=body.target_name_override or environment.target,
+                artifacts_dir=self._workspace / "artifacts",
+                project_lock=environment.lock,
+                executor=self._executor,
+                step_delay_seconds=self.step_delay_seconds,
+                on_step_artifacts=self._record_step,
+            )
+            thread = threading.Thread(
+                target=execute_run, args=(run, context), name=f"dbt-cloud-run-{run.id}", daemon=True
+            )
+            self._threads.append(thread)
+        self.counters.record_run()
+        thread.start()
+        return run
+
+    def latest_job_artifact(self, job_id: int, name: str) -> Path | None:
+        """The artifact of the job's latest finished run that saved it."""
+        runs = sorted(
+            (run for run in self.runs.values() if run.job_id == job_id and run.is_terminal),
+            key=lambda run: run.id,
+            reverse=True,
+        )
+        return next((path for run in runs if (path := run.artifact(name, None))), None)
+
+    def wait_for_runs(self, timeout: float | None = None) -> None:
+        """Block until every run thread has finished (tests call this before asserting)."""
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    async def wait_unless_closing(self, seconds: float) -> None:
+        """Sleep ``seconds`` on the server's loop; wake up early when the server stops."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self._waits_aborted.is_set() and loop.time() < deadline:
+            await asyncio.sleep(min(0.05, max(deadline - loop.time(), 0)))
+
+    def abort_waits(self) -> None:
+        """End every hanging request now (the server is stopping)."""
+        self._waits_aborted.set()
+
+    def resume_waits(self) -> None:
+        """Let hang faults hang again (the server is starting)."""
+        self._waits_aborted.clear()
+
+    def close(self) -> None:
+        """Cancel unfinished runs, wait for their threads and delete the workspace."""
+        self.abort_waits()
+        with self._lock:
+            self._closing.set()
+            runs = list(self.runs.values())
+        for run in runs:
+            run.cancel_requested.set()
+        self.wait_for_runs()
+        shutil.rmtree(self._workspace, ignore_errors=True)
+
+    def _record_step(self, run: RunRecord, step: StepRecord) -> None:
+        documents: dict[str, Any] = {}
+        for name in ("manifest.json", "run_results.json"):
+            path = step.artifacts.get(name)
+            if path is not None:
+                try:
+                    documents[name] = json.loads(path.read_bytes())
+                except (OSError, ValueError):
+                    documents[name] = None
+        self.environments[run.environment_id].apply(
+            run_id=run.id,
+            finished_at=datetime.now(timezone.utc).isoformat(),
+            manifest=documents.get("manifest.json"),
+            run_results=documents.get("run_results.json"),
+        )
