@@ -1,8 +1,25 @@
-"""The pytest plugin entry point (``pytest11``): registers the kit's options."""
+"""The pytest plugin entry point (``pytest11``).
+
+pytest loads this module in every session of everyone who installs floe-dbt,
+so without ``--floe-dbt-compliance`` it only registers its options and its
+hook specification (a conftest implementing ``pytest_floe_dbt_harness`` must
+validate even when the kit is off). With the option it registers the
+:class:`~floe_dbt_compliance.kit.ComplianceKit` and the kit's fixtures, and
+adds the kit's suites to what pytest collects: only the suites when no path
+was given on the command line (a project's ``testpaths`` do not run), the
+suites and the given paths otherwise.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+pytest.register_assert_rewrite("floe_dbt_compliance.suites")
+
+DEFAULT_REPORT_DIR = ".floe/compliance"
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -14,3 +31,72 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Collect the floe-dbt compliance suites and certify the selected dbt runtimes.",
     )
+    group.addoption(
+        "--floe-dbt-runtime",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="Certify this floe.dbt runtime (repeatable); default: every installed one.",
+    )
+    group.addoption(
+        "--floe-dbt-report",
+        default=DEFAULT_REPORT_DIR,
+        metavar="DIR",
+        help=f"Where certificates go, one directory per runtime (default {DEFAULT_REPORT_DIR}).",
+    )
+    group.addoption(
+        "--floe-dbt-strict",
+        action="store_true",
+        default=False,
+        help="Anything short of certified (a skipped mandatory requirement, a runtime that is "
+        "not implemented) fails the session.",
+    )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add ``pytest_floe_dbt_harness``."""
+    from floe_dbt_compliance import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Switch the kit on when ``--floe-dbt-compliance`` is given."""
+    config.addinivalue_line(
+        "markers",
+        "floe_dbt_requirement(key): binds a floe-dbt kit test to a requirement-catalogue row",
+    )
+    if not config.getoption("floe_dbt_compliance"):
+        return
+    from floe_core.plugin_registry import PluginRegistry
+    from floe_dbt_compliance import fixtures
+    from floe_dbt_compliance.kit import ComplianceKit
+
+    installed = PluginRegistry().names("dbt")
+    requested: list[str] = list(dict.fromkeys(config.getoption("floe_dbt_runtime")))
+    missing = [name for name in requested if name not in installed]
+    if missing:
+        raise pytest.UsageError(
+            f"--floe-dbt-runtime {', '.join(missing)}: no such floe.dbt runtime is installed; "
+            f"installed: {', '.join(installed) or 'none'}"
+        )
+    runtimes = requested or installed
+    report_dir = Path(config.getoption("floe_dbt_report"))
+    if not report_dir.is_absolute():
+        report_dir = config.invocation_params.dir / report_dir
+    kit = ComplianceKit(
+        config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
+    )
+    config.pluginmanager.register(kit, "floe_dbt_compliance.kit")
+    config.pluginmanager.register(fixtures, "floe_dbt_compliance.fixtures")
+    if config.pluginmanager.hasplugin("xdist"):
+        from floe_dbt_compliance.kit import XdistMerge
+
+        config.pluginmanager.register(XdistMerge(kit), "floe_dbt_compliance.xdist")
+    suites = str(SUITES_DIR)
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        if suites not in config.args:
+            config.args.append(suites)
+    else:
+        config.args[:] = [suites]

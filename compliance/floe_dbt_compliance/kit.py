@@ -1,0 +1,175 @@
+"""The kit's session plugin: collection, parametrization, outcomes, certificates, exit code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floe_core.plugin_registry import PluginRegistry
+from floe_dbt_compliance.harness import RuntimeProfile, build_harness, close_harness, probe
+from floe_dbt_compliance.report import (
+    REQUIREMENT_PROPERTY,
+    RUNTIME_PROPERTY,
+    Certificate,
+    Outcome,
+    build_certificate,
+    outcome_from_report,
+    summary_lines,
+    write_certificate,
+)
+from floe_dbt_compliance.requirements import MARKER
+
+__all__ = ["ComplianceKit", "XdistMerge"]
+
+RUNTIME_FIXTURE = "floe_dbt_runtime"
+_WORKER_KEY = "floe_dbt_compliance"
+_SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+class ComplianceKit:
+    """State and hooks of one ``pytest --floe-dbt-compliance`` session (or xdist worker).
+
+    Args:
+        config: The session's config.
+        runtimes: The ``floe.dbt`` names to certify.
+        report_dir: Where certificates go.
+        strict: ``--floe-dbt-strict``.
+    """
+
+    def __init__(
+        self, config: pytest.Config, runtimes: list[str], *, report_dir: Path, strict: bool
+    ) -> None:
+        self.config = config
+        self.runtimes = runtimes
+        self.report_dir = report_dir
+        self.strict = strict
+        self.outcomes: list[Outcome] = []
+        self.runtime_info: dict[str, dict[str, Any]] = {}
+        self.certificates: list[Certificate] = []
+        self._profiles: dict[str, RuntimeProfile] = {}
+
+    # -- runtimes -------------------------------------------------------------------------
+
+    def profile(self, name: str, tmp_path_factory: pytest.TempPathFactory) -> RuntimeProfile:
+        """Probe a runtime once per process (metadata, parallelism, cache, not implemented)."""
+        if name not in self._profiles:
+            harness = build_harness(self.config, name, "healthy", tmp_path_factory)
+            try:
+                profile = probe(harness, name)
+            finally:
+                close_harness(harness)
+            self._profiles[name] = profile
+            self.runtime_info[name] = {"class": profile.class_path, "metadata": profile.metadata}
+        return self._profiles[name]
+
+    # -- collection -----------------------------------------------------------------------
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
+        """Collect the kit's ``suite_*.py`` whatever the project's ``python_files`` say."""
+        if (
+            file_path.parent == _SUITES_DIR
+            and file_path.name.startswith("suite_")
+            and file_path.suffix == ".py"
+        ):
+            module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+            return module
+        return None
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """Run every test that asks for ``floe_dbt_runtime`` once per selected runtime."""
+        if RUNTIME_FIXTURE in metafunc.fixturenames:
+            metafunc.parametrize(
+                RUNTIME_FIXTURE, self.runtimes, ids=self.runtimes, indirect=True, scope="module"
+            )
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Tag kit tests with their runtime and requirement, so reports carry both."""
+        for item in items:
+            marker = item.get_closest_marker(MARKER)
+            callspec = getattr(item, "callspec", None)
+            if marker is None or callspec is None or RUNTIME_FIXTURE not in callspec.params:
+                continue
+            item.user_properties.append((RUNTIME_PROPERTY, callspec.params[RUNTIME_FIXTURE]))
+            item.user_properties.append((REQUIREMENT_PROPERTY, marker.args[0]))
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record what a kit test's phase says about its requirement."""
+        if self.config.pluginmanager.getplugin("dsession") is not None:
+            return  # an xdist controller: the workers' merged rows are the record
+        outcome = outcome_from_report(report)
+        if outcome is not None:
+            self.outcomes.append(outcome)
+
+    def merge(self, payload: str) -> None:
+        """Take a worker's outcomes and runtime facts (controller side)."""
+        data = json.loads(payload)
+        self.outcomes.extend(Outcome(**outcome) for outcome in data["outcomes"])
+        for name, info in data["runtime_info"].items():
+            self.runtime_info.setdefault(name, info)
+
+    def _runtime_class(self, name: str) -> str:
+        try:
+            cls = PluginRegistry().load_class("dbt", name)
+        except Exception as exc:
+            return f"<cannot load: {exc}>"
+        return f"{cls.__module__}:{cls.__qualname__}"
+
+    # -- the end --------------------------------------------------------------------------
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the certificates (controller only) and fail the session if one is refused."""
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[_WORKER_KEY] = json.dumps(
+                {
+                    "outcomes": [asdict(outcome) for outcome in self.outcomes],
+                    "runtime_info": self.runtime_info,
+                }
+            )
+            return
+        for name in self.runtimes:
+            info = self.runtime_info.get(name) or {
+                "class": self._runtime_class(name),
+                "metadata": None,
+            }
+            certificate = build_certificate(
+                name, info["class"], info["metadata"], self.outcomes, strict=self.strict
+            )
+            write_certificate(certificate, self.report_dir)
+            self.certificates.append(certificate)
+        refused = [c for c in self.certificates if c.verdict == "not certified"]
+        if refused and session.exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the runtime x requirement table, the reasons, and where the files are."""
+        if not self.certificates:
+            return
+        terminalreporter.write_sep("=", "floe-dbt compliance")
+        for line in summary_lines(self.certificates):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"certificates: {self.report_dir}/<runtime>/certificate.json")
+
+
+class XdistMerge:
+    """Controller-side xdist hook: merge each worker's outcomes when it goes down."""
+
+    def __init__(self, kit: ComplianceKit) -> None:
+        self.kit = kit
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Merge the worker's rows (sent through ``workeroutput``)."""
+        payload = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+        if payload is not None:
+            self.kit.merge(payload)

@@ -1,0 +1,338 @@
+"""Cache-TTL suite (REQ-092), for runtimes whose harness names a cache root.
+
+One project copy is driven through a sequence whose steps the checks read:
+prime (run, then read the manifest), hit, hit at half the TTL, expiry
+(``cached_at`` rewritten past the TTL), corrupt manifest, corrupt metadata,
+``FLOE_DISABLE_CACHE=true``, and an instance built with ``no_cache=True``.
+Remote calls are counted with the harness's ``remote_calls``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_dbt_compliance.fixtures import HarnessFactory, require_capability
+from floe_dbt_compliance.harness import RuntimeHarness, RuntimeProfile
+from floe_dbt_compliance.requirements import requirement
+from floe_dbt_compliance.steps import read_json
+from floe_dbt_compliance.warehouse import model_ids
+
+ARTIFACTS = {"manifest.json", "run_results.json", "catalog.json"}
+REQUIRED = {"manifest.json", "run_results.json", "metadata.json"}
+METADATA_FIELDS = ("cached_at", "run_id", "account_id", "job_id", "artifacts")
+_CLOCK_SLACK = timedelta(seconds=5)
+
+
+@dataclass
+class Call:
+    """One cache-relevant call: its value or error and the remote calls it made."""
+
+    label: str
+    value: Any = None
+    error: BaseException | None = None
+    remote_calls: int = 0
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    before: dict[str, str] = field(default_factory=dict)
+    after: dict[str, str] = field(default_factory=dict)
+
+    def returned(self) -> Any:
+        if self.error is not None:
+            pytest.fail(
+                f"{self.label} raised {type(self.error).__name__}: {self.error}", pytrace=False
+            )
+        return self.value
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under ``root``, relative path -> sha256 of its bytes."""
+    if not root.is_dir():
+        return {}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def entry_dirs(root: Path) -> list[Path]:
+    """The cache entries (sub-directories of the root)."""
+    return sorted(path for path in root.iterdir() if path.is_dir()) if root.is_dir() else []
+
+
+def parse_cached_at(value: Any) -> datetime:
+    """Parse ``cached_at``: ISO-8601 with a UTC offset (``Z`` or ``+00:00``)."""
+    assert isinstance(value, str), f"cached_at is {value!r}, not an ISO-8601 string"
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    assert moment.utcoffset() == timedelta(0), f"cached_at {value!r} is not in UTC"
+    return moment
+
+
+def _write_cached_at(entry: Path, moment: datetime) -> None:
+    path = entry / "metadata.json"
+    metadata = read_json(path)
+    text = moment.isoformat(timespec="seconds")
+    if str(metadata.get("cached_at", "")).endswith("Z"):
+        text = text.replace("+00:00", "Z")
+    metadata["cached_at"] = text
+    path.write_text(json.dumps(metadata), encoding="utf-8")
+
+
+@contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+class CacheScenario:
+    """Drives one runtime through the cache sequence, recording each :class:`Call`."""
+
+    def __init__(self, harness: RuntimeHarness) -> None:
+        assert harness.cache_root is not None
+        self.harness = harness
+        self.root = Path(harness.cache_root)
+        self.ttl = timedelta(hours=harness.cache_ttl_hours)
+        self.calls: dict[str, Call] = {}
+        self.primed_entries: list[Path] = []
+        self.expected_manifest: dict[str, Any] | None = None
+
+    def call(self, key: str, label: str, function: Callable[[], Any]) -> Call:
+        record = Call(label, before=tree(self.root))
+        before = self.harness.calls()
+        try:
+            record.value = function()
+        except Exception as exc:
+            record.error = exc
+        record.remote_calls = self.harness.calls() - before
+        record.after = tree(self.root)
+        self.calls[key] = record
+        return record
+
+    def manifest(self, key: str, label: str, plugin: DBTPlugin | None = None) -> Call:
+        runtime = plugin or self.harness.plugin
+        return self.call(key, label, lambda: runtime.get_manifest(self.harness.project_dir))
+
+    def entry(self) -> Path:
+        entries = self.primed_entries
+        assert entries, "no cache entry was written after a run and get_manifest()"
+        return entries[-1]
+
+    def play(self) -> None:
+        h = self.harness
+        run = self.call(
+            "run",
+            "run_models()",
+            lambda: h.plugin.run_models(h.project_dir, h.profiles_dir, h.target),
+        )
+        if isinstance(run.value, DBTRunResult):
+            self.expected_manifest = read_json(run.value.manifest_path)
+        self.manifest("prime", "get_manifest() after a run")
+        self.primed_entries = entry_dirs(self.root)
+        if not self.primed_entries:
+            return
+        self.manifest("hit", "get_manifest() within the TTL")
+        _write_cached_at(self.entry(), datetime.now(timezone.utc) - self.ttl / 2)
+        self.manifest("half-ttl", "get_manifest() with the entry aged half the TTL")
+        aged = datetime.now(timezone.utc) - self.ttl - timedelta(hours=1)
+        _write_cached_at(self.entry(), aged)
+        self.manifest("expired", "get_manifest() with the entry aged past the TTL")
+        (self.entry() / "manifest.json").write_text("{ not json", encoding="utf-8")
+        self.manifest("corrupt", "get_manifest() with a corrupt cached manifest.json")
+        (self.entry() / "metadata.json").write_text("garbage", encoding="utf-8")
+        self.manifest("corrupt-metadata", "get_manifest() with a corrupt metadata.json")
+        with _environment("FLOE_DISABLE_CACHE", "true"):
+            disabled = h.another()
+            self.manifest("disabled-read", "get_manifest() with FLOE_DISABLE_CACHE=true", disabled)
+            self.call(
+                "disabled-run",
+                "run_models() with FLOE_DISABLE_CACHE=true",
+                lambda: disabled.run_models(h.project_dir, h.profiles_dir, h.target),
+            )
+            self.manifest("disabled-read-2", "get_manifest() after that run", disabled)
+        self.manifest("refill", "get_manifest() after the cache is enabled again")
+        for entry in entry_dirs(self.root):
+            _write_cached_at(entry, datetime.now(timezone.utc) - self.ttl / 2)
+        refreshing = h.another(no_cache=True)
+        self.manifest(
+            "no-cache", "get_manifest() on an instance built with no_cache=True", refreshing
+        )
+
+
+@pytest.fixture(scope="module")
+def cache(
+    floe_dbt_profile: RuntimeProfile, floe_dbt_module_harness: HarnessFactory
+) -> CacheScenario:
+    require_capability(floe_dbt_profile, "artifact_cache")
+    scenario = CacheScenario(floe_dbt_module_harness("healthy"))
+    scenario.play()
+    return scenario
+
+
+def _step(cache: CacheScenario, key: str) -> Call:
+    if key not in cache.calls:
+        pytest.fail(
+            f"the cache sequence stopped before {key!r}: no entry was cached after run_models() "
+            "and get_manifest()",
+            pytrace=False,
+        )
+    return cache.calls[key]
+
+
+def _valid_manifest(cache: CacheScenario, call: Call) -> None:
+    manifest = call.returned()
+    assert isinstance(manifest, dict), f"{call.label} returned {type(manifest).__name__}"
+    assert "nodes" in manifest, f"{call.label} is not a dbt manifest"
+    models = {key for key in manifest["nodes"] if key.startswith("model.")}
+    assert models == model_ids(cache.harness.project_dir, "healthy"), (
+        f"{call.label} does not hold the project's models"
+    )
+
+
+def _metadata(entry: Path) -> dict[str, Any]:
+    return read_json(entry / "metadata.json")
+
+
+def _written_since(root: Path, moment: datetime) -> list[str]:
+    """Entries whose valid ``cached_at`` is not older than ``moment``."""
+    fresh = []
+    for entry in entry_dirs(root):
+        try:
+            cached_at = parse_cached_at(_metadata(entry).get("cached_at"))
+        except (AssertionError, ValueError, OSError):
+            continue
+        if cached_at >= moment - _CLOCK_SLACK:
+            fresh.append(entry.name)
+    return fresh
+
+
+@requirement("cache.layout")
+def test_layout(cache: CacheScenario) -> None:
+    run = _step(cache, "run")
+    run.returned()
+    _step(cache, "prime").returned()
+    entries = cache.primed_entries
+    assert len(entries) == 1, f"one run left {len(entries)} cache entries: {entries}"
+    entry = entries[0]
+    files = {path.name for path in entry.iterdir()}
+    assert files >= REQUIRED, f"entry {entry.name} lacks {sorted(REQUIRED - files)}"
+    assert files <= ARTIFACTS | {"metadata.json"}, (
+        f"entry {entry.name} holds unexpected files {sorted(files - ARTIFACTS - {'metadata.json'})}"
+    )
+    metadata = _metadata(entry)
+    missing = [name for name in METADATA_FIELDS if metadata.get(name) in (None, "")]
+    assert not missing, f"metadata.json lacks {missing}: {metadata}"
+    assert str(metadata["run_id"]) == entry.name, (
+        f"metadata run_id {metadata['run_id']!r} is not the entry's directory {entry.name!r}"
+    )
+    cached_at = parse_cached_at(metadata["cached_at"])
+    now = datetime.now(timezone.utc)
+    assert run.started - _CLOCK_SLACK <= cached_at <= now + _CLOCK_SLACK, (
+        f"cached_at {metadata['cached_at']} is not the time the entry was written"
+    )
+    assert isinstance(metadata["artifacts"], list), "metadata artifacts is not a list"
+    assert set(metadata["artifacts"]) == files - {"metadata.json"}, (
+        f"metadata lists {metadata['artifacts']} but the entry holds {sorted(files)}"
+    )
+    manifest = read_json(entry / "manifest.json")
+    assert manifest == cache.expected_manifest, "the cached manifest is not the run's manifest"
+    cached_results = read_json(entry / "run_results.json")
+    assert isinstance(run.value, DBTRunResult)
+    assert cached_results == read_json(run.value.run_results_path), (
+        "the cached run_results.json is not the run's"
+    )
+
+
+@requirement("cache.hit")
+def test_hit(cache: CacheScenario) -> None:
+    for key in ("hit", "half-ttl"):
+        call = _step(cache, key)
+        _valid_manifest(cache, call)
+        assert call.remote_calls == 0, f"{call.label} made {call.remote_calls} remote call(s)"
+        assert call.returned() == cache.expected_manifest
+
+
+@requirement("cache.expiry")
+def test_expiry(cache: CacheScenario) -> None:
+    call = _step(cache, "expired")
+    _valid_manifest(cache, call)
+    assert call.remote_calls > 0, f"{call.label} served the stale entry (no remote call)"
+    assert _written_since(cache.root, call.started), (
+        f"after {call.label} no entry's cached_at moved to now"
+    )
+
+
+@requirement("cache.corrupt")
+def test_corrupt(cache: CacheScenario) -> None:
+    for key in ("corrupt", "corrupt-metadata"):
+        call = _step(cache, key)
+        _valid_manifest(cache, call)
+        assert call.remote_calls > 0, f"{call.label} made no remote call"
+    assert isinstance(read_json(cache.entry() / "manifest.json"), dict), (
+        "the corrupt entry was not replaced"
+    )
+
+
+@requirement("cache.disabled")
+def test_disabled(cache: CacheScenario) -> None:
+    for key in ("disabled-read", "disabled-read-2"):
+        call = _step(cache, key)
+        _valid_manifest(cache, call)
+        assert call.remote_calls > 0, f"{call.label} read the cache (no remote call)"
+        assert call.after == call.before, f"{call.label} wrote to the cache"
+    run = _step(cache, "disabled-run")
+    run.returned()
+    assert run.after == run.before, f"{run.label} wrote to the cache"
+
+
+@requirement("cache.no-cache")
+def test_no_cache(cache: CacheScenario) -> None:
+    _step(cache, "refill").returned()
+    call = _step(cache, "no-cache")
+    _valid_manifest(cache, call)
+    assert call.remote_calls > 0, f"{call.label} read the cache (no remote call)"
+    assert _written_since(cache.root, call.started), (
+        f"{call.label} did not refresh the cache entry (cached_at did not move)"
+    )
+
+
+@requirement("cache.no-secret")
+def test_no_secret(cache: CacheScenario, floe_dbt_profile: RuntimeProfile) -> None:
+    _step(cache, "prime").returned()
+    files = [path for path in cache.root.rglob("*") if path.is_file()]
+    assert files, "the cache is empty"
+    for path in files:
+        data = path.read_bytes()
+        leaked = [s for s in floe_dbt_profile.secrets if s and s.encode() in data]
+        assert not leaked, f"{path.relative_to(cache.root)} holds a secret"
+
+
+@requirement("cache.private")
+def test_private(cache: CacheScenario) -> None:
+    if sys.platform == "win32":  # pragma: no cover - POSIX permissions only
+        pytest.skip("[n/a] file modes are POSIX-only")
+    _step(cache, "prime").returned()
+    loose = []
+    for path in [cache.root, *cache.root.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            loose.append(f"{path.relative_to(cache.root) or '.'} is {oct(mode)}")
+    assert not loose, "cache paths readable by others: " + "; ".join(loose)
