@@ -9,6 +9,7 @@ them into ``<project_dir>/target/`` and the cache.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -54,6 +55,14 @@ def _log_tail(run: Run, step_index: int | None) -> str:
         step = next((s for s in reversed(run.run_steps) if s.status == RunStatus.ERROR), None)
     logs = (step.logs or "").strip() if step else ""
     return logs[-_LOG_TAIL:]
+
+
+def _json_object(content: bytes) -> dict[str, Any]:
+    """Parse an artifact; ValueError when it is not a JSON object."""
+    document = json.loads(content)
+    if not isinstance(document, dict):
+        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
+    return document
 
 
 class DBTCloudPlugin(DBTPlugin):
@@ -231,6 +240,7 @@ class DBTCloudPlugin(DBTPlugin):
                 raise error
             manifest = self._fetch(run, step, _MANIFEST, required=True)
             assert manifest is not None
+            self._check_document(run, step, _MANIFEST, manifest)
             self._save(project_dir, run, self.job_ids.compile, {_MANIFEST: manifest})
             return project_dir / "target" / _MANIFEST
 
@@ -387,20 +397,22 @@ class DBTCloudPlugin(DBTPlugin):
                 raise self._failed_run_error(run, step, command) from None
             raise
         assert run_results is not None
-        manifest = self._fetch(run, step, _MANIFEST, required=False)
-        artifacts = {_RUN_RESULTS: run_results}
-        if manifest is not None:
-            artifacts[_MANIFEST] = manifest
-        self._save(project_dir, run, job_id, artifacts)
-        target_dir = project_dir / "target"
-        document = read_json_artifact(target_dir / _RUN_RESULTS, what="dbt Cloud sent it")
         try:
-            counts = count_run_results(document)
+            counts = count_run_results(_json_object(run_results))
         except ValueError as exc:
             raise DBTRemoteError(
-                f"run_results.json of step {step} is not a dbt run_results file: {exc}",
+                f"dbt Cloud sent a run_results.json for step {step} that is not a dbt "
+                f"run_results file ({exc}); nothing was cached",
                 run_id=run.id,
             ) from exc
+        artifacts = {_RUN_RESULTS: run_results}
+        manifest = self._fetch(run, step, _MANIFEST, required=False)
+        if manifest is not None:
+            self._check_document(run, step, _MANIFEST, manifest)
+            artifacts[_MANIFEST] = manifest
+        # Only validated artifacts reach the project and the cache.
+        self._save(project_dir, run, job_id, artifacts)
+        target_dir = project_dir / "target"
         return DBTRunResult(
             success=run.status == RunStatus.SUCCESS and counts.failures == 0,
             manifest_path=target_dir / _MANIFEST,
@@ -464,6 +476,17 @@ class DBTCloudPlugin(DBTPlugin):
                     "failed before dbt wrote it, see the run's logs"
                 ) from exc
             return None
+
+    @staticmethod
+    def _check_document(run: Run, step: int, name: str, content: bytes) -> None:
+        try:
+            _json_object(content)
+        except ValueError as exc:
+            raise DBTRemoteError(
+                f"dbt Cloud sent a {name} for step {step} that is not a JSON object ({exc}); "
+                "nothing was cached",
+                run_id=run.id,
+            ) from None
 
     def _failed_run_error(self, run: Run, step: int, command: str) -> DBTError:
         status = RunStatus(run.status)

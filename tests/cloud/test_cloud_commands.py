@@ -1,0 +1,107 @@
+"""Selectors become steps_override commands; anything that is not a dbt selector is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from floe_core.errors import DBTConfigurationError
+from floe_dbt_cloud.commands import build_step, step_runs_command, validate_selector
+from floe_dbt_cloud.emulator.steps import parse_step
+
+
+@pytest.mark.parametrize(
+    ("select", "exclude", "full_refresh", "expected"),
+    [
+        (None, None, False, "dbt run"),
+        ("customers", None, False, "dbt run --select customers"),
+        (
+            "tag:nightly +customers",
+            "fct_orders",
+            True,
+            "dbt run --select tag:nightly +customers --exclude fct_orders --full-refresh",
+        ),
+        (
+            "path:models/marts,config.materialized:table",
+            None,
+            False,
+            "dbt run --select path:models/marts,config.materialized:table",
+        ),
+        (
+            "2+stg_orders@ source:raw.orders*",
+            None,
+            False,
+            "dbt run --select 2+stg_orders@ source:raw.orders*",
+        ),
+    ],
+)
+def test_build_step(
+    select: str | None, exclude: str | None, full_refresh: bool, expected: str
+) -> None:
+    assert build_step("run", select=select, exclude=exclude, full_refresh=full_refresh) == expected
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        "a\nb",
+        "a; rm -rf /",
+        "a && b",
+        "a || b",
+        "a | b",
+        "`whoami`",
+        "$(whoami)",
+        "a 'b'",
+        'a "b"',
+        "--full-refresh",
+        "a --vars {x:1}",
+        "a\tb",
+        "",
+        "   ",
+        "a > out",
+    ],
+)
+def test_selector_text_that_is_not_a_dbt_selector_is_refused(selector: str) -> None:
+    with pytest.raises(DBTConfigurationError, match=r"select=.* is not a dbt selector"):
+        build_step("run", select=selector)
+
+
+def test_exclude_is_checked_too_and_named() -> None:
+    with pytest.raises(DBTConfigurationError, match=r"^exclude="):
+        build_step("run", exclude="x;y")
+
+
+def test_double_spaces_are_tolerated() -> None:
+    assert validate_selector("a  b", field="select") == ["a", "b"]
+
+
+def test_step_runs_command_reads_dbt_cloud_step_names() -> None:
+    assert step_runs_command("Invoke dbt with `dbt test --select x`", "test")
+    assert not step_runs_command("Invoke dbt with `dbt test`", "run")
+    assert not step_runs_command("Clone Git Repository", "run")
+
+
+def test_the_emulator_parses_what_the_plugin_builds() -> None:
+    text = build_step("run", select="tag:a b+", exclude="c", full_refresh=True)
+    command = parse_step(text)
+    assert (command.command, command.select, command.exclude, command.full_refresh) == (
+        "run",
+        "tag:a b+",
+        "c",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("python evil.py", "not a dbt command"),
+        ("dbt seed", "only compile, run, test"),
+        ("dbt run --vars x", "does not support '--vars'"),
+        ("dbt run --select", "needs a value"),
+        ("dbt compile --select a", "without selectors"),
+        ("dbt run 'unterminated", "cannot parse"),
+    ],
+)
+def test_the_emulator_refuses_steps_it_cannot_run(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_step(text)
