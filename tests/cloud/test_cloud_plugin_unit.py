@@ -1,0 +1,395 @@
+"""DBTCloudPlugin against pytest-httpx: the whole request sequence, results, errors, redaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from cloud_helpers import (
+    ACCOUNT,
+    API,
+    BASE,
+    JOB_IDS,
+    TOKEN,
+    FakeTime,
+    run_payload,
+    run_results,
+    step,
+    unit_plugin,
+)
+from pydantic import SecretStr
+from pytest_httpx import HTTPXMock
+
+from floe_core.errors import (
+    DBTArtifactNotFoundError,
+    DBTCompilationError,
+    DBTConfigurationError,
+    DBTExecutionError,
+    DBTExecutionTimeout,
+    DBTRemoteError,
+)
+from floe_core.schemas import CloudRuntimeConfig
+from floe_core.secrets import EnvSecretsPlugin
+from floe_dbt_cloud import DBTCloudPlugin
+
+RUN_STEPS = [
+    step(1, "Clone Git Repository"),
+    step(2, "Create Profile from Connection"),
+    step(3, "Invoke dbt with `dbt deps`"),
+    step(4, "Invoke dbt with `dbt run --select customers`"),
+    step(5, "Invoke dbt with `dbt docs generate`"),
+]
+MANIFEST = json.dumps({"nodes": {"model.p.customers": {}}}).encode()
+
+
+def _mock_run(
+    httpx_mock: HTTPXMock,
+    *,
+    run_id: int = 900,
+    job_id: int = 12,
+    final_status: int = 10,
+    steps: list[dict[str, object]] | None = None,
+    results: bytes | None = None,
+    artifact_step: int = 4,
+) -> None:
+    steps = RUN_STEPS if steps is None else steps
+    httpx_mock.add_response(
+        method="POST", url=f"{API}/jobs/{job_id}/run/", json=run_payload(run_id, 1, job_id=job_id)
+    )
+    poll = f"{API}/runs/{run_id}/?include_related=run_steps"
+    httpx_mock.add_response(url=poll, json=run_payload(run_id, 3, job_id=job_id, steps=steps[:2]))
+    httpx_mock.add_response(
+        url=poll, json=run_payload(run_id, final_status, job_id=job_id, steps=steps)
+    )
+    artifacts = f"{API}/runs/{run_id}/artifacts"
+    if results is not None:
+        httpx_mock.add_response(
+            url=f"{artifacts}/run_results.json?step={artifact_step}", content=results
+        )
+        httpx_mock.add_response(
+            url=f"{artifacts}/manifest.json?step={artifact_step}", content=MANIFEST
+        )
+
+
+def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    _mock_run(httpx_mock, results=run_results(("model.p.customers", "success")))
+    plugin = unit_plugin(tmp_path, fake_time)
+    result = plugin.run_models(tmp_path / "proj", tmp_path / "proj", "prod", select="customers")
+
+    requests = httpx_mock.get_requests()
+    assert [(r.method, r.url.path, r.url.query.decode()) for r in requests] == [
+        ("POST", f"/api/v2/accounts/{ACCOUNT}/jobs/12/run/", ""),
+        ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/", "include_related=run_steps"),
+        ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/", "include_related=run_steps"),
+        ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/run_results.json", "step=4"),
+        ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/manifest.json", "step=4"),
+    ]
+    body = json.loads(requests[0].content)
+    assert body == {"cause": "floe-dbt: dbt run", "steps_override": ["dbt run --select customers"]}
+    assert all(r.headers["Authorization"] == f"Token {TOKEN}" for r in requests)
+    assert (result.success, result.models_run, result.tests_run, result.failures) == (True, 1, 0, 0)
+    assert result.run_results_path == tmp_path / "proj" / "target" / "run_results.json"
+    assert result.run_results_path.read_bytes() == run_results(("model.p.customers", "success"))
+    assert result.manifest_path.read_bytes() == MANIFEST
+    assert result.metadata["run_id"] == 900
+    assert result.metadata["step"] == 4
+    assert fake_time.sleeps == [0.5]  # one wait: interval/8
+
+
+def test_without_selectors_no_steps_override_is_sent(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    steps = [step(1, "Clone Git Repository"), step(2, "Invoke dbt with `dbt test`")]
+    _mock_run(
+        httpx_mock,
+        job_id=13,
+        steps=steps,
+        artifact_step=2,
+        results=run_results(("test.p.t1", "pass"), ("test.p.t2", "fail")),
+    )
+    result = unit_plugin(tmp_path, fake_time).run_tests(tmp_path, tmp_path, "dev")
+    assert json.loads(httpx_mock.get_requests()[0].content) == {"cause": "floe-dbt: dbt test"}
+    assert (result.success, result.tests_run, result.failures) == (False, 2, 1)
+
+
+def test_full_refresh_and_exclude_become_the_step(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    steps = [step(1, "Invoke dbt with `dbt run --exclude fct_orders --full-refresh`")]
+    _mock_run(httpx_mock, steps=steps, artifact_step=1, results=run_results())
+    unit_plugin(tmp_path, fake_time).run_models(
+        tmp_path, tmp_path, "dev", exclude="fct_orders", full_refresh=True
+    )
+    assert json.loads(httpx_mock.get_requests()[0].content)["steps_override"] == [
+        "dbt run --exclude fct_orders --full-refresh"
+    ]
+
+
+def test_a_bad_selector_is_refused_before_any_request(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    with pytest.raises(DBTConfigurationError, match="not a dbt selector"):
+        unit_plugin(tmp_path, fake_time).run_models(
+            tmp_path, tmp_path, "dev", select="a; drop table x"
+        )
+    assert httpx_mock.get_requests() == []
+
+
+def test_a_failed_model_is_a_result_not_an_exception(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    _mock_run(
+        httpx_mock,
+        final_status=20,
+        results=run_results(
+            ("model.p.a", "success"), ("model.p.b", "error"), ("model.p.c", "skipped")
+        ),
+    )
+    result = unit_plugin(tmp_path, fake_time).run_models(
+        tmp_path, tmp_path, "dev", select="customers"
+    )
+    assert (result.success, result.models_run, result.failures) == (False, 2, 1)
+    assert result.metadata["status"] == "Error"
+
+
+def test_an_errored_run_without_run_results_is_a_compilation_error_with_the_logs(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    steps = [
+        *RUN_STEPS[:3],
+        step(
+            4,
+            "Invoke dbt with `dbt run --select customers`",
+            20,
+            "Compilation Error in model customers: unexpected '}'",
+        ),
+    ]
+    _mock_run(httpx_mock, final_status=20, steps=steps)
+    httpx_mock.add_response(
+        url=f"{API}/runs/900/artifacts/run_results.json?step=4",
+        status_code=404,
+        json={
+            "status": {
+                "code": 404,
+                "is_success": False,
+                "user_message": "Not found",
+                "developer_message": None,
+            },
+            "data": None,
+        },
+    )
+    with pytest.raises(DBTCompilationError, match=r"run 900 could not compile .*unexpected '\}'"):
+        unit_plugin(tmp_path, fake_time).run_models(tmp_path, tmp_path, "dev", select="customers")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_successful_run_without_run_results_names_the_run_and_step(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    _mock_run(httpx_mock)
+    httpx_mock.add_response(
+        url=f"{API}/runs/900/artifacts/run_results.json?step=4", status_code=404
+    )
+    with pytest.raises(
+        DBTArtifactNotFoundError, match=r"run 900 step 4 saved no run_results\.json"
+    ):
+        unit_plugin(tmp_path, fake_time).run_models(tmp_path, tmp_path, "dev", select="customers")
+
+
+def test_a_cancelled_run_is_an_error(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    _mock_run(httpx_mock, final_status=30)
+    with pytest.raises(DBTExecutionError, match=r"run 900 .* was cancelled"):
+        unit_plugin(tmp_path, fake_time).run_models(tmp_path, tmp_path, "dev", select="customers")
+
+
+def test_a_job_without_the_command_is_a_configuration_error(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    _mock_run(httpx_mock, steps=[step(1, "Invoke dbt with `dbt build`")])
+    with pytest.raises(DBTConfigurationError, match=r"job 12 ran no `dbt run` step"):
+        unit_plugin(tmp_path, fake_time).run_models(tmp_path, tmp_path, "dev", select="customers")
+
+
+def test_timeout_cancels_remotely_and_raises(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(method="POST", url=f"{API}/jobs/12/run/", json=run_payload(901, 1))
+    httpx_mock.add_response(
+        url=f"{API}/runs/901/?include_related=run_steps", json=run_payload(901, 3), is_reusable=True
+    )
+    httpx_mock.add_response(method="POST", url=f"{API}/runs/901/cancel/", json=run_payload(901, 30))
+    plugin = unit_plugin(tmp_path, fake_time, timeout_seconds=20, poll_interval_seconds=4)
+    with pytest.raises(DBTExecutionTimeout, match="run 901 did not finish"):
+        plugin.run_models(tmp_path, tmp_path, "dev")
+    assert [r.method for r in httpx_mock.get_requests()][-1] == "POST"
+    assert sum(fake_time.sleeps) == pytest.approx(20)
+
+
+def test_compile_project_writes_the_manifest_and_the_cache(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    steps = [step(1, "Clone Git Repository"), step(2, "Invoke dbt with `dbt compile`")]
+    httpx_mock.add_response(
+        method="POST", url=f"{API}/jobs/11/run/", json=run_payload(902, 1, job_id=11)
+    )
+    httpx_mock.add_response(
+        url=f"{API}/runs/902/?include_related=run_steps",
+        json=run_payload(902, 10, job_id=11, steps=steps),
+    )
+    httpx_mock.add_response(url=f"{API}/runs/902/artifacts/manifest.json?step=2", content=MANIFEST)
+    plugin = unit_plugin(tmp_path, fake_time)
+    path = plugin.compile_project(tmp_path / "proj", tmp_path / "proj", "dev")
+    assert path == tmp_path / "proj" / "target" / "manifest.json"
+    assert path.read_bytes() == MANIFEST
+    metadata = json.loads((tmp_path / "cache" / "902" / "metadata.json").read_text())
+    assert (metadata["run_id"], metadata["account_id"], metadata["job_id"]) == (
+        "902",
+        ACCOUNT,
+        "11",
+    )
+    # The cache now answers get_manifest without another request.
+    assert plugin.get_manifest(tmp_path / "proj") == json.loads(MANIFEST)
+    assert len(httpx_mock.get_requests()) == 3
+
+
+def test_get_manifest_falls_back_to_the_compile_jobs_latest_artifact(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(url=f"{API}/jobs/11/artifacts/manifest.json", content=MANIFEST)
+    assert unit_plugin(tmp_path, fake_time).get_manifest(tmp_path / "p") == json.loads(MANIFEST)
+    httpx_mock.add_response(url=f"{API}/jobs/11/artifacts/manifest.json", status_code=404)
+    with pytest.raises(DBTArtifactNotFoundError, match="compile job 11 has no run"):
+        unit_plugin(tmp_path, fake_time).get_manifest(tmp_path / "p")
+
+
+def test_a_run_id_that_is_not_a_number_never_reaches_the_disk(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    payload = run_payload(903, 1)
+    payload["data"]["id"] = "../../x"  # type: ignore[index]
+    httpx_mock.add_response(method="POST", url=f"{API}/jobs/12/run/", json=payload)
+    with pytest.raises(DBTRemoteError, match="expected shape"):
+        unit_plugin(tmp_path, fake_time).run_models(tmp_path, tmp_path, "dev")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_from_config_resolves_the_token_through_the_secrets_plugin(tmp_path: Path) -> None:
+    config = CloudRuntimeConfig(
+        account_id="12345",
+        api_token_ref="dbt-cloud-api-token",
+        job_ids={"compile": 1, "run": 2, "test": 3},
+        poll_interval_seconds=2,
+        timeout_seconds=30,
+        cache_ttl_hours=5,
+        cache_dir=tmp_path / "c",
+        base_url="https://emea.dbt.com/api/v2",
+    )
+    secrets = EnvSecretsPlugin(environ={"FLOE_SECRET_DBT_CLOUD_API_TOKEN": TOKEN})
+    plugin = DBTCloudPlugin.from_config(config, secrets, no_cache=True)
+    assert plugin.no_cache
+    assert (plugin.account_id, plugin.base_url, plugin.job_ids.run) == (
+        "12345",
+        "https://emea.dbt.com/api/v2",
+        2,
+    )
+    assert (plugin.poll_interval_seconds, plugin.timeout_seconds) == (2, 30)
+    assert plugin.cache.ttl.total_seconds() == 5 * 3600
+    assert plugin.discovery_url == "https://metadata.emea.dbt.com/graphql"
+    with pytest.raises(DBTConfigurationError, match="FLOE_SECRET_DBT_CLOUD_API_TOKEN"):
+        DBTCloudPlugin.from_config(config, EnvSecretsPlugin(environ={}))
+    with pytest.raises(DBTConfigurationError, match=r"dbt_runtime_config\.cloud"):
+        DBTCloudPlugin.from_config(None, secrets)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"api_token": TOKEN}, "SecretStr"),
+        ({"job_ids": None}, "job_ids is required"),
+        ({"job_ids": {"run": 1}}, "job_ids must map compile, run and test"),
+        ({"account_id": "acme"}, "numeric dbt Cloud account id"),
+    ],
+)
+def test_bad_construction_is_a_clear_error(kwargs: dict[str, object], message: str) -> None:
+    arguments: dict[str, object] = {
+        "account_id": ACCOUNT,
+        "api_token": SecretStr(TOKEN),
+        "job_ids": JOB_IDS,
+    }
+    arguments.update(kwargs)
+    with pytest.raises(DBTConfigurationError, match=message) as raised:
+        DBTCloudPlugin(**arguments)  # type: ignore[arg-type]
+    assert TOKEN not in str(raised.value)
+
+
+def test_runtime_metadata_and_parallelism(tmp_path: Path, fake_time: FakeTime) -> None:
+    plugin = unit_plugin(tmp_path, fake_time)
+    metadata = plugin.get_runtime_metadata()
+    assert metadata["type"] == "cloud"
+    assert (metadata["account_id"], metadata["base_url"], metadata["job_ids"]) == (
+        ACCOUNT,
+        BASE,
+        JOB_IDS,
+    )
+    json.dumps(metadata)
+    assert plugin.supports_parallel_execution() is True
+
+
+def test_the_token_appears_nowhere(
+    tmp_path: Path,
+    fake_time: FakeTime,
+    httpx_mock: HTTPXMock,
+    caplog: pytest.LogCaptureFixture,
+    cloud_spans,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _mock_run(httpx_mock, results=run_results(("model.p.customers", "success")))
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{API}/jobs/13/run/",
+        status_code=401,
+        json={
+            "status": {
+                "code": 401,
+                "is_success": False,
+                "user_message": "Invalid token.",
+                "developer_message": None,
+            },
+            "data": None,
+        },
+    )
+    plugin = unit_plugin(tmp_path, fake_time)
+    result = plugin.run_models(tmp_path / "p", tmp_path / "p", "dev", select="customers")
+    with pytest.raises(DBTRemoteError) as raised:
+        plugin.run_tests(tmp_path / "p", tmp_path / "p", "dev")
+
+    places = {
+        "repr": repr(plugin),
+        "str": str(plugin),
+        "vars": repr(vars(plugin)),
+        "metadata": json.dumps(plugin.get_runtime_metadata()),
+        "result": result.model_dump_json(),
+        "exception": f"{raised.value!s} {raised.value!r} {raised.value.__cause__!r}",
+        "logs": caplog.text,
+        "spans": json.dumps(
+            [
+                {
+                    **dict(s.attributes or {}),
+                    "events": [dict(e.attributes or {}) for e in s.events],
+                    "status": s.status.description,
+                }
+                for s in cloud_spans()
+            ]
+        ),
+    }
+    for file in (tmp_path / "cache").rglob("*"):
+        places[str(file)] = file.read_text() if file.is_file() else ""
+    for place, text in places.items():
+        assert TOKEN not in text, place
+    assert len(cloud_spans()) == 2
