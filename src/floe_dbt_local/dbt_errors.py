@@ -11,6 +11,11 @@ dbt-core's own hierarchy:
 * everything else (``DbtProjectError``, ``DbtProfileError``, a usage error,
   a bad selector, an internal or database error, even ``KeyboardInterrupt``)
   is :class:`DBTExecutionError`.
+
+One exception to the hierarchy: ``dbt compile`` stops at the first node that
+fails to compile and re-raises that node's message as a plain
+``DbtRuntimeError`` (``GraphRunnableTask._raise_next_tick``), so for
+``compile`` that exact type is a compilation failure too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dbt.exceptions import ContractBreakingChangeError, ParsingError
-from dbt_common.exceptions import CompilationError, DbtValidationError
+from dbt_common.exceptions import CompilationError, DbtRuntimeError, DbtValidationError
 
 from floe_core.errors import DBTCompilationError, DBTError, DBTExecutionError
 
@@ -54,7 +59,8 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         'DBTCompilationError'
     """
     detail = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, COMPILATION_EXCEPTIONS):
+    node_failed_to_compile = command == "compile" and type(exc) is DbtRuntimeError
+    if isinstance(exc, COMPILATION_EXCEPTIONS) or node_failed_to_compile:
         return DBTCompilationError(
             f"dbt could not parse or compile the project at {project_dir} "
             f"(dbt {command}): {type(exc).__name__}: {detail}"
