@@ -16,8 +16,15 @@ from floe_dbt_cloud.emulator.counters import Counters, CounterSnapshot
 from floe_dbt_cloud.emulator.faults import FaultPlan
 from floe_dbt_cloud.emulator.server import EmulatorServer, serve_emulator
 from floe_dbt_cloud.emulator.steps import DbtCommand, StepExecutor, StepOutcome
+from floe_dbt_cloud.emulator.transport import (
+    IN_PROCESS_BASE_URL,
+    IN_PROCESS_DISCOVERY_URL,
+    SyncASGITransport,
+)
 
 __all__ = [
+    "IN_PROCESS_BASE_URL",
+    "IN_PROCESS_DISCOVERY_URL",
     "CounterSnapshot",
     "Counters",
     "DbtCloudEmulator",
@@ -27,5 +34,6 @@ __all__ = [
     "FaultPlan",
     "StepExecutor",
     "StepOutcome",
+    "SyncASGITransport",
     "serve_emulator",
 ]

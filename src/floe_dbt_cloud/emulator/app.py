@@ -138,8 +138,7 @@ async def trigger_run(request: Request) -> Response:
             "The request was invalid. Please double check the provided data and try again.",
             fields,
         )
-    run = emulator.start_run(job_id, body)
-    return JSONResponse(envelope(run.to_api(_base_url(request), include_steps=False)))
+    return JSONResponse(envelope(emulator.start_run(job_id, body, base_url=_base_url(request))))
 
 
 async def get_run(request: Request) -> Response:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from floe_dbt_cloud.emulator.app import build_app
@@ -29,6 +30,7 @@ from floe_dbt_cloud.emulator.discovery import EnvironmentState
 from floe_dbt_cloud.emulator.faults import FaultPlan
 from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, execute_run
 from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
+from floe_dbt_cloud.emulator.transport import SyncASGITransport
 from floe_dbt_cloud.models import TriggerRunRequest
 
 __all__ = ["DbtCloudEmulator", "EmulatedProject"]
@@ -216,12 +218,25 @@ class DbtCloudEmulator:
             self.jobs[job_id] = _Job(job_id, environment_id, tuple(steps), name or f"job {job_id}")
         return job_id
 
+    def transport(self) -> httpx.BaseTransport:
+        """A synchronous httpx transport onto :attr:`app`, for in-process clients.
+
+        Use it with base URL :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_BASE_URL`
+        (any host works; routes only look at the path).
+        """
+        return SyncASGITransport(self.app)
+
     def get_run(self, run_id: int) -> RunRecord:
         """The record of a run (status, steps, ``finished_monotonic`` ...), for tests."""
         return self.runs[run_id]
 
-    def start_run(self, job_id: int, body: TriggerRunRequest) -> RunRecord:
-        """Create a run of a job and start carrying it out in a thread (the API calls this)."""
+    def start_run(self, job_id: int, body: TriggerRunRequest, *, base_url: str) -> dict[str, Any]:
+        """Create a run of a job and start carrying it out in a thread (the API calls this).
+
+        Returns:
+            The run as the trigger endpoint answers it: queued, as it was
+            before its thread could move it on.
+        """
         job = self.jobs[job_id]
         environment = self._environments[job.environment_id]
         outcome, missing = self.faults.take_run_faults(job_id)
@@ -254,9 +269,10 @@ class DbtCloudEmulator:
                 target=execute_run, args=(run, context), name=f"dbt-cloud-run-{run.id}", daemon=True
             )
             self._threads.append(thread)
+            queued = run.to_api(base_url, include_steps=False)
         self.counters.record_run()
         thread.start()
-        return run
+        return queued
 
     def latest_job_artifact(self, job_id: int, name: str) -> Path | None:
         """The artifact of the job's latest finished run that saved it."""

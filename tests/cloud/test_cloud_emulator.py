@@ -1,0 +1,319 @@
+"""The emulator's HTTP contract, in-process (a stub executor stands in for dbt here).
+
+What dbt really does through the emulator is covered by the integration tests;
+these check the API surface: envelopes, status codes, validation, step-aware
+artifacts, the status walk, Discovery's schema, counters and faults.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from cloud_helpers import StubExecutor
+from floe_dbt_compliance.projects import ProjectCopy
+
+from floe_dbt_cloud.emulator import IN_PROCESS_BASE_URL, DbtCloudEmulator, EmulatedProject
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def emulator() -> Iterator[DbtCloudEmulator]:
+    with DbtCloudEmulator(account_id=7, token="t0k3n", executor=StubExecutor()) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def project(emulator: DbtCloudEmulator, stub_project: ProjectCopy) -> EmulatedProject:
+    return emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+
+
+@pytest.fixture
+def api(emulator: DbtCloudEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/",
+        transport=emulator.transport(),
+        headers={"Authorization": "Token t0k3n"},
+    ) as client:
+        yield client
+
+
+def _finished_run(
+    emulator: DbtCloudEmulator, api: httpx.Client, job_id: int, **body: object
+) -> int:
+    response = api.post(f"jobs/{job_id}/run/", json={"cause": "test", **body})
+    assert response.status_code == 200, response.text
+    run_id = int(response.json()["data"]["id"])
+    emulator.wait_for_runs()
+    return run_id
+
+
+def test_trigger_answers_a_queued_run_in_the_envelope(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    response = api.post(f"jobs/{project.job_ids['run']}/run/", json={"cause": "because"})
+    body = response.json()
+    assert body["status"] == {
+        "code": 200,
+        "is_success": True,
+        "user_message": "Success!",
+        "developer_message": "",
+    }
+    run = body["data"]
+    assert (run["status"], run["job_definition_id"], run["environment_id"]) == (
+        1,
+        project.job_ids["run"],
+        project.environment_id,
+    )
+    assert run["finished_at"] is None
+    assert run["in_progress"] is True
+    assert emulator.counters.runs_triggered == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "cause"),
+        ({"cause": ""}, "cause"),
+        ({"cause": 5}, "cause"),
+        ({"cause": "x" * 256}, "cause"),
+        ({"cause": "c", "steps_override": "dbt run"}, "steps_override"),
+        ({"cause": "c", "steps_override": [""]}, "steps_override.0"),
+        ({"cause": "c", "threads_override": "4"}, "threads_override"),
+    ],
+)
+def test_trigger_validates_the_body_like_the_openapi_schema(
+    project: EmulatedProject, api: httpx.Client, body: dict[str, object], field: str
+) -> None:
+    response = api.post(f"jobs/{project.job_ids['run']}/run/", json=body)
+    assert response.status_code == 400
+    payload = response.json()
+    assert payload["status"]["is_success"] is False
+    assert field in payload["data"]
+
+
+def test_a_body_that_is_not_json_is_a_400(project: EmulatedProject, api: httpx.Client) -> None:
+    response = api.post(
+        f"jobs/{project.job_ids['run']}/run/",
+        content=b"{nope",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+def test_unknown_fields_are_ignored_as_by_the_real_api(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    run_id = _finished_run(emulator, api, project.job_ids["run"], unknown_field=1)
+    assert emulator.get_run(run_id).status == 10
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "message"),
+    [
+        ({}, 401, "Authentication credentials were not provided."),
+        ({"Authorization": "Token wrong"}, 401, "Invalid token."),
+        ({"Authorization": "Basic t0k3n"}, 401, "Invalid token."),
+        ({"Authorization": "Bearer t0k3n"}, 200, "Success!"),
+    ],
+)
+def test_token_check(
+    emulator: DbtCloudEmulator,
+    project: EmulatedProject,
+    headers: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    with httpx.Client(
+        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/", transport=emulator.transport()
+    ) as client:
+        response = client.post(
+            f"jobs/{project.job_ids['run']}/run/", json={"cause": "c"}, headers=headers
+        )
+    assert response.status_code == status
+    assert response.json()["status"]["user_message"] == message
+    if status == 401:
+        assert response.json()["data"] is None
+
+
+def test_another_account_is_forbidden_and_unknown_objects_are_404(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    assert api.get(f"{IN_PROCESS_BASE_URL}/accounts/8/runs/1001/").status_code == 403
+    assert api.get("runs/424242/").status_code == 404
+    assert api.post("jobs/999/run/", json={"cause": "c"}).status_code == 404
+    assert api.get("jobs/999/artifacts/manifest.json").status_code == 404
+    assert api.post("runs/424242/cancel/").status_code == 404
+
+
+def test_a_run_walks_its_statuses_and_names_its_steps(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    run_id = _finished_run(
+        emulator, api, project.job_ids["run"], steps_override=["dbt run --select a", "dbt test"]
+    )
+    plain = api.get(f"runs/{run_id}/").json()["data"]
+    assert "run_steps" not in plain
+    run = api.get(f"runs/{run_id}/", params={"include_related": "job,run_steps"}).json()["data"]
+    assert (run["status"], run["status_humanized"], run["is_complete"], run["is_success"]) == (
+        10,
+        "Success",
+        True,
+        True,
+    )
+    assert run["started_at"]
+    assert run["finished_at"]
+    assert run["dequeued_at"]
+    assert [s["name"] for s in run["run_steps"]] == [
+        "Clone Git Repository",
+        "Create Profile from Connection",
+        "Invoke dbt with `dbt run --select a`",
+        "Invoke dbt with `dbt test`",
+    ]
+    assert [s["index"] for s in run["run_steps"]] == [1, 2, 3, 4]
+
+
+def test_artifacts_are_step_aware_and_default_to_the_last_step(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    run_id = _finished_run(
+        emulator, api, project.job_ids["run"], steps_override=["dbt run", "dbt compile"]
+    )
+    assert api.get(f"runs/{run_id}/artifacts/").json()["data"] == [
+        "manifest.json",
+        "run_results.json",
+    ]
+    run_step = api.get(f"runs/{run_id}/artifacts/run_results.json", params={"step": 3})
+    assert run_step.status_code == 200
+    assert run_step.json()["results"][0]["unique_id"] == "model.stub.run"  # raw file, no envelope
+    # The last step (compile) wrote no run_results.json: without `step` that is a 404.
+    assert api.get(f"runs/{run_id}/artifacts/run_results.json").status_code == 404
+    assert "model.stub.compile" in api.get(f"runs/{run_id}/artifacts/manifest.json").json()["nodes"]
+    assert (
+        api.get(f"runs/{run_id}/artifacts/run_results.json", params={"step": 9}).status_code == 404
+    )
+    assert (
+        api.get(f"runs/{run_id}/artifacts/run_results.json", params={"step": "x"}).status_code
+        == 400
+    )
+
+
+def test_the_jobs_latest_artifact_is_its_latest_finished_runs(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    job = project.job_ids["compile"]
+    assert api.get(f"jobs/{job}/artifacts/manifest.json").status_code == 404
+    _finished_run(emulator, api, job)
+    assert "model.stub.compile" in api.get(f"jobs/{job}/artifacts/manifest.json").json()["nodes"]
+
+
+def test_a_failed_step_ends_the_run_in_error(stub_project: ProjectCopy) -> None:
+    with DbtCloudEmulator(token="t", executor=StubExecutor(success=False)) as emulator:
+        project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+        with httpx.Client(
+            transport=emulator.transport(), headers={"Authorization": "Token t"}
+        ) as client:
+            run_id = client.post(
+                f"{IN_PROCESS_BASE_URL}/accounts/1/jobs/{project.job_ids['run']}/run/",
+                json={"cause": "c", "steps_override": ["dbt run", "dbt test"]},
+            ).json()["data"]["id"]
+        emulator.wait_for_runs()
+        run = emulator.get_run(run_id)
+        assert run.status == 20
+        assert [s.status for s in run.steps] == [10, 10, 20]  # the test step never ran
+
+
+def test_an_unsupported_step_fails_with_a_clear_log(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    run_id = _finished_run(emulator, api, project.job_ids["run"], steps_override=["dbt seed"])
+    run = emulator.get_run(run_id)
+    assert run.status == 20
+    assert "only compile, run, test" in run.steps[-1].logs
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "log"), [("error", 20, "Failed to clone"), ("cancelled", 30, "")]
+)
+def test_run_outcome_faults(
+    emulator: DbtCloudEmulator,
+    project: EmulatedProject,
+    api: httpx.Client,
+    outcome: str,
+    status: int,
+    log: str,
+) -> None:
+    emulator.faults.next_run(outcome, job_id=project.job_ids["run"])  # type: ignore[arg-type]
+    run_id = _finished_run(emulator, api, project.job_ids["run"])
+    run = emulator.get_run(run_id)
+    assert run.status == status
+    assert log in run.steps[0].logs
+    assert api.get(f"runs/{run_id}/artifacts/").json()["data"] == []
+    assert _finished_run(emulator, api, project.job_ids["run"])
+    assert emulator.runs[run_id + 1].status == 10
+
+
+def test_a_run_that_never_finishes_ends_when_cancelled(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    emulator.faults.next_run("never_finishes")
+    run_id = api.post(f"jobs/{project.job_ids['run']}/run/", json={"cause": "c"}).json()["data"][
+        "id"
+    ]
+    assert api.post(f"runs/{run_id}/cancel/").status_code == 200
+    emulator.wait_for_runs()
+    assert emulator.get_run(run_id).status == 30
+    assert emulator.counters.cancels_received == 1
+
+
+def test_missing_artifact_fault(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    emulator.faults.missing_artifact("run_results.json")
+    run_id = _finished_run(emulator, api, project.job_ids["run"])
+    assert api.get(f"runs/{run_id}/artifacts/").json()["data"] == ["manifest.json"]
+    assert (
+        api.get(f"runs/{run_id}/artifacts/run_results.json", params={"step": 3}).status_code == 404
+    )
+
+
+def test_http_faults_apply_to_the_next_n_matching_requests(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    run_id = _finished_run(emulator, api, project.job_ids["run"])
+    emulator.faults.fail_next(2, status=429, retry_after=3, route="get_run")
+    emulator.faults.malformed_json_next(route="list_artifacts")
+    emulator.faults.wrong_shape_next(route="cancel_run")
+    emulator.faults.fail_next(1, status=503)  # any route: consumed by the next request left
+    first = api.get(f"runs/{run_id}/")
+    assert (first.status_code, first.headers["Retry-After"]) == (429, "3")
+    assert first.json()["status"]["user_message"]
+    second = api.get(f"runs/{run_id}/")
+    assert second.status_code == 429
+    with pytest.raises(json.JSONDecodeError):
+        api.get(f"runs/{run_id}/artifacts/").json()
+    assert "id" not in api.post(f"runs/{run_id}/cancel/").json()["data"]
+    assert api.get(f"runs/{run_id}/").status_code == 503
+    assert api.get(f"runs/{run_id}/").status_code == 200
+    assert emulator.counters.requests_by_route == {
+        "trigger_run": 1,
+        "get_run": 4,
+        "list_artifacts": 1,
+        "cancel_run": 1,
+    }
+
+
+def test_fault_programming_is_validated(emulator: DbtCloudEmulator) -> None:
+    with pytest.raises(ValueError, match="unknown route"):
+        emulator.faults.fail_next(route="nope")
+    with pytest.raises(ValueError, match="count"):
+        emulator.faults.hang_next(0)
+    with pytest.raises(ValueError, match="unknown run outcome"):
+        emulator.faults.next_run("exploded")  # type: ignore[arg-type]
+
+
+def test_the_token_is_not_in_the_emulators_repr(emulator: DbtCloudEmulator) -> None:
+    assert "t0k3n" not in repr(emulator)
