@@ -189,19 +189,25 @@ def test_a_run_that_builds_nothing_fails_the_asset(
     assert "ran no model for selector 'customers'" in failure.step_failure_data.error.message
 
 
-@pytest.mark.parametrize(
-    ("parallel", "executor_name"),
-    [(False, "in_process"), (True, "floe_dbt_parallel_executor")],
-)
-def test_the_executor_follows_the_runtime(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path, parallel: bool, executor_name: str
-) -> None:
-    runtime = ScriptedRuntime(tmp_path, parallel=parallel)
+def test_a_serial_runtime_gets_the_in_process_executor(tmp_path: Path) -> None:
+    plugin = DagsterOrchestratorPlugin(project_dir="dbt", max_concurrent=3)
+    runtime = ScriptedRuntime(tmp_path, parallel=False)
 
     defs = plugin.build_definitions(runtime, {"manifest": _shop()})
 
     job = defs.resolve_implicit_global_asset_job_def()
-    assert job.executor_def.name == executor_name
+    assert job.executor_def.name == "in_process"
+
+
+def test_a_parallel_runtime_gets_up_to_max_concurrent_processes(tmp_path: Path) -> None:
+    plugin = DagsterOrchestratorPlugin(project_dir="dbt", max_concurrent=3)
+    runtime = ScriptedRuntime(tmp_path, parallel=True)
+
+    defs = plugin.build_definitions(runtime, {"manifest": _shop()})
+
+    executor = defs.resolve_implicit_global_asset_job_def().executor_def
+    assert executor.name == "floe_dbt_parallel_executor"
+    assert executor.apply_config_mapping({}).value["config"]["max_concurrent"] == 3
 
 
 def test_artifacts_must_hold_a_manifest(plugin: DagsterOrchestratorPlugin, tmp_path: Path) -> None:
