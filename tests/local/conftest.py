@@ -9,10 +9,8 @@ from typing import Any
 import duckdb
 import pytest
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from floe_dbt_compliance.spans import span_recorder
+from opentelemetry.sdk.trace import ReadableSpan
 
 from floe_dbt_local import LocalDBTPlugin
 
@@ -58,31 +56,21 @@ def tables(query: Query) -> Callable[[Path], set[str]]:
     return names
 
 
-@pytest.fixture(scope="session")
-def _session_exporter() -> InMemorySpanExporter:
-    # Add a processor to whatever SDK provider is already set; install one only
-    # when none is (a provider cannot be replaced once set).
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        trace.set_tracer_provider(TracerProvider())
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        pytest.skip("a non-SDK tracer provider is installed; spans cannot be captured")
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
-
-
 @pytest.fixture
-def spans(_session_exporter: InMemorySpanExporter) -> Iterator[Callable[[], list[ReadableSpan]]]:
-    """The ``floe.dbt.*`` spans finished since the test started."""
-    _session_exporter.clear()
+def spans() -> Iterator[Callable[[], list[ReadableSpan]]]:
+    """The ``floe.dbt.*`` spans finished since the test started.
+
+    The kit's recorder adds its processor to the global SDK provider (installing
+    one only when none is set), so these tests never replace a provider.
+    """
+    try:
+        recorder = span_recorder()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    recorder.clear()
 
     def finished() -> list[ReadableSpan]:
-        return [
-            span
-            for span in _session_exporter.get_finished_spans()
-            if span.name.startswith("floe.dbt.")
-        ]
+        return [span for span in recorder.all_spans() if span.name.startswith("floe.dbt.")]
 
     yield finished
-    _session_exporter.clear()
+    recorder.clear()
