@@ -31,7 +31,6 @@ from floe_dbt_compliance.steps import read_json
 from floe_dbt_compliance.warehouse import model_ids
 
 ARTIFACTS = {"manifest.json", "run_results.json", "catalog.json"}
-REQUIRED = {"manifest.json", "run_results.json", "metadata.json"}
 METADATA_FIELDS = ("cached_at", "run_id", "account_id", "job_id", "artifacts")
 _CLOCK_SLACK = timedelta(seconds=5)
 
@@ -80,6 +79,21 @@ def parse_cached_at(value: Any) -> datetime:
     return moment
 
 
+def _age_entries(root: Path, moment: datetime) -> None:
+    """Rewrite ``cached_at`` of every readable entry (unreadable ones are already misses)."""
+    for entry in entry_dirs(root):
+        try:
+            _write_cached_at(entry, moment)
+        except (OSError, ValueError):
+            continue
+
+
+def _corrupt_entries(root: Path, name: str, text: str) -> None:
+    for entry in entry_dirs(root):
+        if (entry / name).is_file():
+            (entry / name).write_text(text, encoding="utf-8")
+
+
 def _write_cached_at(entry: Path, moment: datetime) -> None:
     path = entry / "metadata.json"
     metadata = read_json(path)
@@ -112,8 +126,9 @@ class CacheScenario:
         self.root = Path(harness.cache_root)
         self.ttl = timedelta(hours=harness.cache_ttl_hours)
         self.calls: dict[str, Call] = {}
-        self.primed_entries: list[Path] = []
+        self.primed: dict[str, dict[str, bytes]] = {}
         self.expected_manifest: dict[str, Any] | None = None
+        self.run_results: dict[str, Any] | None = None
 
     def call(self, key: str, label: str, function: Callable[[], Any]) -> Call:
         record = Call(label, before=tree(self.root))
@@ -131,13 +146,13 @@ class CacheScenario:
         runtime = plugin or self.harness.plugin
         return self.call(key, label, lambda: runtime.get_manifest(self.harness.project_dir))
 
-    def entry(self) -> Path:
-        entries = self.primed_entries
-        assert entries, "no cache entry was written after a run and get_manifest()"
-        return entries[-1]
-
     def play(self) -> None:
         h = self.harness
+        self.call(
+            "compile",
+            "compile_project()",
+            lambda: h.plugin.compile_project(h.project_dir, h.profiles_dir, h.target),
+        )
         run = self.call(
             "run",
             "run_models()",
@@ -145,20 +160,23 @@ class CacheScenario:
         )
         if isinstance(run.value, DBTRunResult):
             self.expected_manifest = read_json(run.value.manifest_path)
+            self.run_results = read_json(run.value.run_results_path)
         self.manifest("prime", "get_manifest() after a run")
-        self.primed_entries = entry_dirs(self.root)
-        if not self.primed_entries:
+        self.primed = {
+            entry.name: {path.name: path.read_bytes() for path in entry.iterdir() if path.is_file()}
+            for entry in entry_dirs(self.root)
+        }
+        if not self.primed:
             return
         self.manifest("hit", "get_manifest() within the TTL")
-        _write_cached_at(self.entry(), datetime.now(timezone.utc) - self.ttl / 2)
-        self.manifest("half-ttl", "get_manifest() with the entry aged half the TTL")
-        aged = datetime.now(timezone.utc) - self.ttl - timedelta(hours=1)
-        _write_cached_at(self.entry(), aged)
-        self.manifest("expired", "get_manifest() with the entry aged past the TTL")
-        (self.entry() / "manifest.json").write_text("{ not json", encoding="utf-8")
-        self.manifest("corrupt", "get_manifest() with a corrupt cached manifest.json")
-        (self.entry() / "metadata.json").write_text("garbage", encoding="utf-8")
-        self.manifest("corrupt-metadata", "get_manifest() with a corrupt metadata.json")
+        _age_entries(self.root, datetime.now(timezone.utc) - self.ttl / 2)
+        self.manifest("half-ttl", "get_manifest() with the entries aged half the TTL")
+        _age_entries(self.root, datetime.now(timezone.utc) - self.ttl - timedelta(hours=1))
+        self.manifest("expired", "get_manifest() with the entries aged past the TTL")
+        _corrupt_entries(self.root, "manifest.json", "{ not json")
+        self.manifest("corrupt", "get_manifest() with corrupt cached manifest.json files")
+        _corrupt_entries(self.root, "metadata.json", "garbage")
+        self.manifest("corrupt-metadata", "get_manifest() with corrupt metadata.json files")
         with _environment("FLOE_DISABLE_CACHE", "true"):
             disabled = h.another()
             self.manifest("disabled-read", "get_manifest() with FLOE_DISABLE_CACHE=true", disabled)
@@ -168,12 +186,20 @@ class CacheScenario:
                 lambda: disabled.run_models(h.project_dir, h.profiles_dir, h.target),
             )
             self.manifest("disabled-read-2", "get_manifest() after that run", disabled)
-        self.manifest("refill", "get_manifest() after the cache is enabled again")
-        for entry in entry_dirs(self.root):
-            _write_cached_at(entry, datetime.now(timezone.utc) - self.ttl / 2)
+        self.call(
+            "refill",
+            "run_models() with the cache enabled again",
+            lambda: h.plugin.run_models(h.project_dir, h.profiles_dir, h.target),
+        )
+        _age_entries(self.root, datetime.now(timezone.utc) - self.ttl / 2)
         refreshing = h.another(no_cache=True)
         self.manifest(
             "no-cache", "get_manifest() on an instance built with no_cache=True", refreshing
+        )
+        self.call(
+            "no-cache-compile",
+            "compile_project() on an instance built with no_cache=True",
+            lambda: refreshing.compile_project(h.project_dir, h.profiles_dir, h.target),
         )
 
 
@@ -229,35 +255,45 @@ def test_layout(cache: CacheScenario) -> None:
     run = _step(cache, "run")
     run.returned()
     _step(cache, "prime").returned()
-    entries = cache.primed_entries
-    assert len(entries) == 1, f"one run left {len(entries)} cache entries: {entries}"
-    entry = entries[0]
-    files = {path.name for path in entry.iterdir()}
-    assert files >= REQUIRED, f"entry {entry.name} lacks {sorted(REQUIRED - files)}"
-    assert files <= ARTIFACTS | {"metadata.json"}, (
-        f"entry {entry.name} holds unexpected files {sorted(files - ARTIFACTS - {'metadata.json'})}"
+    entries = cache.primed
+    assert 1 <= len(entries) <= 2, (
+        f"a compile and a run left {len(entries)} cache entries: {sorted(entries)}"
     )
-    metadata = _metadata(entry)
-    missing = [name for name in METADATA_FIELDS if metadata.get(name) in (None, "")]
+    holding = [
+        name
+        for name, files in entries.items()
+        if "run_results.json" in files
+        and json.loads(files["run_results.json"]) == cache.run_results
+    ]
+    assert holding, "no cache entry holds the run's run_results.json"
+    for name, files in entries.items():
+        _check_entry(cache, name, files, _step(cache, "compile").started)
+
+
+def _check_entry(cache: CacheScenario, name: str, files: dict[str, bytes], since: datetime) -> None:
+    required = {"manifest.json", "metadata.json"}
+    assert set(files) >= required, f"entry {name} lacks {sorted(required - set(files))}"
+    unexpected = set(files) - ARTIFACTS - {"metadata.json"}
+    assert not unexpected, f"entry {name} holds unexpected files {sorted(unexpected)}"
+    metadata = json.loads(files["metadata.json"])
+    missing = [field for field in METADATA_FIELDS if metadata.get(field) in (None, "")]
     assert not missing, f"metadata.json lacks {missing}: {metadata}"
-    assert str(metadata["run_id"]) == entry.name, (
-        f"metadata run_id {metadata['run_id']!r} is not the entry's directory {entry.name!r}"
+    assert str(metadata["run_id"]) == name, (
+        f"metadata run_id {metadata['run_id']!r} is not the entry's directory {name!r}"
     )
     cached_at = parse_cached_at(metadata["cached_at"])
     now = datetime.now(timezone.utc)
-    assert run.started - _CLOCK_SLACK <= cached_at <= now + _CLOCK_SLACK, (
+    assert since - _CLOCK_SLACK <= cached_at <= now + _CLOCK_SLACK, (
         f"cached_at {metadata['cached_at']} is not the time the entry was written"
     )
     assert isinstance(metadata["artifacts"], list), "metadata artifacts is not a list"
-    assert set(metadata["artifacts"]) == files - {"metadata.json"}, (
+    assert set(metadata["artifacts"]) == set(files) - {"metadata.json"}, (
         f"metadata lists {metadata['artifacts']} but the entry holds {sorted(files)}"
     )
-    manifest = read_json(entry / "manifest.json")
-    assert manifest == cache.expected_manifest, "the cached manifest is not the run's manifest"
-    cached_results = read_json(entry / "run_results.json")
-    assert isinstance(run.value, DBTRunResult)
-    assert cached_results == read_json(run.value.run_results_path), (
-        "the cached run_results.json is not the run's"
+    manifest = json.loads(files["manifest.json"])
+    models = {key for key in manifest.get("nodes", {}) if key.startswith("model.")}
+    assert models == model_ids(cache.harness.project_dir, "healthy"), (
+        f"the manifest cached in {name} does not hold the project's models"
     )
 
 
@@ -286,9 +322,6 @@ def test_corrupt(cache: CacheScenario) -> None:
         call = _step(cache, key)
         _valid_manifest(cache, call)
         assert call.remote_calls > 0, f"{call.label} made no remote call"
-    assert isinstance(read_json(cache.entry() / "manifest.json"), dict), (
-        "the corrupt entry was not replaced"
-    )
 
 
 @requirement("cache.disabled")
@@ -309,8 +342,10 @@ def test_no_cache(cache: CacheScenario) -> None:
     call = _step(cache, "no-cache")
     _valid_manifest(cache, call)
     assert call.remote_calls > 0, f"{call.label} read the cache (no remote call)"
-    assert _written_since(cache.root, call.started), (
-        f"{call.label} did not refresh the cache entry (cached_at did not move)"
+    compiled = _step(cache, "no-cache-compile")
+    compiled.returned()
+    assert _written_since(cache.root, compiled.started), (
+        f"{compiled.label} did not refresh the cache (no entry's cached_at moved)"
     )
 
 
