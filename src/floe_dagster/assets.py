@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from floe_core.artifacts import FAILURE_STATUSES, read_json_artifact
-from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError
+from floe_core.errors import DBTArtifactNotFoundError
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_dagster.dbt_graph import DbtAssetNode
 
@@ -119,17 +119,14 @@ def _model_asset(
         required_resource_keys={DBT_RUNTIME_RESOURCE_KEY},
     )
     def _materialise(context: AssetExecutionContext) -> MaterializeResult[None]:
-        runtime = getattr(context.resources, DBT_RUNTIME_RESOURCE_KEY)
-        if not isinstance(runtime, DBTPlugin):
-            raise DBTConfigurationError(
-                f"resource {DBT_RUNTIME_RESOURCE_KEY!r} is a {type(runtime).__name__}, not a "
-                "DBTPlugin; build it with PluginRegistry.create_dbt_runtime(manifest)"
-            )
-        context.log.info("dbt run --select %s through the %s runtime", selector, _type_of(runtime))
+        # create_assets_from_artifacts checked that the bound resource is a DBTPlugin.
+        runtime: DBTPlugin = getattr(context.resources, DBT_RUNTIME_RESOURCE_KEY)
+        runtime_type = str(runtime.get_runtime_metadata().get("type", type(runtime).__name__))
+        context.log.info("dbt run --select %s through the %s runtime", selector, runtime_type)
         result = runtime.run_models(
             project.project_dir, project.profiles_dir, project.target, select=selector
         )
-        metadata = _result_metadata(result, runtime)
+        metadata = _result_metadata(result, runtime_type)
         if not result.success:
             raise Failure(description=_failure_message(node, result), metadata=metadata)
         if result.models_run == 0:
@@ -145,13 +142,9 @@ def _model_asset(
     return _materialise
 
 
-def _type_of(runtime: DBTPlugin) -> str:
-    return str(runtime.get_runtime_metadata().get("type", type(runtime).__name__))
-
-
-def _result_metadata(result: DBTRunResult, runtime: DBTPlugin) -> dict[str, Any]:
+def _result_metadata(result: DBTRunResult, runtime_type: str) -> dict[str, Any]:
     return {
-        "dbt/runtime_type": _type_of(runtime),
+        "dbt/runtime_type": runtime_type,
         "dbt/success": result.success,
         "dbt/models_run": result.models_run,
         "dbt/tests_run": result.tests_run,

@@ -16,7 +16,7 @@ from dagster import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floe_core.artifacts import read_json_artifact
-from floe_core.errors import DBTConfigurationError
+from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError
 from floe_core.plugin_interfaces import DBTPlugin, OrchestratorPlugin, SecretsPlugin
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
@@ -164,32 +164,45 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         self,
         dbt_runtime_plugin: DBTPlugin,
         artifacts: dict[str, Any] | None = None,
+        *,
+        recompile: bool = True,
     ) -> Definitions:
-        """Build the whole code location: assets, ``dbt_runtime`` resource and executor.
+        """Build the whole code location: assets (with their runtime) and executor.
 
         Args:
             dbt_runtime_plugin: The runtime that materialises the models.
-            artifacts: The dbt artifacts; when omitted the runtime compiles the
-                project and its ``manifest.json`` is used.
+            artifacts: The dbt artifacts; when omitted the manifest comes from
+                the runtime (see ``recompile``).
+            recompile: Without ``artifacts``, compile the project through the
+                runtime (True), or use the runtime's latest manifest and
+                compile only when it has none (False: for deployments that
+                build the manifest ahead, so that loading the code location,
+                which Dagster does in every run and step process, runs no dbt).
 
         Returns:
             Definitions ready for ``dagster dev`` or ``dagster definitions validate``.
         """
         if artifacts is None:
-            project = self.project
-            manifest_path = dbt_runtime_plugin.compile_project(
-                project.project_dir, project.profiles_dir, project.target
-            )
-            artifacts = {"manifest": _read_manifest(manifest_path)}
+            artifacts = {"manifest": self._manifest_from(dbt_runtime_plugin, recompile)}
         return Definitions(
             # The assets carry the runtime as their `dbt_runtime` resource already.
             assets=self.create_assets_from_artifacts(artifacts, dbt_runtime_plugin),
             executor=self.executor_for(dbt_runtime_plugin),
         )
 
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    return read_json_artifact(path, what="the runtime's compile_project did not write it")
+    def _manifest_from(self, runtime: DBTPlugin, recompile: bool) -> dict[str, Any]:
+        project = self.project
+        if not recompile:
+            try:
+                return runtime.get_manifest(project.project_dir)
+            except DBTArtifactNotFoundError:
+                pass  # nothing built ahead: compile, as recompile=True would
+        manifest_path = runtime.compile_project(
+            project.project_dir, project.profiles_dir, project.target
+        )
+        return read_json_artifact(
+            manifest_path, what="the runtime's compile_project did not write it"
+        )
 
 
 def definitions_from_manifest(
@@ -199,6 +212,7 @@ def definitions_from_manifest(
     profiles_dir: Path | str | None = None,
     target: str = "dev",
     max_concurrent: int = 4,
+    recompile: bool = True,
     registry: PluginRegistry | None = None,
     secrets: SecretsPlugin | None = None,
 ) -> Definitions:
@@ -206,7 +220,8 @@ def definitions_from_manifest(
 
     The runtime is the one ``plugins.dbt_runtime`` names, built by
     :class:`~floe_core.plugin_registry.PluginRegistry` with its secrets
-    resolved; the project is compiled through it when the definitions load.
+    resolved; the project is compiled through it when the definitions load
+    (unless ``recompile`` is False and a manifest was built ahead).
 
     Args:
         manifest: The platform manifest, or the path of its ``manifest.yaml``.
@@ -214,6 +229,9 @@ def definitions_from_manifest(
         profiles_dir: Where ``profiles.yml`` is; ``project_dir`` by default.
         target: The dbt target.
         max_concurrent: The most dbt assets run at once, if the runtime allows any.
+        recompile: Compile the project when the definitions load (True), or use
+            the runtime's latest manifest when there is one (False); see
+            :meth:`DagsterOrchestratorPlugin.build_definitions`.
         registry: Where plugins come from; the installed entry points by default.
         secrets: Resolves secret references; built from the manifest by default.
 
@@ -239,4 +257,4 @@ def definitions_from_manifest(
         )
     plugin = DagsterOrchestratorPlugin(project_dir, profiles_dir, target, max_concurrent)
     runtime = (registry or PluginRegistry()).create_dbt_runtime(manifest, secrets)
-    return plugin.build_definitions(runtime)
+    return plugin.build_definitions(runtime, recompile=recompile)

@@ -16,7 +16,8 @@ from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
-from floe_core.artifacts import count_run_results
+from floe_core.artifacts import count_run_results, read_json_artifact
+from floe_core.errors import DBTCompilationError
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_core.telemetry import dbt_span, record_result
 
@@ -67,6 +68,7 @@ class ScriptedRuntime(DBTPlugin):
         errors: Model name -> the dbt error message its run ends with.
         parallel: What ``supports_parallel_execution`` says.
         models_run: How many models each successful run reports.
+        manifest: What ``compile_project`` writes to ``workdir/manifest.json``.
     """
 
     runtime_type = "scripted"
@@ -77,11 +79,15 @@ class ScriptedRuntime(DBTPlugin):
         errors: Mapping[str, str] | None = None,
         parallel: bool = False,
         models_run: int = 1,
+        manifest: dict[str, Any] | None = None,
     ) -> None:
         self.workdir = workdir
         self.errors = dict(errors or {})
         self.parallel = parallel
         self.models_run = models_run
+        self.manifest = manifest
+        self.manifest_path = workdir / "manifest.json"
+        self.compiles: list[tuple[Path, Path, str]] = []
         self.calls: list[dict[str, Any]] = []
         self._numbers = itertools.count()
         self._lock = threading.Lock()
@@ -132,7 +138,7 @@ class ScriptedRuntime(DBTPlugin):
         counts = count_run_results({"results": results})
         return DBTRunResult(
             success=counts.failures == 0,
-            manifest_path=self.workdir / "manifest.json",
+            manifest_path=self.manifest_path,
             run_results_path=run_results_path,
             execution_time_seconds=0.0,
             models_run=counts.models_run,
@@ -142,7 +148,11 @@ class ScriptedRuntime(DBTPlugin):
         )
 
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
-        raise AssertionError("the Dagster plugin must not compile when given artifacts")
+        if self.manifest is None:
+            raise DBTCompilationError("this scripted runtime has no manifest to compile")
+        self.compiles.append((project_dir, profiles_dir, target))
+        self.manifest_path.write_text(json.dumps(self.manifest), encoding="utf-8")
+        return self.manifest_path
 
     def run_tests(
         self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None
@@ -150,7 +160,7 @@ class ScriptedRuntime(DBTPlugin):
         raise AssertionError("the Dagster plugin never runs tests")
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
-        raise AssertionError("not used")
+        return read_json_artifact(self.manifest_path, what="compile first")
 
     def get_run_results(self, project_dir: Path) -> dict[str, Any]:
         raise AssertionError("not used")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ from dagster import (
 )
 from dagster_fakes import ScriptedRuntime, manifest_of, model_node
 
-from floe_core.errors import DBTConfigurationError
+from floe_core.errors import DBTConfigurationError, DBTExecutionError
+from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
 
@@ -208,6 +210,62 @@ def test_a_parallel_runtime_gets_up_to_max_concurrent_processes(tmp_path: Path) 
     executor = defs.resolve_implicit_global_asset_job_def().executor_def
     assert executor.name == "floe_dbt_parallel_executor"
     assert executor.apply_config_mapping({}).value["config"]["max_concurrent"] == 3
+
+
+def test_without_artifacts_the_runtime_compiles_the_configured_project(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
+
+    defs = plugin.build_definitions(runtime)
+
+    assert runtime.compiles == [(tmp_path / "project", tmp_path / "profiles", "prod")]
+    assert _key("report") in defs.resolve_asset_graph().get_all_asset_keys()
+
+
+def test_recompile_false_uses_a_manifest_built_ahead(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
+    runtime.manifest_path.write_text(json.dumps(manifest_of(model_node("prebuilt"))))
+
+    defs = plugin.build_definitions(runtime, recompile=False)
+
+    assert runtime.compiles == []
+    assert defs.resolve_asset_graph().get_all_asset_keys() == {_key("prebuilt")}
+
+
+def test_recompile_false_compiles_when_nothing_was_built(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
+
+    plugin.build_definitions(runtime, recompile=False)
+
+    assert len(runtime.compiles) == 1
+
+
+def test_a_runtime_error_fails_the_asset_with_its_message(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    class Unreachable(ScriptedRuntime):
+        def wait_for_company(self, select: str) -> None:
+            raise DBTExecutionError("profile 'shop' not found in profiles.yml")
+
+    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, Unreachable(tmp_path))
+
+    result = materialize(assets, selection=[_key("customers")], raise_on_error=False)
+
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_failure_data.error is not None
+    assert "profile 'shop' not found" in str(failure.step_failure_data.error)
+
+
+def test_the_registry_builds_the_plugin_by_name() -> None:
+    plugin = PluginRegistry().get_plugin("orchestrator", "dagster", project_dir="dbt", target="ci")
+
+    assert isinstance(plugin, DagsterOrchestratorPlugin)
+    assert plugin.project.target == "ci"
 
 
 def test_artifacts_must_hold_a_manifest(plugin: DagsterOrchestratorPlugin, tmp_path: Path) -> None:
