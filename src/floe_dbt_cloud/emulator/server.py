@@ -50,6 +50,11 @@ def _protocol_class(emulator: DbtCloudEmulator) -> type[H11Protocol]:
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             emulator.counters.record_connection()
+            connection = transport.get_extra_info("socket")
+            if connection is not None:
+                # uvicorn writes headers and body separately; without NODELAY the
+                # body waits for the client's delayed ACK (~40 ms per response).
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             inner = self.app
 
             async def app(scope: Any, receive: Any, send: Any) -> None:
