@@ -38,11 +38,15 @@ DbtAsset = AssetsDefinition | AssetSpec
 
 @dataclass(frozen=True)
 class DbtProjectLocation:
-    """Where the assets' dbt project is, as the runtime is told on every call."""
+    """Where the assets' dbt project is, as the runtime is told on every call.
+
+    ``pool`` is the Dagster concurrency pool of every model asset, if any.
+    """
 
     project_dir: Path
     profiles_dir: Path
     target: str
+    pool: str | None = None
 
 
 def build_dbt_assets(
@@ -117,6 +121,7 @@ def _model_asset(
         kinds=kinds,
         metadata=_definition_metadata(node),
         required_resource_keys={DBT_RUNTIME_RESOURCE_KEY},
+        pool=project.pool,
     )
     def _materialise(context: AssetExecutionContext) -> MaterializeResult[None]:
         # create_assets_from_artifacts checked that the bound resource is a DBTPlugin.

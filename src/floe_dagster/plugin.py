@@ -35,6 +35,10 @@ class DagsterPluginConfig(BaseModel):
         target: The dbt target every asset runs against.
         max_concurrent: How many dbt assets may run at once when the runtime
             supports parallel execution (ignored otherwise: then it is one).
+        pool: A Dagster concurrency pool for every dbt asset. The executor
+            serialises the assets of one run; to serialise dbt across runs too
+            (two schedules on one DuckDB file), name a pool here and limit it
+            to 1 (``dagster instance concurrency set <pool> 1``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,6 +47,7 @@ class DagsterPluginConfig(BaseModel):
     profiles_dir: Path | None = None
     target: str = Field("dev", min_length=1)
     max_concurrent: int = Field(4, ge=1)
+    pool: str | None = Field(None, min_length=1)
 
 
 class DagsterOrchestratorPlugin(OrchestratorPlugin):
@@ -62,6 +67,8 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         target: The dbt target.
         max_concurrent: The most dbt assets run at once, for runtimes whose
             ``supports_parallel_execution()`` is true.
+        pool: A Dagster concurrency pool for every dbt asset (see
+            :class:`DagsterPluginConfig`).
 
     Raises:
         DBTConfigurationError: A setting is invalid; the message names it.
@@ -77,6 +84,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         profiles_dir: Path | str | None = None,
         target: str = "dev",
         max_concurrent: int = 4,
+        pool: str | None = None,
     ) -> None:
         try:
             self.config = DagsterPluginConfig(
@@ -84,6 +92,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                 profiles_dir=Path(profiles_dir) if profiles_dir is not None else None,
                 target=target,
                 max_concurrent=max_concurrent,
+                pool=pool,
             )
         except ValidationError as exc:
             problems = "; ".join(
@@ -100,6 +109,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
             project_dir=config.project_dir,
             profiles_dir=config.profiles_dir or config.project_dir,
             target=config.target,
+            pool=config.pool,
         )
 
     def create_assets_from_artifacts(
@@ -212,6 +222,7 @@ def definitions_from_manifest(
     profiles_dir: Path | str | None = None,
     target: str = "dev",
     max_concurrent: int = 4,
+    pool: str | None = None,
     recompile: bool = True,
     registry: PluginRegistry | None = None,
     secrets: SecretsPlugin | None = None,
@@ -229,6 +240,8 @@ def definitions_from_manifest(
         profiles_dir: Where ``profiles.yml`` is; ``project_dir`` by default.
         target: The dbt target.
         max_concurrent: The most dbt assets run at once, if the runtime allows any.
+        pool: A Dagster concurrency pool for every dbt asset (see
+            :class:`DagsterPluginConfig`).
         recompile: Compile the project when the definitions load (True), or use
             the runtime's latest manifest when there is one (False); see
             :meth:`DagsterOrchestratorPlugin.build_definitions`.
@@ -255,6 +268,6 @@ def definitions_from_manifest(
             f"plugins.orchestrator is {orchestrator!r}, but these are Dagster definitions; "
             "set plugins.orchestrator to 'dagster' or remove it"
         )
-    plugin = DagsterOrchestratorPlugin(project_dir, profiles_dir, target, max_concurrent)
+    plugin = DagsterOrchestratorPlugin(project_dir, profiles_dir, target, max_concurrent, pool)
     runtime = (registry or PluginRegistry()).create_dbt_runtime(manifest, secrets)
     return plugin.build_definitions(runtime, recompile=recompile)

@@ -261,6 +261,16 @@ def test_a_runtime_error_fails_the_asset_with_its_message(
     assert "profile 'shop' not found" in str(failure.step_failure_data.error)
 
 
+def test_a_configured_pool_governs_every_model_asset(tmp_path: Path) -> None:
+    plugin = DagsterOrchestratorPlugin(project_dir="dbt", pool="floe_dbt")
+
+    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, ScriptedRuntime(tmp_path))
+
+    assert [asset.op.pool for asset in assets if isinstance(asset, AssetsDefinition)] == [
+        "floe_dbt"
+    ] * 4
+
+
 def test_the_registry_builds_the_plugin_by_name() -> None:
     plugin = PluginRegistry().get_plugin("orchestrator", "dagster", project_dir="dbt", target="ci")
 
