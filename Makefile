@@ -37,6 +37,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The documentation site, as tests/docs/test_docs_site.py builds it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of the runtimes (printed, never asserted); see README.md."""
