@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import platform
 import time
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunner
 from pydantic import BaseModel
 
 from floe_core.artifacts import count_run_results, read_json_artifact
@@ -27,6 +25,7 @@ from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
 from floe_dbt_local.dbt_errors import wrap_dbt_exception
 from floe_dbt_local.events import DbtEventRouter
+from floe_dbt_local.invocation import Call, Invocation, Selection, node_errors
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
 from floe_dbt_local.reuse import ManifestCache, project_fingerprint
@@ -39,39 +38,6 @@ __all__ = ["DEFAULT_LOCK_TIMEOUT_SECONDS", "LocalDBTPlugin"]
 DEFAULT_LOCK_TIMEOUT_SECONDS = 3600.0
 RUNTIME_TYPE = "local"
 DBT_VERSION = version("dbt-core")
-
-
-@dataclass(frozen=True)
-class _Selection:
-    """What a run or test selects, as the contract's arguments give it."""
-
-    select: str | None = None
-    exclude: str | None = None
-    full_refresh: bool | None = None
-
-    def args(self) -> list[str]:
-        """The dbt flags; a blank selector means "everything", as None does."""
-        flags: list[str] = []
-        if self.select and self.select.strip():
-            flags += ["--select", *self.select.split()]
-        if self.exclude and self.exclude.strip():
-            flags += ["--exclude", *self.exclude.split()]
-        if self.full_refresh:
-            flags.append("--full-refresh")
-        return flags
-
-
-@dataclass(frozen=True)
-class _Invocation:
-    """What one finished dbt invocation left behind."""
-
-    command: str
-    target: str
-    layout: ProjectLayout
-    result: dbtRunnerResult
-    invocation_id: str | None
-    manifest_reused: bool
-    seconds: float
 
 
 class LocalDBTPlugin(DBTPlugin):
@@ -165,7 +131,7 @@ class LocalDBTPlugin(DBTPlugin):
         if not invocation.result.success:
             raise DBTCompilationError(
                 f"dbt could not compile the project at {invocation.layout.project_dir}: "
-                f"{_node_errors(invocation.result)}"
+                f"{node_errors(invocation.result)}"
             )
         manifest_path: Path = invocation.layout.manifest_path
         if not manifest_path.is_file():
@@ -185,7 +151,7 @@ class LocalDBTPlugin(DBTPlugin):
         full_refresh: bool = False,
     ) -> DBTRunResult:
         """Run ``dbt run``; failed models are counted in the result, not raised."""
-        selection = _Selection(select, exclude, full_refresh)
+        selection = Selection(select, exclude, full_refresh)
         return self._invoke_for_result("run", project_dir, profiles_dir, target, selection)
 
     def run_tests(
@@ -196,7 +162,7 @@ class LocalDBTPlugin(DBTPlugin):
         select: str | None = None,
     ) -> DBTRunResult:
         """Run ``dbt test`` (data and unit tests); failing tests are counted, not raised."""
-        selection = _Selection(select)
+        selection = Selection(select)
         return self._invoke_for_result("test", project_dir, profiles_dir, target, selection)
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
@@ -244,7 +210,7 @@ class LocalDBTPlugin(DBTPlugin):
         project_dir: Path,
         profiles_dir: Path,
         target: str,
-        selection: _Selection,
+        selection: Selection,
     ) -> DBTRunResult:
         _, result = self._invoke(
             command, project_dir, profiles_dir, target, selection, wants_result=True
@@ -252,7 +218,7 @@ class LocalDBTPlugin(DBTPlugin):
         assert result is not None  # wants_result=True always builds one
         return result
 
-    def _last_result(self, invocation: _Invocation) -> DBTRunResult:
+    def _last_result(self, invocation: Invocation) -> DBTRunResult:
         layout = invocation.layout
         run_results = read_json_artifact(
             layout.run_results_path,
@@ -294,26 +260,16 @@ class LocalDBTPlugin(DBTPlugin):
         project_dir: Path,
         profiles_dir: Path,
         target: str,
-        selection: _Selection | None = None,
+        selection: Selection | None = None,
         *,
         wants_result: bool = False,
-    ) -> tuple[_Invocation, DBTRunResult | None]:
+    ) -> tuple[Invocation, DBTRunResult | None]:
         """Run one dbt command under the lock, inside its span; raise if dbt could not run."""
-        selection = selection or _Selection()
-        project_dir = Path(project_dir).resolve()
-        profiles_dir = Path(profiles_dir).resolve()
-        common = [
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(profiles_dir),
-            "--target",
-            target,
-            *_log_args(),
-        ]
+        selection = selection or Selection()
+        call = Call(command, Path(project_dir).resolve(), Path(profiles_dir).resolve(), target)
         with (
             self.invocation_lock.hold(
-                command, project_dir, timeout_seconds=self.lock_timeout_seconds
+                command, call.project_dir, timeout_seconds=self.lock_timeout_seconds
             ),
             dbt_span(
                 command,
@@ -324,9 +280,7 @@ class LocalDBTPlugin(DBTPlugin):
                 full_refresh=selection.full_refresh,
             ) as span,
         ):
-            invocation = self._invoke_locked(
-                command, common, selection.args(), profiles_dir, target
-            )
+            invocation = self._invoke_locked(call, selection.args())
             span.set_attribute("floe.dbt.manifest_reused", invocation.manifest_reused)
             if invocation.invocation_id:
                 span.set_attribute("floe.dbt.invocation_id", invocation.invocation_id)
@@ -337,20 +291,14 @@ class LocalDBTPlugin(DBTPlugin):
             record_result(span, result)
             return invocation, result
 
-    def _invoke_locked(
-        self, command: str, common: list[str], selection: list[str], profiles_dir: Path, target: str
-    ) -> _Invocation:
+    def _invoke_locked(self, call: Call, selection: list[str]) -> Invocation:
         started = time.perf_counter()
-        project_dir = Path(common[1])
-        layout = ProjectLayout.read(project_dir)
+        layout = ProjectLayout.read(call.project_dir)
         router = DbtEventRouter()
-        key = (project_dir, profiles_dir, target)
         try:
-            manifest, reused = self._current_manifest(
-                command, layout, common, profiles_dir, target, router
-            )
+            manifest, reused = self._current_manifest(call, layout, router)
             result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
-                [command, *common, *selection]
+                call.args(call.command, *selection)
             )
         finally:
             release_adapters()
@@ -358,13 +306,13 @@ class LocalDBTPlugin(DBTPlugin):
                 self._adapter = router.adapter
         if result.exception is not None:
             # The manifest may have been left half-updated: parse again next time.
-            self._manifests.discard(key)
+            self._manifests.discard(call.key)
             raise wrap_dbt_exception(
-                result.exception, command=command, project_dir=project_dir
+                result.exception, command=call.command, project_dir=call.project_dir
             ) from result.exception
-        return _Invocation(
-            command=command,
-            target=target,
+        return Invocation(
+            command=call.command,
+            target=call.target,
             layout=layout,
             result=result,
             invocation_id=router.invocation_id,
@@ -373,56 +321,25 @@ class LocalDBTPlugin(DBTPlugin):
         )
 
     def _current_manifest(
-        self,
-        command: str,
-        layout: ProjectLayout,
-        common: list[str],
-        profiles_dir: Path,
-        target: str,
-        router: DbtEventRouter,
+        self, call: Call, layout: ProjectLayout, router: DbtEventRouter
     ) -> tuple[Any, bool]:
-        """Return a manifest that is provably current, parsing when needed, or None."""
+        """Return a manifest that is provably current (parsing when needed), or None."""
         if not self.reuse_manifest:
             return None, False
-        key = (layout.project_dir, profiles_dir, target)
         # Taken before parsing: an edit made during the parse changes the next
         # fingerprint, so it can only cost a re-parse, never a stale run.
-        fingerprint = project_fingerprint(layout, profiles_dir, target, DBT_VERSION)
-        cached = self._manifests.get(key, fingerprint)
+        fingerprint = project_fingerprint(layout, call.profiles_dir, call.target, DBT_VERSION)
+        cached = self._manifests.get(call.key, fingerprint)
         if cached is not None:
             return cached, True
-        parsed = dbtRunner(callbacks=[router]).invoke(["parse", *common])
+        parsed = dbtRunner(callbacks=[router]).invoke(call.args("parse"))
         if parsed.exception is not None:
             raise wrap_dbt_exception(
-                parsed.exception, command=command, project_dir=layout.project_dir
+                parsed.exception, command=call.command, project_dir=call.project_dir
             ) from parsed.exception
         if not parsed.success or parsed.result is None:
             raise DBTCompilationError(
-                f"dbt could not parse the project at {layout.project_dir} (dbt {command})"
+                f"dbt could not parse the project at {call.project_dir} (dbt {call.command})"
             )
-        self._manifests.put(key, fingerprint, parsed.result)
+        self._manifests.put(call.key, fingerprint, parsed.result)
         return parsed.result, False
-
-
-def _log_args() -> list[str]:
-    # dbt's console output would duplicate the events routed to logging (and
-    # pollute the host's stdout). `--log-level` also sets the file's level
-    # unless that is given, so the log file keeps dbt's default (or the user's
-    # DBT_LOG_LEVEL_FILE) explicitly. Colours would put ANSI codes into the
-    # messages of the log records.
-    return [
-        "--no-use-colors",
-        "--log-level",
-        "none",
-        "--log-level-file",
-        os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
-    ]
-
-
-def _node_errors(result: dbtRunnerResult) -> str:
-    failed = [
-        f"{node_result.node.unique_id}: {node_result.message}"
-        for node_result in getattr(result.result, "results", None) or []
-        if str(node_result.status).lower() in {"error", "runtime error", "fail"}
-    ]
-    return "; ".join(failed) or "dbt reported failure without a node error"

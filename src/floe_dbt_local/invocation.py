@@ -1,0 +1,100 @@
+"""One dbt invocation as the local runtime prepares it: its arguments and what it left behind."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbt.cli.main import dbtRunnerResult
+
+from floe_dbt_local.layout import ProjectLayout
+
+__all__ = ["Call", "Invocation", "Selection", "node_errors"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a run or test selects, as the contract's arguments give it."""
+
+    select: str | None = None
+    exclude: str | None = None
+    full_refresh: bool | None = None
+
+    def args(self) -> list[str]:
+        """The dbt flags; a blank selector means "everything", as None does."""
+        flags: list[str] = []
+        if self.select and self.select.strip():
+            flags += ["--select", *self.select.split()]
+        if self.exclude and self.exclude.strip():
+            flags += ["--exclude", *self.exclude.split()]
+        if self.full_refresh:
+            flags.append("--full-refresh")
+        return flags
+
+
+@dataclass(frozen=True)
+class Call:
+    """One requested dbt command: what to run, where, against which target."""
+
+    command: str
+    project_dir: Path
+    profiles_dir: Path
+    target: str
+
+    @property
+    def key(self) -> tuple[Path, Path, str]:
+        """What a parsed manifest belongs to."""
+        return (self.project_dir, self.profiles_dir, self.target)
+
+    def args(self, command: str, *extra: str) -> list[str]:
+        """The dbt arguments of ``command`` on this project, profile and target."""
+        return [
+            command,
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(self.profiles_dir),
+            "--target",
+            self.target,
+            *_log_args(),
+            *extra,
+        ]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What one finished dbt invocation left behind."""
+
+    command: str
+    target: str
+    layout: ProjectLayout
+    result: dbtRunnerResult
+    invocation_id: str | None
+    manifest_reused: bool
+    seconds: float
+
+
+def _log_args() -> list[str]:
+    # dbt's console output would duplicate the events routed to logging (and
+    # pollute the host's stdout). `--log-level` also sets the file's level
+    # unless that is given, so the log file keeps dbt's default (or the user's
+    # DBT_LOG_LEVEL_FILE) explicitly. Colours would put ANSI codes into the
+    # messages of the log records.
+    return [
+        "--no-use-colors",
+        "--log-level",
+        "none",
+        "--log-level-file",
+        os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
+    ]
+
+
+def node_errors(result: dbtRunnerResult) -> str:
+    """Name the nodes that failed in a result dbt returned without an exception."""
+    failed = [
+        f"{node_result.node.unique_id}: {node_result.message}"
+        for node_result in getattr(result.result, "results", None) or []
+        if str(node_result.status).lower() in {"error", "runtime error", "fail"}
+    ]
+    return "; ".join(failed) or "dbt reported failure without a node error"
