@@ -9,7 +9,6 @@ them into ``<project_dir>/target/`` and the cache.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +23,6 @@ from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTCompilationError,
     DBTConfigurationError,
-    DBTError,
     DBTExecutionError,
     DBTRemoteError,
 )
@@ -33,8 +31,9 @@ from floe_core.schemas import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, validate_run_id
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
-from floe_dbt_cloud.commands import build_step, step_runs_command
+from floe_dbt_cloud.commands import build_step
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
+from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun, json_object
 from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
 from floe_dbt_cloud.polling import wait_for_run
 
@@ -43,26 +42,6 @@ __all__ = ["DBTCloudPlugin"]
 logger = logging.getLogger(__name__)
 
 _RUNTIME = "cloud"
-_MANIFEST = "manifest.json"
-_RUN_RESULTS = "run_results.json"
-_DBT_ERROR_MARKERS = ("Compilation Error", "Parsing Error", "CompilationError", "ParsingError")
-_LOG_TAIL = 600
-
-
-def _log_tail(run: Run, step_index: int | None) -> str:
-    step = next((s for s in run.run_steps if s.index == step_index), None)
-    if step is None:
-        step = next((s for s in reversed(run.run_steps) if s.status == RunStatus.ERROR), None)
-    logs = (step.logs or "").strip() if step else ""
-    return logs[-_LOG_TAIL:]
-
-
-def _json_object(content: bytes) -> dict[str, Any]:
-    """Parse an artifact; ValueError when it is not a JSON object."""
-    document = json.loads(content)
-    if not isinstance(document, dict):
-        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
-    return document
 
 
 class DBTCloudPlugin(DBTPlugin):
@@ -232,17 +211,19 @@ class DBTCloudPlugin(DBTPlugin):
         """
         del profiles_dir
         with dbt_span("compile", runtime=_RUNTIME, target=target):
-            run, step = self._execute("compile", self.job_ids.compile, None)
-            if run.status != RunStatus.SUCCESS:
-                error = self._failed_run_error(run, step, "compile")
-                if run.status == RunStatus.ERROR and not isinstance(error, DBTCompilationError):
+            finished = self._execute("compile", self.job_ids.compile, None)
+            if finished.status != RunStatus.SUCCESS:
+                error = finished.error()
+                if finished.status == RunStatus.ERROR and not isinstance(
+                    error, DBTCompilationError
+                ):
                     raise DBTCompilationError(str(error))
                 raise error
-            manifest = self._fetch(run, step, _MANIFEST, required=True)
+            manifest = finished.fetch(MANIFEST, required=True)
             assert manifest is not None
-            self._check_document(run, step, _MANIFEST, manifest)
-            self._save(project_dir, run, self.job_ids.compile, {_MANIFEST: manifest})
-            return project_dir / "target" / _MANIFEST
+            finished.check(MANIFEST, manifest)
+            self._save(project_dir, finished.run, self.job_ids.compile, {MANIFEST: manifest})
+            return project_dir / "target" / MANIFEST
 
     def run_models(
         self,
@@ -304,13 +285,13 @@ class DBTCloudPlugin(DBTPlugin):
         """
         if not self.no_cache:
             entry = self.cache.latest(
-                _MANIFEST, account_id=self.account_id, job_ids=self._job_id_values()
+                MANIFEST, account_id=self.account_id, job_ids=self._job_id_values()
             )
-            document = self.cache.read(entry, _MANIFEST) if entry else None
+            document = self.cache.read(entry, MANIFEST) if entry else None
             if document is not None:
                 return document
         try:
-            content = self._client.get_job_artifact(self.job_ids.compile, _MANIFEST)
+            content = self._client.get_job_artifact(self.job_ids.compile, MANIFEST)
         except DBTRemoteError as exc:
             if exc.status_code == 404:
                 raise DBTArtifactNotFoundError(
@@ -319,8 +300,8 @@ class DBTCloudPlugin(DBTPlugin):
                 ) from exc
             raise
         target_dir = self._target_dir(project_dir)
-        atomic_write_bytes(target_dir / _MANIFEST, content, mode=0o644)
-        return read_json_artifact(target_dir / _MANIFEST, what="dbt Cloud sent an invalid file")
+        atomic_write_bytes(target_dir / MANIFEST, content, mode=0o644)
+        return read_json_artifact(target_dir / MANIFEST, what="dbt Cloud sent an invalid file")
 
     def get_run_results(self, project_dir: Path) -> dict[str, Any]:
         """The ``run_results.json`` of the latest run this project fetched.
@@ -329,7 +310,7 @@ class DBTCloudPlugin(DBTPlugin):
             DBTArtifactNotFoundError: No run has been fetched into this project yet.
         """
         return read_json_artifact(
-            project_dir / "target" / _RUN_RESULTS,
+            project_dir / "target" / RUN_RESULTS,
             what="run run_models() or run_tests() through the cloud runtime first",
         )
 
@@ -386,37 +367,42 @@ class DBTCloudPlugin(DBTPlugin):
         self, command: str, job_id: int, steps: list[str] | None, project_dir: Path
     ) -> DBTRunResult:
         started = self._clock()
-        run, step = self._execute(command, job_id, steps)
-        if run.status == RunStatus.CANCELLED:
-            raise self._failed_run_error(run, step, command)
+        finished = self._execute(command, job_id, steps)
+        run, step = finished.run, finished.step
+        if finished.status == RunStatus.CANCELLED:
+            raise finished.error()
         try:
-            run_results = self._fetch(run, step, _RUN_RESULTS, required=True)
+            run_results = finished.fetch(RUN_RESULTS, required=True)
         except DBTArtifactNotFoundError:
-            if run.status == RunStatus.ERROR:
+            if finished.status == RunStatus.ERROR:
                 # dbt stopped before running anything: that is an error, not a result.
-                raise self._failed_run_error(run, step, command) from None
+                raise finished.error() from None
             raise
         assert run_results is not None
         try:
-            counts = count_run_results(_json_object(run_results))
+            counts = count_run_results(json_object(run_results))
         except ValueError as exc:
             raise DBTRemoteError(
                 f"dbt Cloud sent a run_results.json for step {step} that is not a dbt "
                 f"run_results file ({exc}); nothing was cached",
                 run_id=run.id,
             ) from exc
-        artifacts = {_RUN_RESULTS: run_results}
-        manifest = self._fetch(run, step, _MANIFEST, required=False)
+        artifacts = {RUN_RESULTS: run_results}
+        manifest = finished.fetch(MANIFEST, required=False)
         if manifest is not None:
-            self._check_document(run, step, _MANIFEST, manifest)
-            artifacts[_MANIFEST] = manifest
+            finished.check(MANIFEST, manifest)
+            artifacts[MANIFEST] = manifest
+        catalog = finished.fetch_catalog()
+        if catalog is not None:
+            artifacts[CATALOG] = catalog
         # Only validated artifacts reach the project and the cache.
         self._save(project_dir, run, job_id, artifacts)
         target_dir = project_dir / "target"
         return DBTRunResult(
-            success=run.status == RunStatus.SUCCESS and counts.failures == 0,
-            manifest_path=target_dir / _MANIFEST,
-            run_results_path=target_dir / _RUN_RESULTS,
+            success=finished.status == RunStatus.SUCCESS and counts.failures == 0,
+            manifest_path=target_dir / MANIFEST,
+            catalog_path=target_dir / CATALOG if catalog is not None else None,
+            run_results_path=target_dir / RUN_RESULTS,
             execution_time_seconds=max(self._clock() - started, 0.0),
             models_run=counts.models_run,
             tests_run=counts.tests_run,
@@ -426,14 +412,14 @@ class DBTCloudPlugin(DBTPlugin):
                 "job_id": job_id,
                 "account_id": self.account_id,
                 "step": step,
-                "status": RunStatus(run.status).humanized,
+                "status": finished.status.humanized,
                 "href": run.href,
                 "dbt_version": run.dbt_version,
             },
         )
 
-    def _execute(self, command: str, job_id: int, steps: list[str] | None) -> tuple[Run, int]:
-        """Trigger, wait; return the finished run and the index of the step that ran ``command``."""
+    def _execute(self, command: str, job_id: int, steps: list[str] | None) -> FinishedRun:
+        """Trigger the job and wait for the run to end."""
         body = TriggerRunRequest(cause=f"floe-dbt: dbt {command}", steps_override=steps)
         run = self._client.trigger_run(job_id, body)
         validate_run_id(run.id)
@@ -449,60 +435,13 @@ class DBTCloudPlugin(DBTPlugin):
         if run.environment_id is not None and self.environment_id is None:
             self.environment_id = run.environment_id
         self._dbt_version = run.dbt_version or self._dbt_version
-        matching = [s.index for s in run.run_steps if step_runs_command(s.name, command)]
-        if not matching:
-            if run.status == RunStatus.SUCCESS:
-                raise DBTConfigurationError(
-                    f"job {job_id} ran no `dbt {command}` step (run {run.id}); configure the "
-                    f"job's commands to include `dbt {command}`"
-                )
-            return run, 0
-        return run, matching[-1]
-
-    def _fetch(self, run: Run, step: int, name: str, *, required: bool) -> bytes | None:
-        if step == 0:
-            if required:
-                raise DBTArtifactNotFoundError(f"run {run.id} has no step that ran dbt")
-            return None
-        try:
-            return self._client.get_artifact(run.id, name, step=step)
-        except DBTRemoteError as exc:
-            if exc.status_code != 404:
-                raise
-            if required:
-                raise DBTArtifactNotFoundError(
-                    f"dbt Cloud run {run.id} step {step} saved no {name} "
-                    f"(run status: {RunStatus(run.status).humanized}); the step may have "
-                    "failed before dbt wrote it, see the run's logs"
-                ) from exc
-            return None
-
-    @staticmethod
-    def _check_document(run: Run, step: int, name: str, content: bytes) -> None:
-        try:
-            _json_object(content)
-        except ValueError as exc:
-            raise DBTRemoteError(
-                f"dbt Cloud sent a {name} for step {step} that is not a JSON object ({exc}); "
-                "nothing was cached",
-                run_id=run.id,
-            ) from None
-
-    def _failed_run_error(self, run: Run, step: int, command: str) -> DBTError:
-        status = RunStatus(run.status)
-        logs = _log_tail(run, step or None)
-        detail = f": {logs}" if logs else ""
-        if status == RunStatus.CANCELLED:
-            return DBTExecutionError(
-                f"dbt Cloud run {run.id} (dbt {command}) was cancelled before it finished{detail}"
+        finished = FinishedRun(self._client, run, command)
+        if finished.step == 0 and finished.status == RunStatus.SUCCESS:
+            raise DBTConfigurationError(
+                f"job {job_id} ran no `dbt {command}` step (run {run.id}); configure the "
+                f"job's commands to include `dbt {command}`"
             )
-        if any(marker in logs for marker in _DBT_ERROR_MARKERS):
-            return DBTCompilationError(
-                f"dbt Cloud run {run.id} could not compile the project (dbt {command}){detail}"
-            )
-        return DBTExecutionError(
-            f"dbt Cloud run {run.id} (dbt {command}) ended with status {status.humanized}{detail}"
-        )
+        return finished
 
     def _save(self, project_dir: Path, run: Run, job_id: int, artifacts: dict[str, bytes]) -> None:
         target_dir = self._target_dir(project_dir)

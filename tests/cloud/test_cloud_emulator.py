@@ -8,14 +8,22 @@ artifacts, the status walk, Discovery's schema, counters and faults.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from cloud_helpers import StubExecutor
 from floe_dbt_compliance.projects import ProjectCopy
 
-from floe_dbt_cloud.emulator import IN_PROCESS_BASE_URL, DbtCloudEmulator, EmulatedProject
+from floe_dbt_cloud.emulator import (
+    IN_PROCESS_BASE_URL,
+    DbtCloudEmulator,
+    DbtCommand,
+    EmulatedProject,
+    StepOutcome,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -317,3 +325,70 @@ def test_fault_programming_is_validated(emulator: DbtCloudEmulator) -> None:
 
 def test_the_token_is_not_in_the_emulators_repr(emulator: DbtCloudEmulator) -> None:
     assert "t0k3n" not in repr(emulator)
+
+
+class BlockingExecutor(StubExecutor):
+    """Holds each step until the test releases it, to observe a run mid-flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(
+        self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
+    ) -> StepOutcome:
+        self.started.set()
+        assert self.release.wait(30), "the test never released the step"
+        return super().__call__(command, project_dir, profiles_dir, target)
+
+
+def test_status_walk_queued_then_running_then_success(stub_project: ProjectCopy) -> None:
+    executor = BlockingExecutor()
+    with DbtCloudEmulator(token="t", executor=executor) as emulator:
+        project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+        client = httpx.Client(transport=emulator.transport(), headers={"Authorization": "Token t"})
+        base = f"{IN_PROCESS_BASE_URL}/accounts/1"
+        queued = client.post(
+            f"{base}/jobs/{project.job_ids['run']}/run/", json={"cause": "c"}
+        ).json()["data"]
+        assert (queued["status"], queued["status_humanized"], queued["in_progress"]) == (
+            1,
+            "Queued",
+            True,
+        )
+        assert executor.started.wait(30)
+        running = client.get(
+            f"{base}/runs/{queued['id']}/", params={"include_related": "run_steps"}
+        ).json()["data"]
+        assert (running["status"], running["is_running"], running["is_complete"]) == (
+            3,
+            True,
+            False,
+        )
+        assert running["started_at"] is not None
+        assert running["finished_at"] is None
+        assert [s["status"] for s in running["run_steps"]] == [10, 10, 3]
+        assert (
+            client.get(f"{base}/runs/{queued['id']}/artifacts/").json()["data"] == []
+        )  # not saved yet
+        executor.release.set()
+        emulator.wait_for_runs()
+        assert emulator.get_run(queued["id"]).status == 10
+
+
+def test_a_cancel_interrupts_the_delay_between_statuses(stub_project: ProjectCopy) -> None:
+    with DbtCloudEmulator(token="t", step_delay_seconds=600, executor=StubExecutor()) as emulator:
+        project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+        client = httpx.Client(transport=emulator.transport(), headers={"Authorization": "Token t"})
+        base = f"{IN_PROCESS_BASE_URL}/accounts/1"
+        run_id = client.post(
+            f"{base}/jobs/{project.job_ids['run']}/run/", json={"cause": "c"}
+        ).json()["data"]["id"]
+        assert (
+            client.get(f"{base}/runs/{run_id}/").json()["data"]["status"] == 1
+        )  # held queued by the delay
+        client.post(f"{base}/runs/{run_id}/cancel/")
+        emulator.wait_for_runs(timeout=30)
+        run = client.get(f"{base}/runs/{run_id}/").json()["data"]
+        assert (run["status"], run["is_cancelled"], run["started_at"]) == (30, True, None)

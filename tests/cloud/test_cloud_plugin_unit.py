@@ -42,6 +42,7 @@ RUN_STEPS = [
     step(5, "Invoke dbt with `dbt docs generate`"),
 ]
 MANIFEST = json.dumps({"nodes": {"model.p.customers": {}}}).encode()
+CATALOG = json.dumps({"nodes": {"model.p.customers": {"columns": {}}}}).encode()
 
 
 def _mock_run(
@@ -71,6 +72,11 @@ def _mock_run(
         httpx_mock.add_response(
             url=f"{artifacts}/manifest.json?step={artifact_step}", content=MANIFEST
         )
+        docs = [s["index"] for s in steps if "`dbt docs generate" in str(s["name"])]
+        if docs:
+            httpx_mock.add_response(
+                url=f"{artifacts}/catalog.json?step={docs[-1]}", content=CATALOG
+            )
 
 
 def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
@@ -87,6 +93,8 @@ def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/", "include_related=run_steps"),
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/run_results.json", "step=4"),
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/manifest.json", "step=4"),
+        # the catalog comes from the `dbt docs generate` step, not the run step
+        ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/catalog.json", "step=5"),
     ]
     body = json.loads(requests[0].content)
     assert body == {"cause": "floe-dbt: dbt run", "steps_override": ["dbt run --select customers"]}
@@ -95,6 +103,10 @@ def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
     assert result.run_results_path == tmp_path / "proj" / "target" / "run_results.json"
     assert result.run_results_path.read_bytes() == run_results(("model.p.customers", "success"))
     assert result.manifest_path.read_bytes() == MANIFEST
+    assert result.catalog_path is not None
+    assert result.catalog_path.read_bytes() == CATALOG
+    cached = json.loads((tmp_path / "cache" / "900" / "metadata.json").read_text())
+    assert cached["artifacts"] == ["catalog.json", "manifest.json", "run_results.json"]
     assert result.metadata["run_id"] == 900
     assert result.metadata["step"] == 4
     assert fake_time.sleeps == [0.5]  # one wait: interval/8
@@ -392,4 +404,10 @@ def test_the_token_appears_nowhere(
         places[str(file)] = file.read_text() if file.is_file() else ""
     for place, text in places.items():
         assert TOKEN not in text, place
-    assert len(cloud_spans()) == 2
+    run_span, test_span = cloud_spans()
+    assert (run_span.name, test_span.name) == ("floe.dbt.run", "floe.dbt.test")
+    assert run_span.attributes["floe.dbt.runtime"] == "cloud"
+    assert run_span.attributes["floe.dbt.select"] == "customers"
+    assert run_span.attributes["floe.dbt.models_run"] == 1
+    assert run_span.attributes["floe.dbt.success"] is True
+    assert not test_span.status.is_ok  # the 401 is recorded on the span
