@@ -8,6 +8,7 @@ User tests collected in the same session may use them too: ask for
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 
@@ -66,8 +67,9 @@ class HarnessFactory:
 def floe_dbt_kit(pytestconfig: pytest.Config) -> ComplianceKit:
     """The kit's session state."""
     kit = pytestconfig.pluginmanager.get_plugin("floe_dbt_compliance.kit")
-    assert isinstance(kit, ComplianceKit)
-    return kit
+    if kit is None:
+        raise RuntimeError("the floe-dbt kit is not active; run pytest with --floe-dbt-compliance")
+    return cast(ComplianceKit, kit)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ suites and the given paths otherwise.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Add ``pytest_floe_dbt_harness``."""
-    from floe_dbt_compliance import hookspecs
-
-    pluginmanager.add_hookspecs(hookspecs)
+    pluginmanager.add_hookspecs(importlib.import_module("floe_dbt_compliance.hookspecs"))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -70,8 +69,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("floe_dbt_compliance"):
         return
     from floe_core.plugin_registry import PluginRegistry
-    from floe_dbt_compliance import fixtures
-    from floe_dbt_compliance.kit import ComplianceKit
+
+    # import_module, not "from package import module": a module dropped from
+    # sys.modules (pytester's in-process runs do that) must be imported afresh.
+    fixtures = importlib.import_module("floe_dbt_compliance.fixtures")
+    kit_module = importlib.import_module("floe_dbt_compliance.kit")
 
     installed = PluginRegistry().names("dbt")
     requested: list[str] = list(dict.fromkeys(config.getoption("floe_dbt_runtime")))
@@ -85,15 +87,13 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("floe_dbt_report"))
     if not report_dir.is_absolute():
         report_dir = config.invocation_params.dir / report_dir
-    kit = ComplianceKit(
+    kit = kit_module.ComplianceKit(
         config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
     )
     config.pluginmanager.register(kit, "floe_dbt_compliance.kit")
     config.pluginmanager.register(fixtures, "floe_dbt_compliance.fixtures")
     if config.pluginmanager.hasplugin("xdist"):
-        from floe_dbt_compliance.kit import XdistMerge
-
-        config.pluginmanager.register(XdistMerge(kit), "floe_dbt_compliance.xdist")
+        config.pluginmanager.register(kit_module.XdistMerge(kit), "floe_dbt_compliance.xdist")
     suites = str(SUITES_DIR)
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         if suites not in config.args:

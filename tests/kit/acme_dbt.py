@@ -278,6 +278,14 @@ class AcmeRuntime(DBTPlugin):
         return None
 
 
+class NeedsArgs(AcmeRuntime):
+    """Cannot be built without arguments: needs a pytest_floe_dbt_harness."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+
+
 # -- broken variants: one promise each --------------------------------------------------
 
 
@@ -404,29 +412,3 @@ class LooseCacheModes(AcmeRuntime):
 class CrashesOnCorruptCache(AcmeRuntime):
     def _read(self, path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
-
-
-#: entry-point name -> (class, the requirement it breaks)
-VARIANTS: dict[str, tuple[type[AcmeRuntime], str]] = {
-    "acme-wrong-manifest-path": (WrongManifestPath, "contract.compile"),
-    "acme-ignores-select": (IgnoresSelect, "contract.run-select"),
-    "acme-ignores-exclude": (IgnoresExclude, "contract.run-exclude"),
-    "acme-ignores-full-refresh": (IgnoresFullRefresh, "contract.run-full-refresh"),
-    "acme-wrong-counts": (WrongCounts, "contract.test-pass"),
-    "acme-hides-failed-test": (HidesFailedTest, "contract.test-fail"),
-    "acme-raises-on-sql-error": (RaisesOnSqlError, "contract.sql-error"),
-    "acme-wrong-exception": (WrongExceptionType, "contract.unparseable"),
-    "acme-no-lock": (NoLock, "concurrency.serialised"),
-    "acme-per-instance-lock": (PerInstanceLock, "concurrency.serialised"),
-    "acme-no-span": (NoSpan, "contract.spans"),
-    "acme-secret-in-metadata": (SecretInMetadata, "contract.metadata"),
-    "acme-stale-latest": (StaleLatest, "contract.latest-artifacts"),
-    "acme-wrong-signature": (WrongSignature, "contract.signatures"),
-    "acme-zero-time": (ZeroTime, "contract.result-paths"),
-    "acme-stale-cache": (StaleCache, "cache.expiry"),
-    "acme-ignores-disable-cache": (IgnoresDisableCache, "cache.disabled"),
-    "acme-ignores-no-cache": (IgnoresNoCache, "cache.no-cache"),
-    "acme-secret-in-cache": (SecretInCache, "cache.no-secret"),
-    "acme-loose-cache-modes": (LooseCacheModes, "cache.private"),
-    "acme-crashes-on-corrupt-cache": (CrashesOnCorruptCache, "cache.corrupt"),
-}

@@ -16,10 +16,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import dbt.cli.main  # noqa: F401
+import duckdb  # noqa: F401
 import pytest
 
+from .variants import VARIANTS
+
+# Imported here, before any in-process pytester run: pytester drops the modules
+# a run imported, and re-importing dbt-core in a later run fails inside
+# importlib.metadata ("No package metadata was found for pydantic"). Kept in
+# the outer process's snapshot, dbt is imported once and reused by every run.
+
 HERE = Path(__file__).parent
-DEFAULT_HARNESS = ("acme-no-lock", "acme-per-instance-lock")
+DEFAULT_HARNESS = ("acme-no-lock", "acme-per-instance-lock", "acme-needs-args")
 
 HARNESS_CONFTEST = f"""
 from floe_core.plugin_registry import PluginRegistry
@@ -57,10 +66,8 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
 
 
 def entry_points_text() -> str:
-    from .acme_dbt import VARIANTS  # imports dbt-core: only when a kit test runs
-
-    lines = ["[floe.dbt]", "acme = acme_dbt:AcmeRuntime"]
-    lines += [f"{name} = acme_dbt:{cls.__name__}" for name, (cls, _key) in VARIANTS.items()]
+    lines = ["[floe.dbt]", "acme = acme_dbt:AcmeRuntime", "acme-needs-args = acme_dbt:NeedsArgs"]
+    lines += [f"{name} = acme_dbt:{cls}" for name, (cls, _key) in VARIANTS.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -10,11 +10,12 @@ broken requirement's row failed and named in the terminal summary.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from .acme_dbt import VARIANTS
 from .conftest import certificate, rows
+from .variants import VARIANTS
 
 pytest_plugins = ("pytester",)
 
@@ -74,6 +75,9 @@ def test_every_variant_is_in_a_group_and_at_least_twelve_exist():
     assert sorted(grouped) == sorted(VARIANTS)
     assert len(VARIANTS) >= 12
     assert {key for _cls, key in VARIANTS.values()} <= set(KIT_TESTS)
+    source = (Path(__file__).parent / "acme_dbt.py").read_text()
+    for cls, _key in VARIANTS.values():
+        assert f"class {cls}(AcmeRuntime):" in source
 
 
 @pytest.mark.integration

@@ -1,0 +1,158 @@
+"""The kit as a pytest plugin: options, collection, verdicts, exit codes, hook checks, xdist."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import certificate, rows
+
+pytest_plugins = ("pytester",)
+
+FAST = ("-p", "no:cacheprovider", "--floe-dbt-report=report")
+USER_TEST = "def test_mine():\n    assert True\n"
+
+
+def test_without_the_option_the_kit_only_registers_options(pytester: pytest.Pytester):
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "floe-dbt compliance" not in result.stdout.str()
+    assert not (pytester.path / ".floe").exists()
+    assert (
+        pytester.runpytest_inprocess("--help").stdout.fnmatch_lines(
+            ["*--floe-dbt-compliance*", "*--floe-dbt-runtime=NAME*", "*--floe-dbt-strict*"]
+        )
+        is None
+    )
+
+
+def test_a_conftest_implementing_the_hook_loads_without_the_option(pytester: pytest.Pytester):
+    pytester.makeconftest("def pytest_floe_dbt_harness(name, tmp_path_factory):\n    return None\n")
+    pytester.makepyfile(test_user=USER_TEST)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_explicit_paths_collect_the_users_tests_and_the_suites(pytester: pytest.Pytester):
+    pytester.makepyfile(test_user=USER_TEST)
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=fusion", "--co", "-q", "test_user.py", *FAST
+    )
+    output = result.stdout.str()
+    assert "test_user.py::test_mine" in output
+    assert "suite_contract.py::test_compile[fusion]" in output
+    assert "suite_cache.py::test_expiry[fusion]" in output
+
+
+def test_without_paths_only_the_suites_run_not_testpaths(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\ntestpaths = mine\n")
+    pytester.mkdir("mine")
+    (pytester.path / "mine" / "test_fails.py").write_text("def test_no():\n    assert False\n")
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=fusion", *FAST
+    )
+    assert result.ret == pytest.ExitCode.OK
+    assert "test_fails" not in result.stdout.str()
+
+
+def test_a_placeholder_runtime_is_not_implemented_and_fails_only_when_strict(
+    pytester: pytest.Pytester,
+):
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=fusion", *FAST
+    )
+    assert result.ret == pytest.ExitCode.OK
+    document = certificate(pytester, "fusion")
+    assert document["verdict"] == "not implemented"
+    assert document["runtime"]["class"] == "floe_dbt_fusion:DBTFusionPlugin"
+    for row in rows(document).values():
+        assert row["status"] == "skipped"
+        assert row["reason"].startswith("[not implemented] dbt Fusion Python bindings")
+    assert "fusion (floe_dbt_fusion:DBTFusionPlugin): not implemented" in result.stdout.str()
+
+    strict = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=fusion", "--floe-dbt-strict", *FAST
+    )
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+    assert certificate(pytester, "fusion")["verdict"] == "not certified"
+    assert (
+        "floe-dbt fusion: not certified"
+        in (pytester.path / "report" / "fusion" / "badge.svg").read_text()
+    )
+
+
+def test_an_unknown_runtime_is_a_usage_error(pytester: pytest.Pytester):
+    result = pytester.runpytest_inprocess("--floe-dbt-compliance", "--floe-dbt-runtime=nope", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--floe-dbt-runtime nope: no such floe.dbt runtime*local*"])
+
+
+def test_a_runtime_the_kit_cannot_build_names_the_hook(kit_dir: pytest.Pytester):
+    result = kit_dir.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=acme-needs-args", "-k", "test_metadata", *FAST
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    row = rows(certificate(kit_dir, "acme-needs-args"))["contract.metadata"]
+    assert row["status"] == "failed"
+    assert "implement the pytest_floe_dbt_harness hook" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("hook_body", "message"),
+    [
+        ("return 42", "return a floe_dbt_compliance.RuntimeHarness"),
+        (
+            "copy = copy_project('sql_error', tmp_path_factory.mktemp('x'))\n"
+            "    return RuntimeHarness(\n"
+            "        acme_dbt.AcmeRuntime(), copy.project_dir, copy.profiles_dir)",
+            "but the kit asked for 'healthy'",
+        ),
+    ],
+)
+def test_a_bad_harness_is_refused_with_the_reason(
+    kit_dir: pytest.Pytester, hook_body: str, message: str
+):
+    kit_dir.makeconftest(
+        "import acme_dbt\n"
+        "from floe_dbt_compliance import RuntimeHarness\n"
+        "from floe_dbt_compliance.projects import copy_project\n\n"
+        "def pytest_floe_dbt_harness(name, tmp_path_factory):\n"
+        f"    {hook_body}\n"
+    )
+    result = kit_dir.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=acme", "-k", "test_metadata", *FAST
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    row = rows(certificate(kit_dir, "acme"))["contract.metadata"]
+    assert message in row["reason"]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytest.Pytester):
+    args = [
+        "--floe-dbt-compliance",
+        "--floe-dbt-runtime=acme",
+        "--floe-dbt-runtime=fusion",
+        "-k",
+        "test_subclass or test_signatures or test_entry_point or test_failing_test "
+        "or test_sql_error",
+        "-p",
+        "no:cacheprovider",
+    ]
+    serial = kit_dir.runpytest_inprocess(*args, "--floe-dbt-report=serial")
+    parallel = kit_dir.runpytest_subprocess(*args, "--floe-dbt-report=parallel", "-n", "2")
+    assert serial.ret == parallel.ret == pytest.ExitCode.OK
+    assert "2 workers" in parallel.stdout.str() or "gw1" in parallel.stdout.str()
+    for runtime in ("acme", "fusion"):
+        one, two = (
+            certificate(kit_dir, runtime, "serial"),
+            certificate(kit_dir, runtime, "parallel"),
+        )
+        assert one["verdict"] == two["verdict"]
+        assert {k: (r["status"], r["tests"]) for k, r in rows(one).items()} == {
+            k: (r["status"], r["tests"]) for k, r in rows(two).items()
+        }
+    acme = rows(certificate(kit_dir, "acme", "parallel"))
+    assert acme["contract.sql-error"]["status"] == "passed"
+    assert acme["contract.metadata"]["status"] == "not run"
+    assert certificate(kit_dir, "acme", "parallel")["verdict"] == "incomplete"
