@@ -149,7 +149,7 @@ class ArtifactCache:
     Args:
         root: The cache directory (``.floe/dbt-cloud-cache`` by default in the runtime).
         ttl_hours: How long an entry is served.
-        enabled: Force on/off; by default off when ``FLOE_DISABLE_CACHE=true``.
+        enabled: Force on/off; by default off whenever ``FLOE_DISABLE_CACHE=true``.
         now: The current UTC time (tests pass a fake clock).
 
     Examples:
@@ -171,8 +171,17 @@ class ArtifactCache:
             raise DBTConfigurationError(f"cache_ttl_hours must be > 0, got {ttl_hours}")
         self.root = Path(root)
         self.ttl = timedelta(hours=ttl_hours)
-        self.enabled = (not cache_disabled_by_env()) if enabled is None else enabled
+        self._forced = enabled
         self._now = now
+
+    @property
+    def enabled(self) -> bool:
+        """Whether entries are read and written now.
+
+        ``FLOE_DISABLE_CACHE`` is read at each use, not once at construction,
+        so setting it for a long-lived runtime takes effect at once.
+        """
+        return (not cache_disabled_by_env()) if self._forced is None else self._forced
 
     def __repr__(self) -> str:
         return f"ArtifactCache(root={str(self.root)!r}, ttl={self.ttl}, enabled={self.enabled})"

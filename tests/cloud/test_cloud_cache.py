@@ -224,3 +224,14 @@ def test_an_unwritable_cache_costs_only_the_cache(tmp_path: Path, clock: Clock) 
 def test_ttl_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(DBTConfigurationError, match="cache_ttl_hours"):
         ArtifactCache(tmp_path, ttl_hours=0)
+
+
+def test_the_environment_variable_is_read_at_each_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = ArtifactCache(tmp_path / "c")
+    monkeypatch.setenv("FLOE_DISABLE_CACHE", "true")
+    assert cache.store(1, account_id="1", job_id=1, artifacts={"manifest.json": b"{}"}) is None
+    monkeypatch.setenv("FLOE_DISABLE_CACHE", "false")
+    assert cache.store(1, account_id="1", job_id=1, artifacts={"manifest.json": b"{}"}) is not None
+    assert cache.latest("manifest.json", account_id="1") is not None
