@@ -297,7 +297,13 @@ def summary_lines(certificates: list[Certificate]) -> list[str]:
     lines.append("")
     for certificate in certificates:
         lines.append(f"{certificate.runtime} ({certificate.runtime_class}): {certificate.verdict}")
+        # Failures one per line; other rows grouped when they share a reason.
+        groups: dict[tuple[str, str], list[str]] = {}
         for row in certificate.rows:
-            if row.status != "passed":
+            if row.status == "failed":
                 lines.append(f"  {_CELLS[row.status]:>4} {row.key}: {row.reason}")
+            elif row.status != "passed":
+                groups.setdefault((row.status, row.reason), []).append(row.key)
+        for (status, reason), keys in groups.items():
+            lines.append(f"  {_CELLS[status]:>4} {', '.join(keys)}: {reason}")
     return lines
