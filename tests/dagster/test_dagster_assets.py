@@ -18,6 +18,7 @@ from dagster import (
 from dagster_fakes import ScriptedRuntime, manifest_of, model_node
 
 from floe_core.errors import DBTConfigurationError, DBTExecutionError
+from floe_core.plugin_interfaces import DBTRunResult
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
@@ -176,6 +177,28 @@ def test_a_failed_model_fails_its_asset_and_downstream_only(
     assert "report" not in [call["select"] for call in runtime.calls]
     assert result.is_node_untouched("warehouse__main__report")
     assert result.is_node_success("warehouse__main__customers")
+
+
+def test_a_failure_without_run_results_still_fails_with_a_reason(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    class LosesArtifacts(ScriptedRuntime):
+        def run_models(self, *args: Any, **kwargs: Any) -> DBTRunResult:
+            result = super().run_models(*args, **kwargs)
+            result.run_results_path.unlink()
+            return result
+
+    runtime = LosesArtifacts(tmp_path, errors={"customers": "boom"})
+    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+
+    result = materialize(assets, selection=[_key("customers")], raise_on_error=False)
+
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_failure_data.error is not None
+    message = failure.step_failure_data.error.message
+    assert "dbt model model.shop.customers failed (1 failure(s))" in message
+    assert "dbt's message is unavailable" in message
+    assert "run_results-0.json does not exist" in message
 
 
 def test_a_run_that_builds_nothing_fails_the_asset(
