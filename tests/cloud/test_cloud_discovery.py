@@ -200,3 +200,37 @@ def test_the_plugin_needs_a_discovery_url_and_an_environment(tmp_path: Path) -> 
     plugin.discovery_url = "http://127.0.0.1:1/graphql"
     with pytest.raises(DBTConfigurationError, match="environment_id"):
         plugin.get_environment_metadata()
+
+
+class CompileWritesResults(StubExecutor):
+    """Like dbt, whose `dbt compile` writes a run_results.json too."""
+
+    def __call__(self, command, project_dir, profiles_dir, target):  # type: ignore[no-untyped-def]
+        outcome = super().__call__(command, project_dir, profiles_dir, target)
+        if command.command == "compile":
+            (project_dir / "target" / "run_results.json").write_text(
+                json.dumps({"results": [{"unique_id": "model.stub.compile", "status": "success"}]})
+            )
+        return outcome
+
+
+def test_a_compile_defines_models_but_applies_no_execution(stub_project: ProjectCopy) -> None:
+    with DbtCloudEmulator(token=TOKEN, executor=CompileWritesResults()) as emulator:
+        project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+        with httpx.Client(
+            transport=emulator.transport(), headers={"Authorization": f"Token {TOKEN}"}
+        ) as api:
+            api.post(
+                f"http://x/api/v2/accounts/1/jobs/{project.job_ids['compile']}/run/",
+                json={"cause": "c"},
+            )
+        emulator.wait_for_runs()
+        query = """query($id: BigInt!) { environment(id: $id) {
+            applied { models { totalCount } }
+            definition { models { edges { node { uniqueId } } } } } }"""
+        body = execute_discovery_query(emulator.environments, query, {"id": project.environment_id})
+        environment = body["data"]["environment"]
+        assert environment["applied"]["models"]["totalCount"] == 0
+        assert [e["node"]["uniqueId"] for e in environment["definition"]["models"]["edges"]] == [
+            "model.stub.compile"
+        ]

@@ -276,8 +276,10 @@ class DbtCloudEmulator:
 
     def latest_job_artifact(self, job_id: int, name: str) -> Path | None:
         """The artifact of the job's latest finished run that saved it."""
+        with self._lock:  # runs are added by request handlers on other threads
+            candidates = list(self.runs.values())
         runs = sorted(
-            (run for run in self.runs.values() if run.job_id == job_id and run.is_terminal),
+            (run for run in candidates if run.job_id == job_id and run.is_terminal),
             key=lambda run: run.id,
             reverse=True,
         )
@@ -316,7 +318,14 @@ class DbtCloudEmulator:
 
     def _record_step(self, run: RunRecord, step: StepRecord) -> None:
         documents: dict[str, Any] = {}
-        for name in ("manifest.json", "run_results.json"):
+        # Discovery's execution info comes from nodes that ran; `dbt compile`
+        # writes run results too, but runs nothing.
+        wanted = (
+            ["manifest.json"]
+            if "`dbt compile" in step.name
+            else ["manifest.json", "run_results.json"]
+        )
+        for name in wanted:
             path = step.artifacts.get(name)
             if path is not None:
                 try:
