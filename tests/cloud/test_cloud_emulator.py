@@ -345,9 +345,13 @@ class BlockingExecutor(StubExecutor):
 
 def test_status_walk_queued_then_running_then_success(stub_project: ProjectCopy) -> None:
     executor = BlockingExecutor()
-    with DbtCloudEmulator(token="t", executor=executor) as emulator:
+    with (
+        DbtCloudEmulator(token="t", executor=executor) as emulator,
+        httpx.Client(
+            transport=emulator.transport(), headers={"Authorization": "Token t"}
+        ) as client,
+    ):
         project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
-        client = httpx.Client(transport=emulator.transport(), headers={"Authorization": "Token t"})
         base = f"{IN_PROCESS_BASE_URL}/accounts/1"
         queued = client.post(
             f"{base}/jobs/{project.job_ids['run']}/run/", json={"cause": "c"}
@@ -378,9 +382,13 @@ def test_status_walk_queued_then_running_then_success(stub_project: ProjectCopy)
 
 
 def test_a_cancel_interrupts_the_delay_between_statuses(stub_project: ProjectCopy) -> None:
-    with DbtCloudEmulator(token="t", step_delay_seconds=600, executor=StubExecutor()) as emulator:
+    with (
+        DbtCloudEmulator(token="t", step_delay_seconds=600, executor=StubExecutor()) as emulator,
+        httpx.Client(
+            transport=emulator.transport(), headers={"Authorization": "Token t"}
+        ) as client,
+    ):
         project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
-        client = httpx.Client(transport=emulator.transport(), headers={"Authorization": "Token t"})
         base = f"{IN_PROCESS_BASE_URL}/accounts/1"
         run_id = client.post(
             f"{base}/jobs/{project.job_ids['run']}/run/", json={"cause": "c"}
