@@ -4,10 +4,32 @@ Public surface for runtime authors:
 
 * :class:`RuntimeHarness`: what ``pytest_floe_dbt_harness`` returns;
 * :func:`~floe_dbt_compliance.projects.copy_project`: a private copy of a fixture project;
-* :data:`~floe_dbt_compliance.requirements.REQUIREMENTS`: the requirement catalogue.
+* :data:`REQUIREMENTS` / :data:`CAPABILITIES`: the requirement catalogue.
+
+Nothing is imported until asked for: pytest loads this package's plugin in
+every session of everyone who installs floe-dbt.
 """
 
-from floe_dbt_compliance.harness import RuntimeHarness
-from floe_dbt_compliance.requirements import CAPABILITIES, REQUIREMENTS, requirement
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from floe_dbt_compliance.harness import RuntimeHarness
+    from floe_dbt_compliance.requirements import CAPABILITIES, REQUIREMENTS, requirement
 
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "RuntimeHarness", "requirement"]
+
+_HOMES = {
+    "RuntimeHarness": "floe_dbt_compliance.harness",
+    "CAPABILITIES": "floe_dbt_compliance.requirements",
+    "REQUIREMENTS": "floe_dbt_compliance.requirements",
+    "requirement": "floe_dbt_compliance.requirements",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'floe_dbt_compliance' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

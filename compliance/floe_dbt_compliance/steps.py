@@ -204,7 +204,19 @@ class StepRunner:
             lambda: h.plugin.run_tests(h.project_dir, h.profiles_dir, h.target),
         )
 
+    def plan(self, *steps: tuple[str, Callable[[StepRunner], Step]]) -> StepRunner:
+        """Declare a sequence to run lazily: ``runner[key]`` runs it up to ``key``.
+
+        A check that reads an early step costs only the invocations before it,
+        which keeps a kit session that selects one requirement cheap.
+        """
+        self._plan = list(steps)
+        return self
+
     def __getitem__(self, key: str) -> Step:
+        while key not in self.steps and getattr(self, "_plan", None):
+            _name, perform = self._plan.pop(0)
+            perform(self)
         return self.steps[key]
 
 

@@ -18,14 +18,19 @@ from typing import Any
 
 import dbt.cli.main  # noqa: F401
 import duckdb  # noqa: F401
+import floe_dbt_compliance.spans  # noqa: F401
+import opentelemetry.sdk.trace  # noqa: F401
 import pytest
+
+import floe_core.telemetry  # noqa: F401
 
 from .variants import VARIANTS
 
 # Imported here, before any in-process pytester run: pytester drops the modules
 # a run imported, and re-importing dbt-core in a later run fails inside
-# importlib.metadata ("No package metadata was found for pydantic"). Kept in
-# the outer process's snapshot, dbt is imported once and reused by every run.
+# importlib.metadata ("No package metadata was found for pydantic"), while a
+# re-imported OpenTelemetry SDK no longer matches the process's global tracer
+# provider. Kept in the outer process's snapshot, they are shared by every run.
 
 HERE = Path(__file__).parent
 DEFAULT_HARNESS = ("acme-no-lock", "acme-per-instance-lock", "acme-needs-args")

@@ -80,12 +80,22 @@ def parse_cached_at(value: Any) -> datetime:
 
 
 def _age_entries(root: Path, moment: datetime) -> None:
-    """Rewrite ``cached_at`` of every readable entry (unreadable ones are already misses)."""
+    """Move every readable entry back in time so that the newest was cached at ``moment``.
+
+    All entries shift by the same amount, so which one is newest does not
+    change; unreadable entries are misses already and are left alone.
+    """
+    stamps: dict[Path, datetime] = {}
     for entry in entry_dirs(root):
         try:
-            _write_cached_at(entry, moment)
-        except (OSError, ValueError):
+            stamps[entry] = parse_cached_at(_metadata(entry).get("cached_at"))
+        except (AssertionError, OSError, ValueError):
             continue
+    if not stamps:
+        return
+    shift = moment - max(stamps.values())
+    for entry, stamp in stamps.items():
+        _write_cached_at(entry, stamp + shift)
 
 
 def _corrupt_entries(root: Path, name: str, text: str) -> None:
@@ -97,7 +107,7 @@ def _corrupt_entries(root: Path, name: str, text: str) -> None:
 def _write_cached_at(entry: Path, moment: datetime) -> None:
     path = entry / "metadata.json"
     metadata = read_json(path)
-    text = moment.isoformat(timespec="seconds")
+    text = moment.isoformat()
     if str(metadata.get("cached_at", "")).endswith("Z"):
         text = text.replace("+00:00", "Z")
     metadata["cached_at"] = text
