@@ -167,6 +167,7 @@ class Served:
     project: EmulatedProject
     copy: ProjectCopy
     cache_dir: Path
+    built: list[DBTCloudPlugin] = field(default_factory=list)
 
     def plugin(self, **options: Any) -> DBTCloudPlugin:
         settings: dict[str, Any] = {
@@ -176,10 +177,12 @@ class Served:
             "discovery_url": self.server.discovery_url,
         }
         settings.update(options)
-        return DBTCloudPlugin(
+        plugin = DBTCloudPlugin(
             str(self.emulator.account_id),
             SecretStr(self.emulator.token),
             self.server.base_url,
             self.project.job_ids,
             **settings,
         )
+        self.built.append(plugin)  # closed by the `serve` fixture
+        return plugin

@@ -71,6 +71,7 @@ def stub_project(tmp_path: Path) -> ProjectCopy:
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     """Start an emulator for a fixture project on 127.0.0.1; everything stops after the test."""
     stack: list[Any] = []
+    served: list[Served] = []
 
     def start(name: str = "healthy", **emulator_options: Any) -> Served:
         copy = copy_project(name, tmp_path / f"p{len(stack)}")
@@ -79,9 +80,12 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         server = context.__enter__()
         stack.append((emulator, context))
         project = emulator.add_project(copy.project_dir, copy.profiles_dir, copy.target)
-        return Served(emulator, server, project, copy, tmp_path / "cache")
+        served.append(Served(emulator, server, project, copy, tmp_path / "cache"))
+        return served[-1]
 
     yield start
+    for plugin in (plugin for each in served for plugin in each.built):
+        plugin.close()
     for emulator, context in reversed(stack):
         context.__exit__(None, None, None)
         emulator.close()
