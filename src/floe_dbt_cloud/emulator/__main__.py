@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         help="dbt project directory to serve (default: a copy of the healthy fixture project)",
     )
     parser.add_argument(
-        "--profiles-dir", type=Path, default=None, help="default: the project directory"
+        "--profiles-dir",
+        type=Path,
+        default=None,
+        help="default: the project directory (a relative DuckDB path in the profile resolves "
+        "against the current directory, as with dbt itself)",
     )
     parser.add_argument("--target", default="dev", help="profile target (default: dev)")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
