@@ -117,7 +117,7 @@ def parse_blocks(path: Path, root: Path = ROOT) -> list[CodeBlock]:
             CodeBlock(
                 path=relative,
                 line=index + 2,
-                language=info.split()[0].lstrip(".{") if info else "",
+                language=_language(info),
                 title=title["title"] if title else None,
                 marker=marker,
                 code="\n".join(body) + "\n",
@@ -128,6 +128,14 @@ def parse_blocks(path: Path, root: Path = ROOT) -> list[CodeBlock]:
     if marker is not None:
         raise ValueError(f"{relative}:{marker_line}: marker {marker!r} tags no code block")
     return blocks
+
+
+def _language(info: str) -> str:
+    """``python title="x"`` -> ``python``; ``{ .text .wrap }`` (attribute form) -> ``text``."""
+    if info.startswith("{"):
+        classes = re.findall(r"\.([\w-]+)", info)
+        return classes[0] if classes else ""
+    return info.split()[0] if info else ""
 
 
 def _dedent(text: str, indent: str) -> str:
