@@ -11,10 +11,12 @@ enforces.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
@@ -162,3 +164,65 @@ def test_configmap_options_are_the_kits() -> None:
     for option in shlex.split(addopts):
         if option.startswith("--floe-dbt"):
             assert option in completed.stdout
+
+
+def _run_job_script(
+    tmp_path: Path, extra_options: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the Job's container command here, as Kubernetes would, on the fusion runtime.
+
+    Kubernetes expands ``$(POD_NAME)`` from the container's env; the claim is
+    mounted at ``/certificates``, here a temporary directory. The working
+    directory holds what the image's does (``pyproject.toml``, ``conftest.py``).
+    The ConfigMap's options are kept, except that the fast ``fusion``
+    placeholder is certified instead of the reference runtimes.
+    """
+    pod_name = "floe-dbt-compliance-x7k2p"
+    certificates = tmp_path / "certificates"
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    for name in ("pyproject.toml", "conftest.py"):
+        (workdir / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+    script = container()["args"][0].replace("$(POD_NAME)", pod_name)
+    script = script.replace("/certificates", str(certificates))
+    options = shlex.split(by_kind("ConfigMap")["data"]["PYTEST_ADDOPTS"])
+    kept = [
+        option
+        for index, option in enumerate(options)
+        if option != "--floe-dbt-runtime"
+        and (index == 0 or options[index - 1] != "--floe-dbt-runtime")
+    ]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    env["PYTEST_ADDOPTS"] = " ".join([*kept, "--floe-dbt-runtime", "fusion", extra_options])
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    completed = subprocess.run(
+        [*container()["command"], script],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    return completed, certificates / pod_name / "fusion"
+
+
+@pytest.mark.timeout(120)
+def test_job_script_keeps_the_certificate_and_prints_it(tmp_path: Path) -> None:
+    completed, kept = _run_job_script(tmp_path, "")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    certificate = json.loads((kept / "certificate.json").read_text(encoding="utf-8"))
+    assert certificate["verdict"] == "not implemented"
+    assert (kept / "badge.svg").is_file()
+    # The log ends with the certificate, so `kubectl logs` shows the verdict.
+    assert "**Verdict: not implemented**" in completed.stdout
+
+
+@pytest.mark.timeout(120)
+def test_job_script_fails_the_job_when_not_certified(tmp_path: Path) -> None:
+    completed, kept = _run_job_script(tmp_path, "--floe-dbt-strict")
+    assert completed.returncode != 0
+    assert json.loads((kept / "certificate.json").read_text(encoding="utf-8"))["verdict"] == (
+        "not certified"
+    )
+    assert "**Verdict: not certified**" in completed.stdout
