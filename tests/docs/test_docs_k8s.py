@@ -22,6 +22,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from docs_processes import clean_env, python, run
 from markdown_blocks import ROOT
 
 K8S = ROOT / "deploy" / "k8s"
@@ -150,15 +151,8 @@ def test_image_matches_the_dockerfile() -> None:
 def test_configmap_options_are_the_kits() -> None:
     """pytest accepts the ConfigMap's PYTEST_ADDOPTS: each option is registered by the kit."""
     addopts = by_kind("ConfigMap")["data"]["PYTEST_ADDOPTS"]
-    env = {**os.environ, "PYTEST_ADDOPTS": addopts}
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-        check=False,
+    completed = python(
+        "-m", "pytest", "--help", cwd=ROOT, env=clean_env(PYTEST_ADDOPTS=addopts), timeout=110
     )
     assert completed.returncode == 0, completed.stderr
     for option in shlex.split(addopts):
@@ -192,18 +186,11 @@ def _run_job_script(
         if option != "--floe-dbt-runtime"
         and (index == 0 or options[index - 1] != "--floe-dbt-runtime")
     ]
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
-    env["PYTEST_ADDOPTS"] = " ".join([*kept, "--floe-dbt-runtime", "fusion", extra_options])
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    completed = subprocess.run(
-        [*container()["command"], script],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-        check=False,
+    env = clean_env(
+        PYTEST_ADDOPTS=" ".join([*kept, "--floe-dbt-runtime", "fusion", extra_options]),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    completed = run([*container()["command"], script], cwd=workdir, env=env, timeout=110)
     return completed, certificates / pod_name / "fusion"
 
 

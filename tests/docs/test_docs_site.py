@@ -7,13 +7,11 @@ resolve, a docstring mkdocstrings cannot read.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from docs_processes import clean_env, python
 from markdown_blocks import ROOT, CodeBlock, all_blocks, parse_blocks
 
 from floe_core.manifest_errors import ManifestError
@@ -28,15 +26,10 @@ MANIFEST_BLOCKS = [
 @pytest.mark.timeout(300)
 def test_site_builds_strict(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+    completed = python(
+        *["-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+        env=clean_env(NO_MKDOCS_2_WARNING="1"),
     )
     assert completed.returncode == 0, completed.stderr + completed.stdout
     # MIGRATION.md is published from the root file, its docs/ links made site-relative.

@@ -9,12 +9,10 @@ The script is padded so that a traceback names the line of the Markdown file.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from docs_processes import clean_env, python
 from markdown_blocks import ROOT, CodeBlock, all_blocks
 
 BLOCKS = all_blocks()
@@ -57,17 +55,7 @@ def test_runnable_block_runs(block: CodeBlock, tmp_path: Path) -> None:
     script = tmp_path / "snippet.py"
     script.write_text("\n" * (block.line - 1) + block.code, encoding="utf-8")
     # As a reader runs it: none of this pytest session's own settings leak in.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    completed = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+    completed = python(str(script), cwd=tmp_path, env=clean_env(PYTHONDONTWRITEBYTECODE="1"))
     assert completed.returncode == 0, (
         f"{block.id} failed (exit {completed.returncode}); the traceback's line numbers "
         f"are lines of {ROOT / block.path}:\n{completed.stdout}\n{completed.stderr}"

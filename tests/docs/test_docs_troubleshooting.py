@@ -8,14 +8,13 @@ Nothing here rebuilds a message: if the code's wording changes, the page must.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
+from docs_processes import python
 from markdown_blocks import ROOT, parse_blocks
 from pydantic import SecretStr
 
@@ -71,13 +70,7 @@ _WITHOUT_DBT = textwrap.dedent(
 
 @pytest.mark.timeout(120)
 def test_dbtrunner_not_found_message() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_DBT],
-        capture_output=True,
-        text=True,
-        timeout=110,
-        check=False,
-    )
+    completed = python("-c", _WITHOUT_DBT, cwd=ROOT, timeout=110)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == documented("plugin-load-error")
 
