@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -162,11 +163,36 @@ class ComplianceKit:
         terminalreporter.write_line(f"certificates: {self.report_dir}/<runtime>/certificate.json")
 
 
+def runtime_scope(nodeid: str) -> str:
+    """The xdist work unit of a test: its module and its parameters (the runtime).
+
+    The suites share one expensive sequence per (module, runtime); keeping
+    those tests on one worker runs each sequence once.
+    """
+    module, _, rest = nodeid.partition("::")
+    bracket = rest.find("[")
+    return module + (rest[bracket:] if bracket >= 0 else "")
+
+
 class XdistMerge:
-    """Controller-side xdist hook: merge each worker's outcomes when it goes down."""
+    """Controller-side xdist hooks: schedule by (module, runtime), merge workers' outcomes."""
 
     def __init__(self, kit: ComplianceKit) -> None:
         self.kit = kit
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Replace xdist's default ``load`` distribution with one unit per (module, runtime)."""
+        if config.getvalue("dist") != "load":
+            return None  # the user chose a distribution; keep it
+        # xdist is optional for the kit (and untyped): imported only when it runs us.
+        base: Any = importlib.import_module("xdist.scheduler").LoadScopeScheduling
+
+        class RuntimeScopeScheduling(base):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return runtime_scope(nodeid)
+
+        return RuntimeScopeScheduling(config, log)
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Merge the worker's rows (sent through ``workeroutput``)."""

@@ -156,3 +156,10 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytes
     assert acme["contract.sql-error"]["status"] == "passed"
     assert acme["contract.metadata"]["status"] == "not run"
     assert certificate(kit_dir, "acme", "parallel")["verdict"] == "incomplete"
+
+
+def test_xdist_work_units_are_module_and_runtime():
+    from floe_dbt_compliance.kit import runtime_scope
+
+    assert runtime_scope("s/suite_cache.py::test_hit[cloud]") == "s/suite_cache.py[cloud]"
+    assert runtime_scope("tests/test_user.py::TestX::test_y") == "tests/test_user.py"
