@@ -357,6 +357,11 @@ class SecretInMetadata(AcmeRuntime):
         return {**super().get_runtime_metadata(), "auth": f"Token {self._token}"}
 
 
+class SecretInRepr(AcmeRuntime):
+    def __repr__(self) -> str:
+        return f"AcmeRuntime(token={self._token!r})"
+
+
 class StaleLatest(AcmeRuntime):
     """get_run_results keeps answering the first run's results."""
 

@@ -54,6 +54,7 @@ GROUPS = {
         "acme-wrong-counts",
         "acme-no-span",
         "acme-secret-in-metadata",
+        "acme-secret-in-repr",
         "acme-stale-latest",
         "acme-zero-time",
     ],

@@ -292,6 +292,10 @@ def test_metadata(floe_dbt_profile: RuntimeProfile, healthy: StepRunner) -> None
             pytest.fail(f"metadata is not JSON-serialisable: {exc}", pytrace=False)
         findings = _credential_findings(metadata, floe_dbt_profile.secrets, "metadata")
         assert not findings, "; ".join(findings)
+    plugin = healthy.harness.plugin
+    for shown in (repr(plugin), str(plugin)):
+        leaked = [s for s in floe_dbt_profile.secrets if s and s in shown]
+        assert not leaked, "the runtime's repr/str shows a secret"
 
 
 @requirement("contract.spans")
@@ -340,7 +344,9 @@ def test_sql_error(floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder) -> None:
 
 
 @requirement("contract.unparseable")
-def test_unparseable(floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder) -> None:
+def test_unparseable(
+    floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder, floe_dbt_profile: RuntimeProfile
+) -> None:
     harness: RuntimeHarness = floe_dbt_harness("unparseable")
     runner = StepRunner(harness, floe_dbt_spans, read_latest=False)
     for step in (runner.compile(), runner.run("run"), runner.test("test")):
@@ -352,3 +358,5 @@ def test_unparseable(floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder) -> Non
             f"not DBTCompilationError: {step.error}"
         )
         assert str(step.error), f"{step.label} raised DBTCompilationError without a message"
+        leaked = [s for s in floe_dbt_profile.secrets if s and s in str(step.error)]
+        assert not leaked, f"{step.label}'s exception message shows a secret"
