@@ -179,7 +179,8 @@ class RuntimeProfile:
         class_path: ``module:QualName`` of the runtime's class.
         metadata: ``get_runtime_metadata()``, when it answered.
         metadata_error: Why it did not.
-        parallel: ``supports_parallel_execution()``, when it answered.
+        parallel: ``supports_parallel_execution()``, when it answered a bool.
+        parallel_error: What it did instead.
         has_cache: Whether the harness names a cache root.
         secrets: The harness's secrets, for the no-credential checks.
         not_implemented: The runtime's message when it implements nothing.
@@ -191,6 +192,7 @@ class RuntimeProfile:
     metadata: dict[str, Any] | None
     metadata_error: str | None
     parallel: bool | None
+    parallel_error: str | None
     has_cache: bool
     secrets: tuple[str, ...]
     not_implemented: str | None
@@ -219,13 +221,17 @@ def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
     except Exception as exc:
         metadata_error = f"{type(exc).__name__}: {exc}"
     parallel: bool | None = None
+    parallel_error: str | None = None
     try:
         said: Any = plugin.supports_parallel_execution()
         parallel = said if isinstance(said, bool) else None
+        if parallel is None:
+            parallel_error = f"supports_parallel_execution() returned {said!r}, not a bool"
     except NotImplementedError as exc:
         not_implemented.append(str(exc) or "NotImplementedError")
-    except Exception:  # noqa: S110 - reported by the suites that need the answer
-        pass
+        parallel_error = f"NotImplementedError: {exc}"
+    except Exception as exc:
+        parallel_error = f"supports_parallel_execution() raised {type(exc).__name__}: {exc}"
     return RuntimeProfile(
         name=name,
         runtime_class=cls,
@@ -233,6 +239,7 @@ def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
         metadata=metadata,
         metadata_error=metadata_error,
         parallel=parallel,
+        parallel_error=parallel_error,
         has_cache=harness.cache_root is not None,
         secrets=tuple(harness.secrets),
         not_implemented=not_implemented[0] if len(not_implemented) == 2 else None,

@@ -49,7 +49,8 @@ class Capability:
 
 
 def _serialised(profile: RuntimeProfile) -> bool:
-    return profile.parallel is False
+    # Not "is False": a runtime that cannot answer must serialise, and is checked.
+    return profile.parallel is not True
 
 
 def _parallel(profile: RuntimeProfile) -> bool:

@@ -357,6 +357,11 @@ class SecretInMetadata(AcmeRuntime):
         return {**super().get_runtime_metadata(), "auth": f"Token {self._token}"}
 
 
+class CannotSayParallel(AcmeRuntime):
+    def supports_parallel_execution(self) -> bool:
+        raise RuntimeError("it depends")
+
+
 class SecretInRepr(AcmeRuntime):
     def __repr__(self) -> str:
         return f"AcmeRuntime(token={self._token!r})"

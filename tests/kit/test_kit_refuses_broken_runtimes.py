@@ -59,7 +59,7 @@ GROUPS = {
         "acme-zero-time",
     ],
     "errors": ["acme-hides-failed-test", "acme-raises-on-sql-error", "acme-wrong-exception"],
-    "serialisation": ["acme-no-lock", "acme-per-instance-lock"],
+    "serialisation": ["acme-no-lock", "acme-per-instance-lock", "acme-cannot-say-parallel"],
     "cache": [
         "acme-stale-cache",
         "acme-ignores-disable-cache",

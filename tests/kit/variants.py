@@ -16,6 +16,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "acme-per-instance-lock": ("PerInstanceLock", "concurrency.serialised"),
     "acme-no-span": ("NoSpan", "contract.spans"),
     "acme-secret-in-metadata": ("SecretInMetadata", "contract.metadata"),
+    "acme-cannot-say-parallel": ("CannotSayParallel", "concurrency.serialised"),
     "acme-secret-in-repr": ("SecretInRepr", "contract.metadata"),
     "acme-stale-latest": ("StaleLatest", "contract.latest-artifacts"),
     "acme-wrong-signature": ("WrongSignature", "contract.signatures"),

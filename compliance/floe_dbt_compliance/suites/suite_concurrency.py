@@ -19,7 +19,7 @@ import pytest
 
 from floe_core.artifacts import count_run_results
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.harness import RuntimeHarness
+from floe_dbt_compliance.harness import RuntimeHarness, RuntimeProfile
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import EXPECTED, HEALTHY_ROWS, model_ids, read_warehouse
@@ -87,8 +87,10 @@ def _check_results(harness: RuntimeHarness, outcomes: list[tuple[Any, CallTrace]
 
 
 @requirement("concurrency.serialised")
-@pytest.mark.usefixtures("floe_dbt_runtime")
-def test_serialised(floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder) -> None:
+def test_serialised(
+    floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder, floe_dbt_profile: RuntimeProfile
+) -> None:
+    assert floe_dbt_profile.parallel is False, floe_dbt_profile.parallel_error
     harness: RuntimeHarness = floe_dbt_harness("healthy")
     outcomes = _concurrent_runs(harness, floe_dbt_spans)
     _check_results(harness, outcomes)
