@@ -21,15 +21,27 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_core.errors import DBTAuthenticationError, DBTRemoteError
-from floe_dbt_cloud.models import ArtifactList, Run, RunEnvelope, TriggerRunRequest
+from floe_dbt_cloud.models import (
+    ArtifactList,
+    Run,
+    RunEnvelope,
+    RunListEnvelope,
+    RunStatus,
+    TriggerRunRequest,
+)
 from floe_dbt_cloud.retry import RetryPolicy
 
-__all__ = ["DEFAULT_TIMEOUT", "AdminApiClient", "TokenAuth", "parse_model"]
+__all__ = ["DEFAULT_TIMEOUT", "MAX_PAGE_SIZE", "AdminApiClient", "TokenAuth", "parse_model"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _DEFAULT_HOST = "cloud.getdbt.com"
+# dbt Cloud's list endpoints answer at most this many records per request.
+MAX_PAGE_SIZE = 100
+_RUN_ORDERINGS = frozenset(
+    {"id", "-id", "created_at", "-created_at", "finished_at", "-finished_at"}
+)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -227,10 +239,51 @@ class AdminApiClient:
         )
         return response.content
 
-    def get_job_artifact(self, job_id: int, path: str) -> bytes:
-        """``GET jobs/{job_id}/artifacts/{path}``: the job's latest run's artifact."""
-        what = f"GET jobs/{job_id}/artifacts/{path}"
-        return self._send("GET", f"jobs/{job_id}/artifacts/{path}", what=what).content
+    def list_runs(
+        self,
+        *,
+        job_definition_id: int | None = None,
+        status: RunStatus | None = None,
+        order_by: str = "id",
+        limit: int = MAX_PAGE_SIZE,
+        offset: int = 0,
+    ) -> RunListEnvelope:
+        """``GET runs/``: one page of the account's runs, filtered and ordered.
+
+        Runs come without their steps (the endpoint cannot include
+        ``run_steps``); :meth:`get_run` a run to read them.
+
+        Args:
+            job_definition_id: Only this job's runs.
+            status: Only runs with this status.
+            order_by: ``id``, ``created_at`` or ``finished_at``; a leading ``-`` reverses.
+            limit: Runs per page, 1 to :data:`MAX_PAGE_SIZE`.
+            offset: Runs to skip.
+
+        Returns:
+            The page (``data``) and ``extra.pagination``.
+
+        Raises:
+            ValueError: ``order_by``, ``limit`` or ``offset`` is out of range.
+        """
+        if order_by not in _RUN_ORDERINGS:
+            raise ValueError(f"order_by must be one of {sorted(_RUN_ORDERINGS)}, got {order_by!r}")
+        if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
+            raise ValueError(
+                f"limit must be 1 to {MAX_PAGE_SIZE} and offset >= 0, got {limit} and {offset}"
+            )
+        params: dict[str, str] = {}
+        if job_definition_id is not None:
+            params["job_definition_id"] = str(job_definition_id)
+        params["order_by"] = order_by
+        if status is not None:
+            params["status"] = str(int(status))
+        params["limit"] = str(limit)
+        if offset:
+            params["offset"] = str(offset)
+        what = "GET runs/?" + "&".join(f"{key}={value}" for key, value in params.items())
+        response = self._send("GET", "runs/", what=what, params=params)
+        return parse_model(RunListEnvelope, response, what=what)
 
     def _send(
         self,

@@ -17,9 +17,12 @@ __all__ = [
     "TERMINAL_STATUSES",
     "ArtifactList",
     "Envelope",
+    "ListExtra",
+    "Pagination",
     "ResponseStatus",
     "Run",
     "RunEnvelope",
+    "RunListEnvelope",
     "RunStatus",
     "RunStep",
     "TriggerRunRequest",
@@ -106,6 +109,27 @@ class Run(_ApiModel):
 
 RunEnvelope = Envelope[Run]
 ArtifactList = Envelope[list[str]]
+
+
+class Pagination(_ApiModel):
+    """``extra.pagination`` of a list answer (OpenAPI ``CustomPagination``)."""
+
+    count: int = Field(ge=0)
+    total_count: int = Field(ge=0)
+
+
+class ListExtra(_ApiModel):
+    """``extra`` of a list answer: how it was filtered, ordered and paged (OpenAPI ``Extra``)."""
+
+    filters: dict[str, Any] = Field(default_factory=dict)
+    order_by: str | None = None
+    pagination: Pagination
+
+
+class RunListEnvelope(Envelope[list[Run]]):
+    """``GET runs/``: a page of runs and its ``extra.pagination``."""
+
+    extra: ListExtra
 
 
 class TriggerRunRequest(BaseModel):

@@ -277,10 +277,16 @@ class DBTCloudPlugin(DBTPlugin):
             return result
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
-        """The latest manifest: the cache within its TTL, else the compile job's latest artifact.
+        """The latest manifest: the cache within its TTL, else the compile job's last good run.
+
+        On a miss (nothing cached, expired, corrupt, ``no_cache``) the manifest
+        of the compile job's latest successful run — from the step that ran
+        ``dbt compile`` — is written into ``<project_dir>/target`` and cached
+        under that run, so the next call is a hit.
 
         Raises:
-            DBTArtifactNotFoundError: Nothing cached and the job has no manifest yet.
+            DBTArtifactNotFoundError: Nothing cached and the compile job has no
+                successful run that saved a manifest.
             DBTRemoteError: dbt Cloud answered with an error.
         """
         if not self.no_cache:
@@ -290,18 +296,12 @@ class DBTCloudPlugin(DBTPlugin):
             document = self.cache.read(entry, MANIFEST) if entry else None
             if document is not None:
                 return document
-        try:
-            content = self._client.get_job_artifact(self.job_ids.compile, MANIFEST)
-        except DBTRemoteError as exc:
-            if exc.status_code == 404:
-                raise DBTArtifactNotFoundError(
-                    f"no manifest.json: nothing cached and compile job {self.job_ids.compile} "
-                    "has no run with artifacts yet; run compile_project() first"
-                ) from exc
-            raise
-        target_dir = self._target_dir(project_dir)
-        atomic_write_bytes(target_dir / MANIFEST, content, mode=0o644)
-        return read_json_artifact(target_dir / MANIFEST, what="dbt Cloud sent an invalid file")
+        finished = self._latest_compile_run()
+        content = finished.fetch(MANIFEST, required=True)
+        assert content is not None
+        manifest = finished.check(MANIFEST, content)
+        self._save(project_dir, finished.run, self.job_ids.compile, {MANIFEST: content})
+        return manifest
 
     def get_run_results(self, project_dir: Path) -> dict[str, Any]:
         """The ``run_results.json`` of the latest run this project fetched.
@@ -442,6 +442,27 @@ class DBTCloudPlugin(DBTPlugin):
                 f"job's commands to include `dbt {command}`"
             )
         return finished
+
+    def _latest_compile_run(self) -> FinishedRun:
+        """The compile job's newest successful run, with its steps."""
+        job_id = self.job_ids.compile
+        page = self._client.list_runs(
+            job_definition_id=job_id, status=RunStatus.SUCCESS, order_by="-id", limit=1
+        )
+        if not page.data:
+            raise DBTArtifactNotFoundError(
+                f"no {MANIFEST}: nothing cached and compile job {job_id} has no successful "
+                "run yet; run compile_project() first"
+            )
+        listed = page.data[0]
+        if listed.job_definition_id != job_id or listed.status != RunStatus.SUCCESS:
+            raise DBTRemoteError(
+                f"dbt Cloud answered the successful runs of job {job_id} with run {listed.id} "
+                f"of job {listed.job_definition_id} (status {listed.status})",
+                run_id=listed.id,
+            )
+        # The list endpoint cannot include run_steps, and the step matters.
+        return FinishedRun(self._client, self._client.get_run(listed.id), "compile")
 
     def _save(self, project_dir: Path, run: Run, job_id: int, artifacts: dict[str, bytes]) -> None:
         target_dir = self._target_dir(project_dir)

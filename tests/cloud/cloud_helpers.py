@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,19 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+T0 = datetime(2026, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class UtcClock:
+    """The cache's wall clock, moved by hand (starts at :data:`T0`)."""
+
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -107,6 +121,23 @@ def run_payload(
             "finished_at": None,
             "href": f"https://cloud.getdbt.com/#/accounts/{ACCOUNT}/runs/{run_id}/",
             "run_steps": steps or [],
+        },
+    }
+
+
+def runs_page(*runs: dict[str, Any], total_count: int | None = None) -> dict[str, Any]:
+    """A ``RunResponseListEnveloped`` body holding the ``data`` of ``run_payload`` answers."""
+    data = [run["data"] for run in runs]
+    return {
+        "status": runs[0]["status"] if runs else run_payload(1, 10)["status"],
+        "data": data,
+        "extra": {
+            "filters": {},
+            "order_by": "id",
+            "pagination": {
+                "count": len(data),
+                "total_count": len(data) if total_count is None else total_count,
+            },
         },
     }
 

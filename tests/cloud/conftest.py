@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cloud_helpers import FakeTime, PacedSleep, Served
+from cloud_helpers import FakeTime, PacedSleep, Served, UtcClock
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -20,6 +20,12 @@ from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
+
+
+@pytest.fixture
+def clock() -> UtcClock:
+    """The artifact cache's wall clock, at :data:`cloud_helpers.T0` until moved."""
+    return UtcClock()
 
 
 @pytest.fixture

@@ -5,33 +5,20 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cloud_helpers import T0, UtcClock
 
 from floe_core.errors import DBTConfigurationError
 from floe_dbt_cloud.cache import ArtifactCache, cache_disabled_by_env
 
-T0 = datetime(2026, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
 MANIFEST = json.dumps({"nodes": {"model.p.a": {}}}).encode()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def cache(tmp_path: Path, clock: Clock) -> ArtifactCache:
+def cache(tmp_path: Path, clock: UtcClock) -> ArtifactCache:
     return ArtifactCache(
         tmp_path / ".floe" / "dbt-cloud-cache", ttl_hours=24, enabled=True, now=clock
     )
@@ -65,7 +52,7 @@ def test_layout_and_metadata_are_exactly_req_092(cache: ArtifactCache) -> None:
     assert (entry_dir / "manifest.json").read_bytes() == MANIFEST
 
 
-def test_hit_within_ttl_and_miss_after(cache: ArtifactCache, clock: Clock) -> None:
+def test_hit_within_ttl_and_miss_after(cache: ArtifactCache, clock: UtcClock) -> None:
     _store(cache)
     clock.now = T0 + timedelta(hours=23, minutes=59)
     entry = cache.latest("manifest.json", account_id="1")
@@ -75,14 +62,14 @@ def test_hit_within_ttl_and_miss_after(cache: ArtifactCache, clock: Clock) -> No
     assert cache.latest("manifest.json", account_id="1") is None
 
 
-def test_ttl_is_configurable(tmp_path: Path, clock: Clock) -> None:
+def test_ttl_is_configurable(tmp_path: Path, clock: UtcClock) -> None:
     short = ArtifactCache(tmp_path / "c", ttl_hours=0.5, enabled=True, now=clock)
     _store(short)
     clock.now = T0 + timedelta(minutes=31)
     assert short.latest("manifest.json", account_id="1") is None
 
 
-def test_the_newest_entry_wins_and_filters_apply(cache: ArtifactCache, clock: Clock) -> None:
+def test_the_newest_entry_wins_and_filters_apply(cache: ArtifactCache, clock: UtcClock) -> None:
     _store(cache, run_id=5, job=3)
     clock.now = T0 + timedelta(minutes=5)
     _store(cache, run_id=4, job=9)
@@ -118,7 +105,7 @@ def test_permissions_are_private(cache: ArtifactCache) -> None:
 
 
 def test_rewriting_an_entry_replaces_it_whole_and_leaves_no_temporaries(
-    cache: ArtifactCache, clock: Clock
+    cache: ArtifactCache, clock: UtcClock
 ) -> None:
     _store(cache)
     clock.now = T0 + timedelta(hours=1)
@@ -214,7 +201,7 @@ def test_symlinked_entries_and_stray_files_are_ignored(
     assert cache.latest("manifest.json", account_id="1").metadata.run_id == "77"
 
 
-def test_an_unwritable_cache_costs_only_the_cache(tmp_path: Path, clock: Clock) -> None:
+def test_an_unwritable_cache_costs_only_the_cache(tmp_path: Path, clock: UtcClock) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     cache = ArtifactCache(blocker / "cache", enabled=True, now=clock)

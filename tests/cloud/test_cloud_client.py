@@ -7,13 +7,13 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from cloud_helpers import ACCOUNT, API, BASE, TOKEN, FakeTime, run_payload, step
+from cloud_helpers import ACCOUNT, API, BASE, TOKEN, FakeTime, run_payload, runs_page, step
 from pydantic import SecretStr
 from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTAuthenticationError, DBTRemoteError
 from floe_dbt_cloud.client import AdminApiClient, TokenAuth
-from floe_dbt_cloud.models import TriggerRunRequest
+from floe_dbt_cloud.models import RunStatus, TriggerRunRequest
 from floe_dbt_cloud.retry import RetryPolicy, parse_retry_after
 
 
@@ -85,15 +85,70 @@ def test_cancel_list_and_artifacts(client: AdminApiClient, httpx_mock: HTTPXMock
     httpx_mock.add_response(
         method="GET", url=f"{API}/runs/7/artifacts/run_results.json?step=4", content=b'{"a": 1}'
     )
-    httpx_mock.add_response(
-        method="GET", url=f"{API}/jobs/11/artifacts/manifest.json", content=b'{"m": 2}'
-    )
     assert client.cancel_run(7).status == 30
     assert client.list_artifacts(7) == ["manifest.json", "run_results.json"]
     assert client.get_artifact(7, "run_results.json", step=4) == b'{"a": 1}'
-    assert client.get_job_artifact(11, "manifest.json") == b'{"m": 2}'
     methods = [(r.method, r.url.path) for r in httpx_mock.get_requests()]
     assert methods[0] == ("POST", f"/api/v2/accounts/{ACCOUNT}/runs/7/cancel/")
+
+
+def test_list_runs_sends_the_filters_and_parses_the_page(
+    client: AdminApiClient, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        method="GET",
+        url=f"{API}/runs/?job_definition_id=11&order_by=-id&status=10&limit=1",
+        json=runs_page(run_payload(640, 10, job_id=11), total_count=3),
+    )
+    page = client.list_runs(job_definition_id=11, status=RunStatus.SUCCESS, order_by="-id", limit=1)
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert (request.method, request.url.path, request.url.query.decode()) == (
+        "GET",
+        f"/api/v2/accounts/{ACCOUNT}/runs/",
+        "job_definition_id=11&order_by=-id&status=10&limit=1",
+    )
+    assert request.content == b""
+    assert request.headers["Authorization"] == f"Token {TOKEN}"
+    assert request.headers["Accept"] == "application/json"
+    assert [(run.id, run.job_definition_id, run.status) for run in page.data] == [(640, 11, 10)]
+    assert (page.extra.pagination.count, page.extra.pagination.total_count) == (1, 3)
+
+
+def test_list_runs_defaults_and_offset(client: AdminApiClient, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        url=f"{API}/runs/?order_by=id&limit=100&offset=200", json=runs_page(total_count=200)
+    )
+    page = client.list_runs(offset=200)
+    assert page.data == []
+    assert page.extra.pagination.total_count == 200
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"limit": 101}, "limit must be 1 to 100"),
+        ({"limit": 0}, "limit must be 1 to 100"),
+        ({"offset": -1}, "offset >= 0"),
+        ({"order_by": "status"}, "order_by must be one of"),
+    ],
+)
+def test_list_runs_refuses_what_dbt_cloud_would_refuse_before_sending(
+    client: AdminApiClient, httpx_mock: HTTPXMock, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        client.list_runs(**options)  # type: ignore[arg-type]
+    assert httpx_mock.get_requests() == []
+
+
+def test_a_list_without_pagination_is_a_clear_remote_error(
+    client: AdminApiClient, httpx_mock: HTTPXMock
+) -> None:
+    body = runs_page(run_payload(640, 10))
+    del body["extra"]
+    httpx_mock.add_response(url=f"{API}/runs/?order_by=id&limit=100", json=body)
+    with pytest.raises(DBTRemoteError, match=r"GET runs/.*expected shape.*extra"):
+        client.list_runs()
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])

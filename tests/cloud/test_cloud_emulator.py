@@ -151,6 +151,7 @@ def test_another_account_is_forbidden_and_unknown_objects_are_404(
     emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
 ) -> None:
     assert api.get(f"{IN_PROCESS_BASE_URL}/accounts/8/runs/1001/").status_code == 403
+    assert api.get(f"{IN_PROCESS_BASE_URL}/accounts/8/runs/").status_code == 403
     assert api.get("runs/424242/").status_code == 404
     assert api.post("jobs/999/run/", json={"cause": "c"}).status_code == 404
     assert api.get("jobs/999/artifacts/manifest.json").status_code == 404
@@ -216,6 +217,65 @@ def test_the_jobs_latest_artifact_is_its_latest_finished_runs(
     assert api.get(f"jobs/{job}/artifacts/manifest.json").status_code == 404
     _finished_run(emulator, api, job)
     assert "model.stub.compile" in api.get(f"jobs/{job}/artifacts/manifest.json").json()["nodes"]
+
+
+def test_list_runs_filters_orders_and_pages(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    compile_job, run_job = project.job_ids["compile"], project.job_ids["run"]
+    first = _finished_run(emulator, api, compile_job)
+    emulator.faults.next_run("error", job_id=compile_job)
+    failed = _finished_run(emulator, api, compile_job)
+    other = _finished_run(emulator, api, run_job)
+    second = _finished_run(emulator, api, compile_job)
+
+    def ids(**params: object) -> list[int]:
+        response = api.get("runs/", params=params)
+        assert response.status_code == 200, response.text
+        return [run["id"] for run in response.json()["data"]]
+
+    assert ids() == [first, failed, other, second]  # order_by defaults to id
+    assert ids(order_by="-id") == [second, other, failed, first]
+    assert ids(job_definition_id=compile_job) == [first, failed, second]
+    assert ids(job_definition_id=compile_job, status=20) == [failed]
+    latest = api.get(
+        "runs/",
+        params={"job_definition_id": compile_job, "order_by": "-id", "status": 10, "limit": 1},
+    ).json()
+    assert [run["id"] for run in latest["data"]] == [second]
+    assert "run_steps" not in latest["data"][0]  # list runs cannot include the steps
+    assert latest["data"][0]["job_definition_id"] == compile_job
+    assert latest["extra"]["pagination"] == {"count": 1, "total_count": 2}
+    assert latest["extra"]["order_by"] == "-id"
+    assert latest["extra"]["filters"]["limit"] == 1
+    assert ids(limit=2, offset=1) == [failed, other]
+    assert ids(limit=100, offset=4) == []
+    assert ids(job_definition_id=999) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 101}, {"limit": "x"}, {"offset": -1}, {"order_by": "status"}, {"status": "ok"}],
+)
+def test_list_runs_refuses_bad_paging_and_ordering_like_dbt_cloud(
+    project: EmulatedProject, api: httpx.Client, params: dict[str, object]
+) -> None:
+    response = api.get("runs/", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"]["is_success"] is False
+    assert body["status"]["user_message"]
+    assert body["data"] is None
+
+
+def test_list_runs_is_counted_and_takes_faults_by_route_name(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    emulator.faults.fail_next(1, status=503, route="list_runs")
+    assert api.get("runs/424242/").status_code == 404  # another route: no fault
+    assert api.get("runs/").status_code == 503
+    assert api.get("runs/").status_code == 200
+    assert emulator.counters.requests_by_route["list_runs"] == 2
 
 
 def test_a_failed_step_ends_the_run_in_error(stub_project: ProjectCopy) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -152,6 +153,18 @@ def test_one_connection_serves_a_whole_run_and_requests_are_few(
     assert used.cancels_received == 0
 
 
+def _cached_at(entry: Path) -> datetime:
+    return datetime.fromisoformat(
+        json.loads((entry / "metadata.json").read_text())["cached_at"].replace("Z", "+00:00")
+    )
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(root)): path.read_bytes() for path in root.rglob("*") if path.is_file()
+    }
+
+
 def test_cache_hit_miss_expiry_disable_and_no_cache(
     serve: Callable[..., Served], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,8 +173,8 @@ def test_cache_hit_miss_expiry_disable_and_no_cache(
     counters = served.emulator.counters
     plugin = served.plugin()
     plugin.compile_project(copy.project_dir, copy.profiles_dir, copy.target)
-    [entry] = list(served.cache_dir.iterdir())
-    metadata = json.loads((entry / "metadata.json").read_text())
+    [compiled] = list(served.cache_dir.iterdir())
+    metadata = json.loads((compiled / "metadata.json").read_text())
     assert metadata["job_id"] == str(served.project.job_ids["compile"])
     assert metadata["artifacts"] == ["manifest.json"]
 
@@ -173,16 +186,19 @@ def test_cache_hit_miss_expiry_disable_and_no_cache(
 
     no_cache = served.plugin(no_cache=True)
     assert no_cache.get_manifest(copy.project_dir) == manifest
-    assert counters.requests_by_route["get_job_artifact"] == 1
+    assert counters.requests_by_route["list_runs"] == 1
+    assert "get_job_artifact" not in counters.requests_by_route
+    assert [entry.name for entry in served.cache_dir.iterdir()] == [compiled.name]
     no_cache.run_models(copy.project_dir, copy.profiles_dir, copy.target, select="customers")
     assert len(list(served.cache_dir.iterdir())) == 2  # no_cache still refreshes the cache
 
     monkeypatch.setenv("FLOE_DISABLE_CACHE", "true")
     disabled = served.plugin()
+    cached = _files(served.cache_dir)
     assert disabled.get_manifest(copy.project_dir) == manifest
-    assert counters.requests_by_route["get_job_artifact"] == 2
+    assert counters.requests_by_route["list_runs"] == 2
     disabled.run_models(copy.project_dir, copy.profiles_dir, copy.target, select="customers")
-    assert len(list(served.cache_dir.iterdir())) == 2  # nothing written
+    assert _files(served.cache_dir) == cached  # nothing read into or written to the cache
     assert (copy.project_dir / "target" / "run_results.json").is_file()  # the project still is
     monkeypatch.delenv("FLOE_DISABLE_CACHE")
 
@@ -190,13 +206,29 @@ def test_cache_hit_miss_expiry_disable_and_no_cache(
         document = json.loads((directory / "metadata.json").read_text())
         document["cached_at"] = "2020-01-01T00:00:00Z"
         (directory / "metadata.json").write_text(json.dumps(document))
+    (copy.project_dir / "target" / "manifest.json").unlink()
+    before = datetime.now(timezone.utc)
+    expired = served.plugin()
+    assert expired.get_manifest(copy.project_dir) == manifest
+    assert counters.requests_by_route["list_runs"] == 3
+    assert json.loads((copy.project_dir / "target" / "manifest.json").read_bytes()) == manifest
+    # The compile run's entry was refreshed in place; the run's entry was left to expire.
+    assert _cached_at(compiled) >= before - timedelta(seconds=1)
+    others = [entry for entry in served.cache_dir.iterdir() if entry != compiled]
+    assert [_cached_at(entry).year for entry in others] == [2020]
+
+    requests = counters.requests_total
+    assert expired.get_manifest(copy.project_dir) == manifest  # a hit again: no remote call
     assert served.plugin().get_manifest(copy.project_dir) == manifest
-    assert counters.requests_by_route["get_job_artifact"] == 3
+    assert counters.requests_total == requests
 
 
 def test_get_manifest_before_any_run_is_a_clear_error(serve: Callable[..., Served]) -> None:
     served = serve("healthy")
-    with pytest.raises(DBTArtifactNotFoundError, match="run compile_project"):
+    job = served.project.job_ids["compile"]
+    with pytest.raises(
+        DBTArtifactNotFoundError, match=f"compile job {job} has no successful run.*compile_project"
+    ):
         served.plugin().get_manifest(served.copy.project_dir)
     with pytest.raises(DBTArtifactNotFoundError):
         served.plugin().get_run_results(served.copy.project_dir)

@@ -270,16 +270,6 @@ def test_compile_project_writes_the_manifest_and_the_cache(
     assert len(httpx_mock.get_requests()) == 3
 
 
-def test_get_manifest_falls_back_to_the_compile_jobs_latest_artifact(
-    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
-) -> None:
-    httpx_mock.add_response(url=f"{API}/jobs/11/artifacts/manifest.json", content=MANIFEST)
-    assert unit_plugin(tmp_path, fake_time).get_manifest(tmp_path / "p") == json.loads(MANIFEST)
-    httpx_mock.add_response(url=f"{API}/jobs/11/artifacts/manifest.json", status_code=404)
-    with pytest.raises(DBTArtifactNotFoundError, match="compile job 11 has no run"):
-        unit_plugin(tmp_path, fake_time).get_manifest(tmp_path / "p")
-
-
 def test_a_run_id_that_is_not_a_number_never_reaches_the_disk(
     tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
 ) -> None:

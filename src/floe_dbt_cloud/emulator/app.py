@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from floe_dbt_cloud.client import MAX_PAGE_SIZE
 from floe_dbt_cloud.emulator.discovery import execute_discovery_query
 from floe_dbt_cloud.emulator.faults import HttpFault
 from floe_dbt_cloud.models import TriggerRunRequest
@@ -141,6 +142,61 @@ async def trigger_run(request: Request) -> Response:
     return JSONResponse(envelope(emulator.start_run(job_id, body, base_url=_base_url(request))))
 
 
+_RUN_ORDERINGS = {"id": "id", "created_at": "created_at", "finished_at": "finished_at"}
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    text = request.query_params.get(name)
+    return None if text is None or text == "" else int(text)
+
+
+async def list_runs(request: Request) -> Response:
+    """``GET runs/``: filtered by job and status, ordered, paged with ``limit``/``offset``."""
+    emulator: DbtCloudEmulator = request.app.state.emulator
+    try:
+        job_id = _int_param(request, "job_definition_id")
+        status = _int_param(request, "status")
+        limit = _int_param(request, "limit") or MAX_PAGE_SIZE
+        offset = _int_param(request, "offset") or 0
+    except ValueError:
+        return _error(400, "job_definition_id, status, limit and offset must be integers.")
+    if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
+        return _error(
+            400, f"limit must be between 1 and {MAX_PAGE_SIZE} and offset must not be negative."
+        )
+    order_by = request.query_params.get("order_by", "id")
+    field = _RUN_ORDERINGS.get(order_by.removeprefix("-"))
+    if field is None:
+        return _error(400, f"Cannot order by {order_by!r}: use id, created_at or finished_at.")
+    base_url = _base_url(request)
+    runs = [
+        run.to_api(base_url, include_steps=False)
+        for run in emulator.list_runs()
+        if (job_id is None or run.job_id == job_id) and (status is None or run.status == status)
+    ]
+    # Runs not finished yet sort as dbt Cloud's NULLs do: after every timestamp.
+    runs.sort(key=lambda run: (run[field] is None, run[field] or ""))
+    if order_by.startswith("-"):
+        runs.reverse()
+    page = runs[offset : offset + limit]
+    body = envelope(page)
+    body["extra"] = {
+        "filters": {
+            key: value
+            for key, value in {
+                "job_definition_id": job_id,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            }.items()
+            if value is not None
+        },
+        "order_by": order_by,
+        "pagination": {"count": len(page), "total_count": len(runs)},
+    }
+    return JSONResponse(body)
+
+
 async def get_run(request: Request) -> Response:
     """``GET runs/{run_id}/`` (``include_related=run_steps`` adds the steps)."""
     run = _run_or_404(request)
@@ -222,6 +278,7 @@ def build_app(emulator: DbtCloudEmulator) -> Starlette:
             _endpoint("trigger_run", trigger_run),
             methods=["POST"],
         ),
+        Route(f"{_API}/runs/", _endpoint("list_runs", list_runs), methods=["GET"]),
         Route(f"{_API}/runs/{{run_id:int}}/", _endpoint("get_run", get_run), methods=["GET"]),
         Route(
             f"{_API}/runs/{{run_id:int}}/cancel/",

@@ -274,10 +274,14 @@ class DbtCloudEmulator:
         thread.start()
         return queued
 
+    def list_runs(self) -> list[RunRecord]:
+        """Every run so far, in creation order (a copy: handlers add runs on other threads)."""
+        with self._lock:
+            return list(self.runs.values())
+
     def latest_job_artifact(self, job_id: int, name: str) -> Path | None:
         """The artifact of the job's latest finished run that saved it."""
-        with self._lock:  # runs are added by request handlers on other threads
-            candidates = list(self.runs.values())
+        candidates = self.list_runs()
         runs = sorted(
             (run for run in candidates if run.job_id == job_id and run.is_terminal),
             key=lambda run: run.id,

@@ -38,8 +38,8 @@ class CounterSnapshot:
 class Counters:
     """Thread-safe counters; the server thread writes, test threads read.
 
-    Route names: ``trigger_run``, ``get_run``, ``cancel_run``, ``list_artifacts``,
-    ``get_artifact``, ``get_job_artifact`` and ``discovery``.
+    Route names: ``trigger_run``, ``list_runs``, ``get_run``, ``cancel_run``,
+    ``list_artifacts``, ``get_artifact``, ``get_job_artifact`` and ``discovery``.
     """
 
     def __init__(self) -> None:

@@ -25,6 +25,7 @@ RunOutcome = Literal["error", "cancelled", "never_finishes"]
 ROUTES = frozenset(
     {
         "trigger_run",
+        "list_runs",
         "get_run",
         "cancel_run",
         "list_artifacts",
