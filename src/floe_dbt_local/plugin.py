@@ -73,9 +73,10 @@ class LocalDBTPlugin(DBTPlugin):
         *,
         reuse_manifest: bool = True,
     ) -> None:
-        if not (isinstance(lock_timeout_seconds, (int, float)) and lock_timeout_seconds > 0) or (
-            not math.isfinite(lock_timeout_seconds)
-        ):
+        is_number = isinstance(lock_timeout_seconds, (int, float)) and not isinstance(
+            lock_timeout_seconds, bool
+        )
+        if not (is_number and lock_timeout_seconds > 0 and math.isfinite(lock_timeout_seconds)):
             raise ValueError(
                 f"lock_timeout_seconds must be a positive number of seconds, "
                 f"got {lock_timeout_seconds!r}; e.g. LocalDBTPlugin(lock_timeout_seconds=3600)"
@@ -230,7 +231,8 @@ class LocalDBTPlugin(DBTPlugin):
             raise DBTExecutionError(
                 f"{layout.run_results_path} was not written by this `dbt {invocation.command}` "
                 f"(invocation {invocation.invocation_id}, file from {written_by}); "
-                "is another process running dbt on the same project and target path?"
+                "is DBT_WRITE_JSON=false set, or is another process running dbt on the same "
+                "project and target path?"
             )
         counts = count_run_results(run_results)
         metadata: dict[str, Any] = {

@@ -11,7 +11,7 @@ from dbt.exceptions import DbtProfileError, DbtProjectError
 from dbt_common.exceptions import DbtRuntimeError
 from floe_dbt_compliance.projects import ProjectCopy
 
-from floe_core.errors import DBTCompilationError, DBTExecutionError
+from floe_core.errors import DBTArtifactNotFoundError, DBTCompilationError, DBTExecutionError
 from floe_dbt_local import LocalDBTPlugin
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -91,3 +91,25 @@ def test_the_runtime_recovers_after_an_error(
         runtime.run_models(broken.project_dir, broken.profiles_dir, "dev")
     result = runtime.run_models(healthy.project_dir, healthy.profiles_dir, "dev")
     assert (result.models_run, result.success) == (5, True)
+
+
+def test_stale_run_results_are_never_reported_as_this_runs(
+    runtime: LocalDBTPlugin, project: Callable[[str], ProjectCopy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = project("healthy")
+    first = runtime.run_models(copy.project_dir, copy.profiles_dir, "dev")
+    assert first.models_run == 5
+    # dbt now runs but writes no artifacts: the file on disk is the first run's.
+    monkeypatch.setenv("DBT_WRITE_JSON", "false")
+    with pytest.raises(DBTExecutionError, match="was not written by this `dbt run`") as raised:
+        runtime.run_models(copy.project_dir, copy.profiles_dir, "dev", select="customers")
+    assert first.metadata["invocation_id"] in str(raised.value)
+
+
+def test_compile_without_written_manifest_is_a_clear_error(
+    runtime: LocalDBTPlugin, project: Callable[[str], ProjectCopy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = project("healthy")
+    monkeypatch.setenv("DBT_WRITE_JSON", "false")
+    with pytest.raises(DBTArtifactNotFoundError, match="DBT_WRITE_JSON"):
+        runtime.compile_project(copy.project_dir, copy.profiles_dir, "dev")

@@ -109,7 +109,7 @@ def test_every_instance_and_subclass_shares_one_lock() -> None:
 # -- construction and configuration --------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "60", None])
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "60", None, True])
 def test_constructor_refuses_a_bad_timeout(bad: object) -> None:
     with pytest.raises(ValueError, match="lock_timeout_seconds"):
         LocalDBTPlugin(bad)  # type: ignore[arg-type]
