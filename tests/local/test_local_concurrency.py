@@ -93,7 +93,7 @@ def test_a_waiter_times_out_naming_the_holder(
     # The waiter never got the lock, so it opened no span.
     assert spans() == []
     # Once released, the same runtime runs.
-    result = LocalDBTPlugin(lock_timeout_seconds=0.05).run_models(
+    result = LocalDBTPlugin(lock_timeout_seconds=60).run_models(
         copy.project_dir, copy.profiles_dir, copy.target, select="raw_customers"
     )
     assert result.models_run == 1
