@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # Rebuilt when pyproject.toml changes or the venv's interpreter no longer runs.
 STAMP := $(VENV)/.floe-installed
 REPORT ?= .floe/compliance
+# dbt-core sends anonymous usage events by default; nothing here should leave the machine.
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
 .PHONY: certify test lint typecheck unit bench docs clean
 

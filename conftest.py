@@ -9,6 +9,7 @@ directory and runtime instances.
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from typing import Any
 
@@ -41,6 +42,12 @@ class _CloudSession:
 
 
 _cloud = _CloudSession()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # dbt-core sends anonymous usage events to the internet by default; tests and the
+    # certification of this repository keep every request on loopback.
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
