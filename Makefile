@@ -10,7 +10,7 @@ REPORT ?= .floe/compliance
 # dbt-core sends anonymous usage events by default; nothing here should leave the machine.
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: certify test lint typecheck unit bench docs clean
+.PHONY: certify test test-lowest lint typecheck unit bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -39,6 +39,17 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# The lowest dbt-core/dbt-duckdb the local extra admits (the default install takes the
+# highest installable here, 1.11.x): certify the local runtime and run its tests on 1.8.
+LOWEST := .venv-lowest
+test-lowest:
+	@$(LOWEST)/bin/python -c "" 2>/dev/null || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet -e '.[local]' 'dbt-core==1.8.*' 'dbt-duckdb==1.8.*' \
+		pytest-timeout pytest-xdist
+	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local \
+		--floe-dbt-report .floe/compliance-lowest -p no:cacheprovider
+	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider tests/local
+
 # The documentation site, as tests/docs/test_docs_site.py builds it.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
@@ -47,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .floe .pytest_cache .mypy_cache .ruff_cache .coverage* coverage.xml junit.xml
+	rm -rf $(VENV) $(LOWEST) .floe .pytest_cache .mypy_cache .ruff_cache .coverage* coverage.xml junit.xml
