@@ -39,11 +39,14 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# The lowest dbt-core/dbt-duckdb the local extra admits (the default install takes the
-# highest installable here, 1.11.x): certify the local runtime and run its tests on 1.8.
+# The lowest versions declared: dbt-core/dbt-duckdb 1.8 (the default install takes the
+# highest installable here, 1.11.x) on Python 3.10 when this machine has one (pyenv).
+# Certify the local runtime and run its tests there.
 LOWEST := .venv-lowest
+LOWEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(PYTHON))
 test-lowest:
-	@$(LOWEST)/bin/python -c "" 2>/dev/null || $(PYTHON) -m venv $(LOWEST)
+	@$(LOWEST)/bin/python -c "" 2>/dev/null || $(LOWEST_PYTHON) -m venv $(LOWEST)
+	@$(LOWEST)/bin/python --version
 	$(LOWEST)/bin/python -m pip install --quiet -e '.[local]' 'dbt-core==1.8.*' 'dbt-duckdb==1.8.*' \
 		pytest-timeout pytest-xdist
 	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local \
