@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import re
 
-from floe_core.errors import DBTConfigurationError
+from floe_core.selectors import selector_members
 
 __all__ = ["build_step", "step_runs_command", "validate_selector"]
-
-# dbt's selector grammar: node names, methods (``tag:x``, ``path:models/a``,
-# ``source:s.t``), graph operators (``+``, ``N+``, ``@``), ``*`` wildcards,
-# ``,`` intersections and spaces between union members.
-_SELECTOR_TOKEN = re.compile(r"^[A-Za-z0-9_.:+*@,/-]+$")
 
 
 def validate_selector(value: str, *, field: str) -> list[str]:
     """Check a ``select``/``exclude`` value and split it into its union members.
+
+    The same check every runtime makes (:func:`floe_core.selectors.selector_members`):
+    here the members become part of a command dbt Cloud runs.
 
     Args:
         value: The selector, e.g. ``"tag:nightly customers+"``.
@@ -38,17 +36,7 @@ def validate_selector(value: str, *, field: str) -> list[str]:
         >>> validate_selector("tag:nightly customers+", field="select")
         ['tag:nightly', 'customers+']
     """
-    members = value.split(" ")
-    members = [member for member in members if member]
-    bad = [m for m in members if not _SELECTOR_TOKEN.fullmatch(m) or m.startswith("-")]
-    if not members or bad or "\n" in value or "\t" in value:
-        raise DBTConfigurationError(
-            f"{field}={value[:80]!r} is not a dbt selector: use node names, methods such as "
-            "tag:x or path:models/y, graph operators (+, @), '*' and ',' separated by single "
-            "spaces; newlines, tabs, quotes, ';', '&', '|', '$', backticks and leading '-' "
-            "are refused because dbt Cloud runs the selector as part of a command"
-        )
-    return members
+    return selector_members(value, field=field)
 
 
 def build_step(

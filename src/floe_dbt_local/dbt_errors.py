@@ -1,4 +1,10 @@
-"""Translate what ``dbtRunner`` reports into the floe error model (DESIGN.md, "The contract").
+"""Translate what ``dbtRunner`` reports into the contract's errors: a public helper.
+
+A runtime built on dbt-core (this package's ``local``, or a vendor's own)
+must turn dbt's outcomes into :class:`~floe_core.errors.DBTCompilationError` /
+:class:`~floe_core.errors.DBTExecutionError` exactly as the compliance kit
+expects. :func:`raise_for_dbt_result` does it for a ``dbtRunnerResult``;
+:func:`wrap_dbt_exception` for an exception dbt reported.
 
 ``dbtRunner.invoke`` never raises: an inability to run comes back as
 ``dbtRunnerResult.exception``. Failed models and tests come back with no
@@ -22,12 +28,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dbt.cli.main import dbtRunnerResult
 from dbt.exceptions import ContractBreakingChangeError, ParsingError
 from dbt_common.exceptions import CompilationError, DbtRuntimeError, DbtValidationError
 
 from floe_core.errors import DBTCompilationError, DBTError, DBTExecutionError
 
-__all__ = ["COMPILATION_EXCEPTIONS", "wrap_dbt_exception"]
+__all__ = ["COMPILATION_EXCEPTIONS", "node_errors", "raise_for_dbt_result", "wrap_dbt_exception"]
 
 COMPILATION_EXCEPTIONS: tuple[type[BaseException], ...] = (
     CompilationError,
@@ -69,3 +76,46 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         f"dbt could not run `dbt {command}` on the project at {project_dir}: "
         f"{type(exc).__name__}: {detail}"
     )
+
+
+def node_errors(result: dbtRunnerResult) -> str:
+    """Name the nodes that failed in a result dbt returned without an exception."""
+    failed = [
+        f"{node_result.node.unique_id}: {node_result.message}"
+        for node_result in getattr(result.result, "results", None) or []
+        if str(node_result.status).lower() in {"error", "runtime error", "fail"}
+    ]
+    return "; ".join(failed) or "dbt reported failure without a node error"
+
+
+def raise_for_dbt_result(result: dbtRunnerResult, *, command: str, project_dir: Path) -> None:
+    """Raise the contract's error when a ``dbtRunnerResult`` says dbt could not do its job.
+
+    Failed models and tests are *results* under the contract, so for ``run``,
+    ``test``, ``seed``, ``snapshot`` and ``build`` this raises only when dbt
+    reported an exception (it could not run at all). ``compile`` has no
+    result to report failures in, so a compile that failed on a node raises
+    :class:`DBTCompilationError` naming the nodes.
+
+    Args:
+        result: What ``dbtRunner().invoke([...])`` returned.
+        command: The dbt command invoked (``compile``, ``run`` ...).
+        project_dir: The project it ran on (named in the message).
+
+    Raises:
+        DBTCompilationError: dbt could not parse or compile the project.
+        DBTExecutionError: dbt could not run the command at all.
+
+    Examples:
+        >>> from dbt.cli.main import dbtRunner  # doctest: +SKIP
+        >>> outcome = dbtRunner().invoke(["run", "--project-dir", "proj"])  # doctest: +SKIP
+        >>> raise_for_dbt_result(outcome, command="run", project_dir=Path("proj"))  # doctest: +SKIP
+    """
+    if result.exception is not None:
+        raise wrap_dbt_exception(
+            result.exception, command=command, project_dir=project_dir
+        ) from result.exception
+    if command == "compile" and not result.success:
+        raise DBTCompilationError(
+            f"dbt could not compile the project at {project_dir}: {node_errors(result)}"
+        )

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunnerResult
 
+from floe_core.selectors import selector_members, validate_target
 from floe_dbt_local.layout import ProjectLayout
 
-__all__ = ["Call", "Invocation", "Selection", "node_errors"]
+__all__ = ["Call", "Invocation", "Selection"]
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,17 @@ class Selection:
     full_refresh: bool | None = None
 
     def args(self) -> list[str]:
-        """The dbt flags; a blank selector means "everything", as None does."""
+        """The dbt flags.
+
+        Raises:
+            DBTConfigurationError: A selector is not a dbt selection expression
+                (e.g. it smuggles a flag such as ``--target prod``).
+        """
         flags: list[str] = []
-        if self.select and self.select.strip():
-            flags += ["--select", *self.select.split()]
-        if self.exclude and self.exclude.strip():
-            flags += ["--exclude", *self.exclude.split()]
+        if self.select is not None:
+            flags += ["--select", *selector_members(self.select, field="select")]
+        if self.exclude is not None:
+            flags += ["--exclude", *selector_members(self.exclude, field="exclude")]
         if self.full_refresh:
             flags.append("--full-refresh")
         return flags
@@ -46,6 +52,9 @@ class Call:
     def key(self) -> tuple[Path, Path, str]:
         """What a parsed manifest belongs to."""
         return (self.project_dir, self.profiles_dir, self.target)
+
+    def __post_init__(self) -> None:
+        validate_target(self.target)
 
     def args(self, command: str, *extra: str) -> list[str]:
         """The dbt arguments of ``command`` on this project, profile and target."""
@@ -88,13 +97,3 @@ def _log_args() -> list[str]:
         "--log-level-file",
         os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
     ]
-
-
-def node_errors(result: dbtRunnerResult) -> str:
-    """Name the nodes that failed in a result dbt returned without an exception."""
-    failed = [
-        f"{node_result.node.unique_id}: {node_result.message}"
-        for node_result in getattr(result.result, "results", None) or []
-        if str(node_result.status).lower() in {"error", "runtime error", "fail"}
-    ]
-    return "; ".join(failed) or "dbt reported failure without a node error"

@@ -23,9 +23,9 @@ from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.schemas import LocalRuntimeConfig
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
-from floe_dbt_local.dbt_errors import wrap_dbt_exception
+from floe_dbt_local.dbt_errors import raise_for_dbt_result, wrap_dbt_exception
 from floe_dbt_local.events import DbtEventRouter
-from floe_dbt_local.invocation import Call, Invocation, Selection, node_errors
+from floe_dbt_local.invocation import Call, Invocation, Selection
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
 from floe_dbt_local.reuse import ManifestCache, project_fingerprint
@@ -129,11 +129,9 @@ class LocalDBTPlugin(DBTPlugin):
             DBTExecutionTimeout: The wait for the invocation lock timed out.
         """
         invocation, _ = self._invoke("compile", project_dir, profiles_dir, target)
-        if not invocation.result.success:
-            raise DBTCompilationError(
-                f"dbt could not compile the project at {invocation.layout.project_dir}: "
-                f"{node_errors(invocation.result)}"
-            )
+        raise_for_dbt_result(
+            invocation.result, command="compile", project_dir=invocation.layout.project_dir
+        )
         manifest_path: Path = invocation.layout.manifest_path
         if not manifest_path.is_file():
             raise DBTArtifactNotFoundError(
@@ -309,9 +307,7 @@ class LocalDBTPlugin(DBTPlugin):
         if result.exception is not None:
             # The manifest may have been left half-updated: parse again next time.
             self._manifests.discard(call.key)
-            raise wrap_dbt_exception(
-                result.exception, command=call.command, project_dir=call.project_dir
-            ) from result.exception
+            raise_for_dbt_result(result, command=call.command, project_dir=call.project_dir)
         return Invocation(
             command=call.command,
             target=call.target,

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from floe_dbt_compliance.spans import span_recorder
@@ -30,22 +29,8 @@ def project(tmp_path: Path) -> Callable[[str], ProjectCopy]:
     return make
 
 
-Query = Callable[[Path, str], list[tuple[Any, ...]]]
-
-
 @pytest.fixture
-def query() -> Query:
-    """Read a DuckDB file, read-only: the runtime releases it after every invocation."""
-
-    def run(database: Path, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(database), read_only=True) as connection:
-            return connection.execute(sql).fetchall()
-
-    return run
-
-
-@pytest.fixture
-def tables(query: Query) -> Callable[[Path], set[str]]:
+def tables(query: Callable[[Path, str], list[tuple[Any, ...]]]) -> Callable[[Path], set[str]]:
     """The table and view names in a DuckDB file."""
 
     def names(database: Path) -> set[str]:

@@ -1,0 +1,176 @@
+"""User text that becomes part of a dbt command line: selectors, targets and vars.
+
+A selector is a dbt *selection expression*, never an argument list. A runtime
+that splits ``"fct_orders --target prod"`` on spaces and hands the pieces to
+dbt runs against production; one that sends it to dbt Cloud as part of a job
+step runs whatever the text says. Every runtime therefore checks this text
+here, before any of it reaches dbt, and refuses what is not selector syntax
+with an error that names the offending token.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from floe_core.errors import DBTConfigurationError
+
+__all__ = ["selector_members", "validate_selector", "validate_target", "vars_argument"]
+
+# dbt's selector grammar: node names, methods (``tag:x``, ``path:models/a``,
+# ``source:s.t``, ``config.materialized:view``), graph operators (``+``,
+# ``N+``, ``@``), ``*`` / ``?`` wildcards, ``,`` intersections, and single
+# spaces between union members. No quotes, no shell metacharacters, and no
+# member may start with ``-`` (that would be a flag).
+_MEMBER = re.compile(r"[A-Za-z0-9_.:+*?@,/-]+")
+_TARGET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_SHOWN = 60
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "...")
+
+
+def selector_members(value: str, *, field: str) -> list[str]:
+    """Split a selector into its union members, refusing anything that is not selector syntax.
+
+    Args:
+        value: The selector, e.g. ``"tag:nightly customers+"``.
+        field: ``select`` or ``exclude``, for the message.
+
+    Returns:
+        The space-separated members, in order.
+
+    Raises:
+        DBTConfigurationError: The value is empty, is not a string, or holds a
+            token that is not dbt selector syntax (a flag such as
+            ``--target``, a quote, ``;``, a newline ...); the message names
+            the first such token.
+
+    Examples:
+        >>> selector_members("tag:nightly customers+", field="select")
+        ['tag:nightly', 'customers+']
+    """
+    if not isinstance(value, str):
+        raise DBTConfigurationError(
+            f"{field} must be a dbt selector string or None, got {type(value).__name__}"
+        )
+    members = value.split(" ")
+    bad = next((m for m in members if m and (not _MEMBER.fullmatch(m) or m.startswith("-"))), None)
+    if bad is None and not any(members):
+        bad = ""
+    if bad is not None:
+        offending = (
+            "it is empty" if bad == "" else f"the token {_shown(bad)} is not selector syntax"
+        )
+        flag = " (a dbt flag cannot be passed through a selector)" if bad.startswith("-") else ""
+        raise DBTConfigurationError(
+            f"{field}={_shown(value)} is not a dbt selector: {offending}{flag}. Use node names, "
+            "methods such as tag:x or path:models/y, graph operators (+, @), '*' and ',', "
+            "separated by single spaces; pass None to select everything"
+        )
+    return [member for member in members if member]
+
+
+def validate_selector(value: str | None, *, field: str) -> str | None:
+    """Check an optional selector; ``None`` means "everything".
+
+    Args:
+        value: The selector or ``None``.
+        field: ``select`` or ``exclude``, for the message.
+
+    Returns:
+        The selector, unchanged.
+
+    Raises:
+        DBTConfigurationError: See :func:`selector_members`.
+    """
+    if value is not None:
+        selector_members(value, field=field)
+    return value
+
+
+def validate_target(value: str) -> str:
+    """Check a profile target name before it becomes ``--target <value>``.
+
+    Args:
+        value: The target, e.g. ``dev``.
+
+    Returns:
+        The target, unchanged.
+
+    Raises:
+        DBTConfigurationError: It is empty, starts with ``-`` or holds
+            characters a profile output name does not have.
+
+    Examples:
+        >>> validate_target("dev")
+        'dev'
+    """
+    if not isinstance(value, str) or not _TARGET.fullmatch(value):
+        shown = _shown(value) if isinstance(value, str) else type(value).__name__
+        raise DBTConfigurationError(
+            f"target={shown} is not a profile target name: use letters, digits, '_', '-' "
+            "or '.', not starting with '-' or '.', e.g. target='dev'"
+        )
+    return value
+
+
+def vars_argument(values: Mapping[str, Any] | None) -> str | None:
+    """Render dbt ``--vars`` from a mapping, as one JSON document (valid YAML too).
+
+    Args:
+        values: Variable names to JSON values, or ``None`` for no ``--vars``.
+
+    Returns:
+        The argument for ``--vars``, or ``None``.
+
+    Raises:
+        DBTConfigurationError: ``values`` is not a mapping with string keys
+            and JSON values (finite numbers, strings, booleans, null, lists,
+            mappings).
+
+    Examples:
+        >>> vars_argument({"since": "2024-01-01", "limit": 3})
+        '{"since": "2024-01-01", "limit": 3}'
+    """
+    if values is None:
+        return None
+    if not isinstance(values, Mapping):
+        raise DBTConfigurationError(
+            f"vars must be a mapping of variable names to values, got {type(values).__name__}; "
+            "e.g. vars={'start_date': '2024-01-01'}"
+        )
+    bad_keys = [key for key in values if not isinstance(key, str) or not key]
+    if bad_keys:
+        raise DBTConfigurationError(
+            f"vars keys must be non-empty strings; {len(bad_keys)} key(s) are not"
+        )
+    try:
+        _check_json(values, "vars")
+        return json.dumps(dict(values), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DBTConfigurationError(f"vars must hold JSON values only: {exc}") from None
+
+
+def _check_json(value: Any, where: str) -> None:
+    if value is None or isinstance(value, (bool, str, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value!r}, not a finite number")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} has a non-string key")
+            _check_json(item, f"{where}.{key}")
+        return
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]")
+        return
+    raise ValueError(f"{where} is a {type(value).__name__}")
