@@ -74,8 +74,23 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         )
     return DBTExecutionError(
         f"dbt could not run `dbt {command}` on the project at {project_dir}: "
-        f"{type(exc).__name__}: {detail}"
+        f"{type(exc).__name__}: {detail}{_fix_for(exc)}"
     )
+
+
+def _fix_for(exc: BaseException) -> str:
+    """The fix for the errors dbt lets through from Python itself (they carry no advice)."""
+    if isinstance(exc, PermissionError) and exc.filename:
+        return (
+            "; make the file readable by the user running dbt (e.g. chmod a+r), "
+            "or move it out of the project"
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            "; dbt reads every project file and profiles.yml as UTF-8: save the file "
+            "written in another encoding (Latin-1, UTF-16 ...) as UTF-8"
+        )
+    return ""
 
 
 def node_errors(result: dbtRunnerResult) -> str:

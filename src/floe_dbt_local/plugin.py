@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from floe_core.artifacts import read_json_artifact
 from floe_core.errors import (
     DBTArtifactNotFoundError,
-    DBTCompilationError,
     DBTConfigurationError,
 )
 from floe_core.lifecycle import DBTLifecycle
@@ -26,13 +25,14 @@ from floe_core.schemas import LocalRuntimeConfig
 from floe_core.selectors import vars_argument
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
-from floe_dbt_local.dbt_errors import raise_for_dbt_result, wrap_dbt_exception
+from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.invocation import Call, Invocation, Selection, merge_vars
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
+from floe_dbt_local.preflight import artifact_layout, invocation_paths
 from floe_dbt_local.results import invocation_result
-from floe_dbt_local.reuse import ManifestCache, project_fingerprint
+from floe_dbt_local.reuse import ManifestCache, current_manifest
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -265,7 +265,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         Raises:
             DBTArtifactNotFoundError: It does not exist yet (compile or run first).
         """
-        path = ProjectLayout.read(Path(project_dir)).manifest_path
+        path = artifact_layout(project_dir, "manifest.json").manifest_path
         return read_json_artifact(
             path, what="run compile_project, run_models or run_tests on this project first"
         )
@@ -276,7 +276,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         Raises:
             DBTArtifactNotFoundError: Nothing has run yet.
         """
-        path = ProjectLayout.read(Path(project_dir)).run_results_path
+        path = artifact_layout(project_dir, "run_results.json").run_results_path
         return read_json_artifact(path, what="run run_models or run_tests on this project first")
 
     def supports_parallel_execution(self) -> bool:
@@ -335,10 +335,11 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         selection = selection or Selection()
         # Checked before waiting for the lock: a malformed var never waits for a long run.
         variables = merge_vars(self._vars, vars)
+        project, profiles = invocation_paths(command, project_dir, profiles_dir)
         call = Call(
             command,
-            Path(project_dir).resolve(),
-            Path(profiles_dir).resolve(),
+            project,
+            profiles,
             target,
             vars=vars_argument(variables) if variables else None,
         )
@@ -374,7 +375,11 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         layout = ProjectLayout.read(call.project_dir)
         router = DbtEventRouter()
         try:
-            manifest, reused = self._current_manifest(call, layout, router)
+            manifest, reused = (
+                current_manifest(self._manifests, call, layout, router, DBT_VERSION)
+                if self.reuse_manifest
+                else (None, False)
+            )
             result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
                 call.args(call.command, *selection)
             )
@@ -395,29 +400,3 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             manifest_reused=reused,
             seconds=time.perf_counter() - started,
         )
-
-    def _current_manifest(
-        self, call: Call, layout: ProjectLayout, router: DbtEventRouter
-    ) -> tuple[Any, bool]:
-        """Return a manifest that is provably current (parsing when needed), or None."""
-        if not self.reuse_manifest:
-            return None, False
-        # Taken before parsing: an edit made during the parse changes the next
-        # fingerprint, so it can only cost a re-parse, never a stale run.
-        fingerprint = project_fingerprint(
-            layout, call.profiles_dir, call.target, DBT_VERSION, call.vars
-        )
-        cached = self._manifests.get(call.key, fingerprint)
-        if cached is not None:
-            return cached, True
-        parsed = dbtRunner(callbacks=[router]).invoke(call.args("parse"))
-        if parsed.exception is not None:
-            raise wrap_dbt_exception(
-                parsed.exception, command=call.command, project_dir=call.project_dir
-            ) from parsed.exception
-        if not parsed.success or parsed.result is None:
-            raise DBTCompilationError(
-                f"dbt could not parse the project at {call.project_dir} (dbt {call.command})"
-            )
-        self._manifests.put(call.key, fingerprint, parsed.result)
-        return parsed.result, False
