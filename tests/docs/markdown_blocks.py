@@ -10,7 +10,8 @@ fence (it renders as nothing)::
 
 * ``runnable``: a Python block the test suite executes as a script, in a
   fresh working directory (``test_docs_snippets.py``) that holds only the
-  page's ``file`` blocks.
+  page's ``file`` blocks; ``runnable: examples/NAME`` also copies that
+  example project of the repository there, as ``NAME/``.
 * ``file``: a block with a ``title="name"`` that the page's runnable blocks
   find in their working directory under that name (the files a guide shows).
 * ``message: NAME``: a text block quoting an error message exactly as the code

@@ -9,6 +9,7 @@ The script is padded so that a traceback names the line of the Markdown file.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,13 @@ from docs_processes import clean_env, python
 from markdown_blocks import ROOT, CodeBlock, all_blocks
 
 BLOCKS = all_blocks()
-RUNNABLE = [block for block in BLOCKS if block.marker == "runnable"]
+# `<!-- runnable: examples/NAME -->`: run with that directory of the repository
+# copied into the working directory (as NAME/), as a reader runs it from examples/.
+RUNNABLE = [
+    block
+    for block in BLOCKS
+    if block.marker == "runnable" or block.marker_value("runnable") is not None
+]
 FILES = [block for block in BLOCKS if block.marker == "file"]
 
 
@@ -52,6 +59,13 @@ def test_runnable_block_runs(block: CodeBlock, tmp_path: Path) -> None:
         if shown.path == block.path and shown.title:
             (tmp_path / shown.title).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / shown.title).write_text(shown.code, encoding="utf-8")
+    example = block.marker_value("runnable")
+    if example:
+        source = (ROOT / example).resolve()
+        assert source.parent == ROOT / "examples", f"{block.id}: {example} is not an example"
+        assert source.is_dir(), f"{block.id}: {example} does not exist"
+        ignored = shutil.ignore_patterns("target", "logs", "*.duckdb", "*.duckdb.wal")
+        shutil.copytree(source, tmp_path / source.name, ignore=ignored)
     script = tmp_path / "snippet.py"
     script.write_text("\n" * (block.line - 1) + block.code, encoding="utf-8")
     # As a reader runs it: none of this pytest session's own settings leak in.

@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
-from test_docs_troubleshooting import documented
+from test_docs_troubleshooting import PAGE, documented
 
 from floe_core.errors import DBTConfigurationError, DBTExecutionError
+from floe_core.lifecycle import supports_lifecycle
 from floe_core.selectors import vars_argument
+from floe_dbt_fusion import DBTFusionPlugin
 from floe_dbt_local import LocalDBTPlugin
 
 SHOWN_PROJECT = "/srv/dbt/analytics"
 WRITE_ONLY = Path("/proc/sys/vm/drop_caches")
+PAGE_TEXT = " ".join(PAGE.read_text(encoding="utf-8").split())
 
 
 @pytest.fixture
@@ -68,3 +71,28 @@ def test_vars_not_unicode_message() -> None:
     with pytest.raises(DBTConfigurationError) as caught:
         vars_argument({"label": "caf\udce9"})  # bytes decoded with surrogateescape
     assert str(caught.value) == documented("vars-not-unicode")
+
+
+def test_fusion_lifecycle_message(tmp_path: Path) -> None:
+    runtime = DBTFusionPlugin()
+    assert supports_lifecycle(runtime)
+    for call in (
+        lambda: runtime.seed(tmp_path, tmp_path, "dev"),
+        lambda: runtime.build(tmp_path, tmp_path, "dev", vars={"x": 1}),
+        lambda: runtime.with_vars({"x": 1}),
+    ):
+        with pytest.raises(NotImplementedError) as caught:
+            call()
+        assert str(caught.value) == documented("fusion-lifecycle")
+
+
+def test_a_runtime_without_the_capability_answers_as_the_page_says() -> None:
+    class AcmeRuntime:
+        pass
+
+    runtime = AcmeRuntime()
+    assert not supports_lifecycle(runtime)
+    with pytest.raises(AttributeError) as caught:
+        runtime.seed  # type: ignore[attr-defined]  # noqa: B018
+    assert str(caught.value) == "'AcmeRuntime' object has no attribute 'seed'"
+    assert f"`AttributeError: {caught.value}`" in PAGE_TEXT

@@ -1,6 +1,6 @@
-"""The jaffle-shop-like project of ``jaffle/``, copied for one test, and edits to a copy.
+"""The example project ``examples/jaffle_shop``, copied for one test.
 
-``jaffle/`` is a small dbt project that is brought up from an empty DuckDB file
+``examples/jaffle_shop`` is a small dbt project that is brought up from an empty DuckDB file
 the way real projects are: three CSV seeds (customers, orders, payments in
 cents), a snapshot of the customers (timestamp strategy, so its rows do not
 depend on when it ran), three staging views, two marts (``orders`` with one
@@ -18,22 +18,22 @@ from floe_dbt_compliance.projects import ProjectCopy
 
 __all__ = ["JAFFLE_DIR", "copy_jaffle", "write_file"]
 
-JAFFLE_DIR = Path(__file__).resolve().parent / "jaffle"
+JAFFLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "jaffle_shop"
 _IGNORED = shutil.ignore_patterns("target", "logs", "*.duckdb", "*.duckdb.wal", ".user.yml")
 
 
 def copy_jaffle(destination: Path) -> ProjectCopy:
-    """Copy ``jaffle/`` to ``destination/jaffle``, its DuckDB file inside the copy.
+    """Copy the project to ``destination/jaffle_shop``, its DuckDB file inside the copy.
 
     dbt-duckdb resolves a relative database path against the working
     directory, so the copy's profile gets an absolute one.
     """
-    project_dir = (destination / "jaffle").resolve()
+    project_dir = (destination / "jaffle_shop").resolve()
     shutil.copytree(JAFFLE_DIR, project_dir, ignore=_IGNORED)
-    copy = ProjectCopy("jaffle", project_dir, project_dir)
+    copy = ProjectCopy("jaffle_shop", project_dir, project_dir)
     profiles_path = project_dir / "profiles.yml"
     profiles = yaml.safe_load(profiles_path.read_text(encoding="utf-8"))
-    profiles["jaffle"]["outputs"]["dev"]["path"] = str(copy.database_path)
+    profiles["jaffle_shop"]["outputs"]["dev"]["path"] = str(copy.database_path)
     profiles_path.write_text(yaml.safe_dump(profiles, sort_keys=False), encoding="utf-8")
     return copy
 

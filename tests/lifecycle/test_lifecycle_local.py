@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bring_up import lifecycle_counts
 from floe_dbt_compliance.projects import ProjectCopy
 from jaffle_project import write_file
 
@@ -38,17 +39,6 @@ def _statuses(runtime: LocalDBTPlugin, copy: ProjectCopy) -> dict[str, str]:
     """``{resource.project.name: status}`` of the last call (generic tests lose their hash)."""
     results = runtime.get_run_results(copy.project_dir)["results"]
     return {".".join(row["unique_id"].split(".")[:3]): row["status"] for row in results}
-
-
-def _counts(result: object) -> tuple[object, ...]:
-    return (
-        result.success,  # type: ignore[attr-defined]
-        result.models_run,  # type: ignore[attr-defined]
-        result.tests_run,  # type: ignore[attr-defined]
-        result.failures,  # type: ignore[attr-defined]
-        result.metadata["seeds_run"],  # type: ignore[attr-defined]
-        result.metadata["snapshots_run"],  # type: ignore[attr-defined]
-    )
 
 
 def _relations(query: Query, copy: ProjectCopy) -> set[str]:
@@ -90,10 +80,10 @@ def test_seed_loads_every_seed_and_a_bad_row_is_a_failed_result(
     result = runtime.seed(*_where(jaffle))
 
     # success, models_run, tests_run, failures, seeds_run, snapshots_run
-    assert _counts(result) == (False, 0, 0, 1, 4, 0)
+    assert lifecycle_counts(result) == (False, 0, 0, 1, 4, 0)
     assert _statuses(runtime, jaffle) == {
-        "seed.jaffle.bad_amounts": "error",
-        **{f"seed.jaffle.{name}": "success" for name in SEEDS},
+        "seed.jaffle_shop.bad_amounts": "error",
+        **{f"seed.jaffle_shop.{name}": "success" for name in SEEDS},
     }
     for name, rows in SEEDS.items():
         assert query(jaffle.database_path, f"select count(*) from {name}") == [(rows,)]
@@ -105,17 +95,17 @@ def test_seed_select_exclude_and_full_refresh(
 ) -> None:
     where = _where(jaffle)
     only = runtime.seed(*where, select="raw_customers raw_orders", exclude="raw_orders")
-    assert _counts(only) == (True, 0, 0, 0, 1, 0)
+    assert lifecycle_counts(only) == (True, 0, 0, 0, 1, 0)
     assert _relations(query, jaffle) == {"main.raw_customers"}
 
     # A new column in the CSV: the existing table cannot take it ...
     _add_email_column(jaffle)
     changed = runtime.seed(*where, select="raw_customers")
-    assert _counts(changed) == (False, 0, 0, 1, 1, 0)
+    assert lifecycle_counts(changed) == (False, 0, 0, 1, 1, 0)
     assert "email" not in _columns(query, jaffle, "raw_customers")
     # ... until it is dropped and recreated.
     refreshed = runtime.seed(*where, select="raw_customers", full_refresh=True)
-    assert _counts(refreshed) == (True, 0, 0, 0, 1, 0)
+    assert lifecycle_counts(refreshed) == (True, 0, 0, 0, 1, 0)
     assert _columns(query, jaffle, "raw_customers")[-1] == "email"
     assert query(jaffle.database_path, "select count(distinct email) from raw_customers") == [(1,)]
     assert _relations(query, jaffle) == {"main.raw_customers"}
@@ -127,8 +117,8 @@ def test_a_snapshot_run_twice_records_the_change_in_between(
     where = _where(jaffle)
     runtime.seed(*where, select="raw_customers")
     first = runtime.snapshot(*where)
-    assert _counts(first) == (True, 0, 0, 0, 0, 1)
-    assert _statuses(runtime, jaffle) == {"snapshot.jaffle.customers_snapshot": "success"}
+    assert lifecycle_counts(first) == (True, 0, 0, 0, 0, 1)
+    assert _statuses(runtime, jaffle) == {"snapshot.jaffle_shop.customers_snapshot": "success"}
 
     csv = jaffle.project_dir / "seeds" / "raw_customers.csv"
     text = csv.read_text(encoding="utf-8")
@@ -139,7 +129,7 @@ def test_a_snapshot_run_twice_records_the_change_in_between(
     )
     runtime.seed(*where, select="raw_customers")
     second = runtime.snapshot(*where)
-    assert _counts(second) == (True, 0, 0, 0, 0, 1)
+    assert lifecycle_counts(second) == (True, 0, 0, 0, 0, 1)
 
     history = query(
         jaffle.database_path,
@@ -156,7 +146,7 @@ def test_a_snapshot_run_twice_records_the_change_in_between(
     ]
     # Excluded, it does not run (and the history stays as it is).
     excluded = runtime.snapshot(*where, exclude="customers_snapshot")
-    assert _counts(excluded) == (True, 0, 0, 0, 0, 0)
+    assert lifecycle_counts(excluded) == (True, 0, 0, 0, 0, 0)
     assert query(jaffle.database_path, "select count(*) from snapshots.customers_snapshot") == [
         (7,)
     ]
@@ -170,23 +160,23 @@ def test_build_skips_what_depends_on_a_failing_test(
 
     result = runtime.build(*_where(jaffle))
 
-    assert _counts(result) == (False, 3, 1, 1, 3, 1)
+    assert lifecycle_counts(result) == (False, 3, 1, 1, 3, 1)
     assert _statuses(runtime, jaffle) == {
-        **{f"seed.jaffle.{name}": "success" for name in SEEDS},
-        "snapshot.jaffle.customers_snapshot": "success",
-        "model.jaffle.stg_customers": "success",
-        "model.jaffle.stg_orders": "success",
-        "model.jaffle.stg_payments": "success",
-        "test.jaffle.assert_known_order_statuses": "fail",
+        **{f"seed.jaffle_shop.{name}": "success" for name in SEEDS},
+        "snapshot.jaffle_shop.customers_snapshot": "success",
+        "model.jaffle_shop.stg_customers": "success",
+        "model.jaffle_shop.stg_orders": "success",
+        "model.jaffle_shop.stg_payments": "success",
+        "test.jaffle_shop.assert_known_order_statuses": "fail",
         # Downstream of stg_orders, whose test failed: never run.
-        "model.jaffle.orders": "skipped",
-        "model.jaffle.customers": "skipped",
-        "test.jaffle.assert_order_amounts_add_up": "skipped",
-        "test.jaffle.assert_orders_have_customers": "skipped",
-        "test.jaffle.unique_orders_order_id": "skipped",
-        "test.jaffle.not_null_orders_order_id": "skipped",
-        "test.jaffle.unique_customers_customer_id": "skipped",
-        "test.jaffle.not_null_customers_customer_id": "skipped",
+        "model.jaffle_shop.orders": "skipped",
+        "model.jaffle_shop.customers": "skipped",
+        "test.jaffle_shop.assert_order_amounts_add_up": "skipped",
+        "test.jaffle_shop.assert_orders_have_customers": "skipped",
+        "test.jaffle_shop.unique_orders_order_id": "skipped",
+        "test.jaffle_shop.not_null_orders_order_id": "skipped",
+        "test.jaffle_shop.unique_customers_customer_id": "skipped",
+        "test.jaffle_shop.not_null_customers_customer_id": "skipped",
     }
     assert {"main.orders", "main.customers"}.isdisjoint(_relations(query, jaffle))
 
@@ -196,16 +186,16 @@ def test_build_select_exclude_and_full_refresh(
 ) -> None:
     where = _where(jaffle)
     result = runtime.build(*where, select="+customers", exclude="customers_snapshot")
-    assert _counts(result) == (True, 5, 7, 0, 3, 0)
-    assert "snapshot.jaffle.customers_snapshot" not in _statuses(runtime, jaffle)
+    assert lifecycle_counts(result) == (True, 5, 7, 0, 3, 0)
+    assert "snapshot.jaffle_shop.customers_snapshot" not in _statuses(runtime, jaffle)
     assert not any(name.startswith("snapshots.") for name in _relations(query, jaffle))
     assert query(jaffle.database_path, "select count(*) from customers") == [(6,)]
 
     _add_email_column(jaffle)
     kept = runtime.build(*where, select="raw_customers")
-    assert _counts(kept) == (False, 0, 0, 1, 1, 0)
+    assert lifecycle_counts(kept) == (False, 0, 0, 1, 1, 0)
     rebuilt = runtime.build(*where, select="raw_customers", full_refresh=True)
-    assert _counts(rebuilt) == (True, 0, 0, 0, 1, 0)
+    assert lifecycle_counts(rebuilt) == (True, 0, 0, 0, 1, 0)
     assert _columns(query, jaffle, "raw_customers")[-1] == "email"
     assert runtime.get_run_results(jaffle.project_dir)["args"]["full_refresh"] is True
 
@@ -219,7 +209,7 @@ def test_vars_change_what_the_models_hold(
         return query(jaffle.database_path, "select order_id from orders order by order_id")
 
     everything = runtime.build(*where)
-    assert _counts(everything) == (True, 5, 7, 0, 3, 1)
+    assert lifecycle_counts(everything) == (True, 5, 7, 0, 3, 1)
     assert orders() == [(n,) for n in range(1, 11)]
 
     since_february = runtime.build(*where, select="stg_orders+", vars={"start_date": "2018-02-01"})
@@ -259,11 +249,11 @@ def test_vars_change_what_the_models_hold(
     assert (bound_tests.success, bound_tests.tests_run, bound_tests.failures) == (True, 4, 0)
     unbound_tests = runtime.run_tests(*where, select="orders")
     assert (unbound_tests.success, unbound_tests.failures) == (False, 1)
-    assert _statuses(runtime, jaffle)["test.jaffle.assert_order_amounts_add_up"] == "error"
+    assert _statuses(runtime, jaffle)["test.jaffle_shop.assert_order_amounts_add_up"] == "error"
 
     # compile_project passes them too.
     transfer_runtime.compile_project(*where)
-    compiled = jaffle.project_dir / "target" / "compiled" / "jaffle" / "models" / "staging"
+    compiled = jaffle.project_dir / "target" / "compiled" / "jaffle_shop" / "models" / "staging"
     assert "cast('2018-03-01' as date)" in (compiled / "stg_orders.sql").read_text()
 
     # The runtime the others were bound from is unchanged.
