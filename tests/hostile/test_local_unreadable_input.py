@@ -37,7 +37,7 @@ def healthy(tmp_path: Path) -> ProjectCopy:
 
 @pytest.fixture
 def held_lock() -> Iterator[None]:
-    """Hold the process-wide lock: a check that waited for it would time out instead."""
+    """Hold the process-wide lock in this thread: a check made under it would fail as nested."""
     with LocalDBTPlugin.invocation_lock.hold("run", Path("/elsewhere"), timeout_seconds=5):
         yield
 
