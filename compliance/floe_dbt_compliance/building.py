@@ -199,7 +199,7 @@ def ask(
     for impl, origin in _package_impls(pluginmanager):
         result = impl.function(*(arguments[argument] for argument in impl.argnames))
         if result is not None:
-            answers.append((result, f"the package harness of {origin}"))
+            answers.append((result, origin))
     if len(answers) > 1:
         for result, _origin in answers:
             _discard(result)
@@ -208,7 +208,10 @@ def ask(
             f"{'; '.join(origin for _result, origin in answers)}. The kit does not pick one: "
             "choose in your conftest.py (pytest_floe_dbt_harness always wins over packages)"
         )
-    return answers[0] if answers else (None, "")
+    if not answers:
+        return None, ""
+    answer, origin = answers[0]
+    return answer, f"the package harness of {origin}"
 
 
 def _resolve(
