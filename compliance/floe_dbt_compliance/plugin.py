@@ -2,8 +2,9 @@
 
 pytest loads this module in every session of everyone who installs floe-dbt,
 so without ``--floe-dbt-compliance`` it only registers its options and its
-hook specification (a conftest implementing ``pytest_floe_dbt_harness`` must
-validate even when the kit is off). With the option it registers the
+hook specifications (a conftest implementing ``pytest_floe_dbt_harness``, or a
+package implementing ``pytest_floe_dbt_package_harness``, must validate even
+when the kit is off). With the option it registers the
 :class:`~floe_dbt_compliance.kit.ComplianceKit` and the kit's fixtures, and
 adds the kit's suites to what pytest collects: only the suites when no path
 was given on the command line (a project's ``testpaths`` do not run), the
