@@ -274,13 +274,13 @@ def build(
     except RuntimeNotBuildable as exc:
         if named:
             raise
-        reason = exc.summary
+        reason, then = exc.summary, "a failure that shows how to write the hook"
     except (DBTConfigurationError, ImportError) as exc:
         # The entry point or a harness's own import fails: not installed with what it needs.
         if named:
             raise
-        reason = f"runtime {name!r} cannot be built here: {type(exc).__name__}: {exc}"
+        reason, then = f"runtime {name!r} cannot be built here: {exc}", "a failure"
     pytest.skip(
         f"not certified here: {reason}. Skipped because --floe-dbt-runtime did not name it; "
-        f"name it to make this a failure that shows how to write the hook"
+        f"name it to make this {then}"
     )

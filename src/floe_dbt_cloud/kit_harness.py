@@ -91,8 +91,8 @@ class EmulatorHarness:
                     from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
                 except ImportError as exc:
                     raise ImportError(
-                        "certifying the cloud runtime needs the bundled dbt Cloud emulator's "
-                        f"dependencies: pip install 'floe-dbt[cloud]' ({exc})"
+                        "certifying the cloud runtime needs it and the bundled dbt Cloud "
+                        f"emulator: pip install 'floe-dbt[cloud]' ({type(exc).__name__}: {exc})"
                     ) from exc
                 emulator = self._stack.enter_context(DbtCloudEmulator())
                 self._served = (emulator, self._stack.enter_context(serve_emulator(emulator)))
@@ -106,9 +106,9 @@ class EmulatorHarness:
             return None
         from floe_dbt_compliance import RuntimeHarness
 
+        emulator, server = self._serve()  # first: it says what to install when it cannot
         from floe_dbt_cloud.plugin import DBTCloudPlugin
 
-        emulator, server = self._serve()
         emulated = emulator.add_project(project.project_dir, project.profiles_dir, project.target)
         cache_dir = tmp_path_factory.mktemp("cloud-cache")
 

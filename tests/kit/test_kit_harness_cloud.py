@@ -207,3 +207,64 @@ def test_live_mode_fails_rows_it_cannot_pass_never_marks_them_na(
         assert found[key]["status"] == "failed", (key, found[key])
     assert "401" in found["contract.compile"]["reason"]
     assert "dbtc_not-the-token" not in json.dumps(document)
+
+
+# As `pip install floe-dbt` (no extras) leaves it: none of these can be imported.
+WITHOUT_EXTRAS = """
+import sys
+from importlib.abc import MetaPathFinder
+
+MISSING = {"httpx", "starlette", "uvicorn", "graphql", "dbt", "dbt_common", "duckdb"}
+
+
+class NotInstalled(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in MISSING:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NotInstalled())
+import pytest
+
+sys.exit(pytest.main(sys.argv[1:]))
+"""
+
+
+def test_without_the_extras_pytest_runs_and_the_kit_skips_what_it_cannot_build(tmp_path: Path):
+    (tmp_path / "test_mine.py").write_text("def test_mine():\n    pass\n", encoding="utf-8")
+    (tmp_path / "no_extras.py").write_text(WITHOUT_EXTRAS, encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if "PYTEST" not in name}
+    # Only floe-dbt's own plugins, as in an environment that has nothing else.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = ("-p", "floe_dbt_compliance", "-p", "floe_dbt_cloud_kit")
+
+    def pytest_without_extras(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "no_extras.py", *plugins, "-p", "no:cacheprovider", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # pytest loads the cloud kit plugin in every session: it must not need httpx.
+    mine = pytest_without_extras("test_mine.py")
+    assert mine.returncode == 0, mine.stdout + mine.stderr
+    kit = pytest_without_extras("--floe-dbt-compliance", "-k", "test_compile")
+    assert kit.returncode == 0, kit.stdout[-3000:] + kit.stderr[-2000:]
+    for runtime, missing in (
+        ("cloud", "pip install 'floe-dbt[cloud]' (ModuleNotFoundError: No module named"),
+        ("local", "pip install 'floe-dbt[local]'"),
+    ):
+        document = json.loads(
+            (tmp_path / ".floe/compliance" / runtime / "certificate.json").read_text()
+        )
+        row = next(row for row in document["requirements"] if row["key"] == "contract.compile")
+        assert row["status"] == "skipped", row
+        assert row["reason"].startswith("not certified here: runtime "), row
+        assert missing in row["reason"]
+    assert "cloud (<cannot load: " in kit.stdout
+    assert "name it to make this a failure\n" in kit.stdout
