@@ -11,7 +11,6 @@ empty directory, as a vendor would.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,13 +19,11 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .outside import ROOT, clean_env, parse_blocks, run
+
 GUIDE = ROOT / "docs" / "guides" / "certifying-a-runtime.md"
 # Narrows a broken variant's run to the kit tests of the row it must fail on.
 ROW_TESTS = {"contract.signatures": "test_signatures"}
-
-sys.path.insert(0, str(ROOT / "tests" / "docs"))
-from markdown_blocks import parse_blocks  # noqa: E402
 
 BLOCKS = parse_blocks(GUIDE)
 PACKAGE = {block.title: block.code for block in BLOCKS if block.marker == "example-package"}
@@ -36,16 +33,7 @@ SIGNATURE = re.compile(r"^    def run_models\(.*?\) -> DBTRunResult:\n", re.S | 
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
-    return subprocess.run(
-        args,
-        cwd=cwd,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+    return run(args, cwd=cwd, env=clean_env(**env))
 
 
 def install_example(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -9,17 +9,19 @@ look into the server, its project or its warehouse.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from floe_dbt_cloud.kit_harness import LIVE_PREFIX, LiveSettings
+
+from .outside import clean_env, python
 
 pytest_plugins = ("pytester",)
 
@@ -30,6 +32,11 @@ CHEAP_ROWS = (
     "test_compile or test_run_all or test_tests_pass or test_failing_test or test_metadata "
     "or test_hit"
 )
+
+
+def _python(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter in ``cwd``, without this session's ``PYTEST_*`` settings."""
+    return python(*args, cwd=cwd, env=clean_env(**env))
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -128,22 +135,9 @@ def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
             process.wait()
 
 
-def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[str, dict]:
-    env = {
-        **{name: value for name, value in os.environ.items() if "PYTEST" not in name},
-        **_env(
-            ACCOUNT_ID="31",
-            API_TOKEN_REF="live-token",
-            BASE_URL=served["base_url"],
-            DISCOVERY_URL=served["discovery_url"],
-            JOB_IDS=served["job_ids"],
-            POLL_INTERVAL_SECONDS="0.05",
-        ),
-        "FLOE_SECRET_LIVE_TOKEN": token,
-    }
-    completed = subprocess.run(
+def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[str, Any]:
+    completed = _python(
         [
-            sys.executable,
             "-m",
             "pytest",
             "--floe-dbt-compliance",
@@ -155,12 +149,16 @@ def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[s
             "-p",
             "no:cacheprovider",
         ],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+        directory,
+        **_env(
+            ACCOUNT_ID="31",
+            API_TOKEN_REF="live-token",
+            BASE_URL=served["base_url"],
+            DISCOVERY_URL=served["discovery_url"],
+            JOB_IDS=served["job_ids"],
+            POLL_INTERVAL_SECONDS="0.05",
+        ),
+        FLOE_SECRET_LIVE_TOKEN=token,
     )
     path = directory / "report" / "cloud" / "certificate.json"
     assert path.is_file(), completed.stdout + completed.stderr
@@ -234,20 +232,12 @@ sys.exit(pytest.main(sys.argv[1:]))
 def test_without_the_extras_pytest_runs_and_the_kit_skips_what_it_cannot_build(tmp_path: Path):
     (tmp_path / "test_mine.py").write_text("def test_mine():\n    pass\n", encoding="utf-8")
     (tmp_path / "no_extras.py").write_text(WITHOUT_EXTRAS, encoding="utf-8")
-    env = {name: value for name, value in os.environ.items() if "PYTEST" not in name}
     # Only floe-dbt's own plugins, as in an environment that has nothing else.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    plugins = ("-p", "floe_dbt_compliance", "-p", "floe_dbt_cloud_kit")
+    plugins = ["-p", "floe_dbt_compliance", "-p", "floe_dbt_cloud_kit", "-p", "no:cacheprovider"]
 
     def pytest_without_extras(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "no_extras.py", *plugins, "-p", "no:cacheprovider", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        return _python(
+            ["no_extras.py", *plugins, *args], tmp_path, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"
         )
 
     # pytest loads the cloud kit plugin in every session: it must not need httpx.

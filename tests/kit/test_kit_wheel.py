@@ -13,7 +13,6 @@ index would take minutes); floe-dbt itself comes only from the wheel.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -25,16 +24,15 @@ import pytest
 from floe_dbt_compliance.projects import FIXTURE_PROJECTS
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+from .outside import ROOT, clean_env, run
+
 pytestmark = [pytest.mark.integration]
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST")}
+    env = clean_env()
     env.pop("PYTHONPATH", None)
-    return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=280, check=False
-    )
+    return run(args, cwd=cwd, env=env)
 
 
 @pytest.fixture(scope="module")
