@@ -173,11 +173,14 @@ def legacy_package_harnesses(pluginmanager: pytest.PytestPluginManager) -> list[
     ]
 
 
-def _discard(answer: Any) -> None:
+def _discard(answer: object) -> None:
+    """Release what the kit will not use: a harness's resources, a runtime's ``close()``."""
     if isinstance(answer, RuntimeHarness):
         close_harness(answer)
-    elif callable(getattr(answer, "close", None)):
-        answer.close()
+    elif isinstance(answer, DBTPlugin):
+        closer = getattr(answer, "close", None)
+        if callable(closer):
+            closer()
 
 
 def ask(
@@ -223,7 +226,6 @@ def _resolve(
     if isinstance(answer, RuntimeHarness):
         return answer
     if not isinstance(answer, DBTPlugin):
-        _discard(answer)
         raise HarnessError(
             f"{origin} returned {type(answer).__name__} for runtime {name!r}; return the runtime "
             "built for the project (a DBTPlugin), a RuntimeHarness "
