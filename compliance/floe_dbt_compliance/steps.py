@@ -18,7 +18,7 @@ import pytest
 
 from floe_core.artifacts import count_run_results
 from floe_core.plugin_interfaces import DBTRunResult
-from floe_dbt_compliance.harness import RuntimeHarness
+from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import Warehouse, read_warehouse
 
@@ -60,6 +60,7 @@ class Step:
         latest_manifest: ``get_manifest()`` right after the call (or the exception).
         warehouse: The DuckDB state right after the call.
         warehouse_error: Why it could not be read.
+        harness: The harness it was called through (it says what cannot be observed).
     """
 
     label: str
@@ -74,6 +75,7 @@ class Step:
     latest_manifest: dict[str, Any] | BaseException | None = None
     warehouse: Warehouse | None = None
     warehouse_error: str | None = None
+    harness: RuntimeHarness | None = None
 
     def returned(self) -> Any:
         """The value, failing the check when the call raised."""
@@ -95,7 +97,9 @@ class Step:
         return value
 
     def effects(self) -> Warehouse:
-        """The warehouse state after the call."""
+        """The warehouse state after the call (n/a when the harness cannot observe it)."""
+        if self.harness is not None:
+            self.harness.observe(WAREHOUSE)
         assert self.warehouse is not None, (
             f"after {self.label} the kit could not read the DuckDB file the fixture's profile "
             f"names: {self.warehouse_error or 'it does not exist (or the harness gives none)'}"
@@ -144,7 +148,7 @@ class StepRunner:
 
     def call(self, key: str, label: str, command: str | None, function: Callable[[], Any]) -> Step:
         """Call ``function`` in its own trace and record what followed from it."""
-        step = Step(label=label, command=command)
+        step = Step(label=label, command=command, harness=self.harness)
         with self.spans.call(label) as trace:
             try:
                 step.value = function()

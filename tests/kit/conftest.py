@@ -38,7 +38,6 @@ DEFAULT_HARNESS = ("acme-no-lock", "acme-per-instance-lock", "acme-needs-args")
 HARNESS_CONFTEST = f"""
 from floe_core.plugin_registry import PluginRegistry
 from floe_dbt_compliance import RuntimeHarness
-from floe_dbt_compliance.projects import copy_project
 
 import acme_dbt
 
@@ -49,20 +48,11 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
     if not name.startswith("acme") or name in DEFAULT_HARNESS:
         return None
     cls = PluginRegistry().load_class("dbt", name)
-    copy = copy_project(project, tmp_path_factory.mktemp(name))
     cache_dir = tmp_path_factory.mktemp(name + "-cache")
     counter = acme_dbt.Counter()
-
-    def new_instance(**options):
-        return cls(cache_dir=cache_dir, counter=counter, **options)
-
-    return RuntimeHarness(
-        plugin=new_instance(),
-        project_dir=copy.project_dir,
-        profiles_dir=copy.profiles_dir,
-        target=copy.target,
-        new_instance=new_instance,
-        database_path=copy.database_path,
+    return RuntimeHarness.for_project(
+        project,
+        lambda **options: cls(cache_dir=cache_dir, counter=counter, **options),
         remote_calls=lambda: counter.calls,
         cache_root=cache_dir,
         secrets=(acme_dbt.TOKEN,),

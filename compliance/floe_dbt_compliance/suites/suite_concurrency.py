@@ -19,7 +19,7 @@ import pytest
 
 from floe_core.artifacts import count_run_results
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.harness import RuntimeHarness, RuntimeProfile
+from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness, RuntimeProfile
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import EXPECTED, HEALTHY_ROWS, model_ids, read_warehouse
@@ -78,6 +78,7 @@ def _check_results(harness: RuntimeHarness, outcomes: list[tuple[Any, CallTrace]
     assert models == model_ids(harness.project_dir, "healthy"), (
         "after the concurrent runs get_manifest() does not hold the project's models"
     )
+    harness.observe(WAREHOUSE)
     warehouse = read_warehouse(harness.database_path)
     assert warehouse is not None, "the DuckDB file is missing after the concurrent runs"
     for table, rows in HEALTHY_ROWS.items():
