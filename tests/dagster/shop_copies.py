@@ -20,6 +20,8 @@ MODELS = {
     "revenue_by_customer",
     "order_history",
 }
+# Built by the step when the runtime has the lifecycle capability (else: external assets).
+LIFECYCLE_NODES = {"raw_customers", "raw_orders", "orders_snapshot"}
 _IGNORED = shutil.ignore_patterns("target", "logs", "*.duckdb*", ".user.yml")
 
 

@@ -9,10 +9,19 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult, materialize
-from shop_copies import MODELS, add_file, copy_shop, run_results_ids, seed_and_snapshot, tables
+from shop_copies import (
+    LIFECYCLE_NODES,
+    MODELS,
+    add_file,
+    copy_shop,
+    run_results_ids,
+    seed_and_snapshot,
+    tables,
+)
 
 from floe_core.cli import main as floe
 from floe_core.errors import DBTArtifactNotFoundError
+from floe_core.lifecycle import supports_lifecycle
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dagster import DagsterOrchestratorPlugin
@@ -80,7 +89,9 @@ def test_dbt_cloud_steps_load_without_a_warehouse_and_report_each_node(
             assert emulator.counters.runs_triggered == runs_before  # loading ran no job
             assert tables(copy) == {}
 
-            seed_and_snapshot(copy)  # this runtime has no lifecycle capability
+            lifecycle = supports_lifecycle(runtime)
+            if not lifecycle:  # the step builds models only: seed as a deployment would
+                seed_and_snapshot(copy)
             job = defs.resolve_implicit_global_asset_job_def()
             full = job.execute_in_process(raise_on_error=False)
             full_runs = emulator.counters.runs_triggered - runs_before
@@ -89,11 +100,11 @@ def test_dbt_cloud_steps_load_without_a_warehouse_and_report_each_node(
         finally:
             runtime.close()  # type: ignore[attr-defined]
 
-    # One dbt Cloud run for the models and one for the tests of the step.
-    assert full_runs == 2
+    # One dbt Cloud run per dbt command of the step (seed, snapshot, run, test).
+    assert full_runs == (4 if lifecycle else 2)
     assert job.executor_def.name == "floe_dbt_parallel_executor"
     assert not full.success
-    assert set(_materialised(full)) == MODELS
+    assert set(_materialised(full)) == MODELS | (LIFECYCLE_NODES if lifecycle else set())
     (failure,) = full.get_step_failure_events()
     assert failure.step_failure_data.error is not None
     assert "model.shop.broken failed (error)" in failure.step_failure_data.error.message

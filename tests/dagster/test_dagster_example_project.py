@@ -73,6 +73,10 @@ def test_unprepared_it_says_what_to_run_and_prepared_it_materialises(example: Pa
         AssetKey(["shop", "main", "raw_orders"]),
         AssetKey(["shop", "main", "daily_revenue"]),
     }
+    # raw_orders is a seed, loaded by the step (the local runtime has the lifecycle capability).
+    (seed,) = result.asset_materializations_for_node("dbt_shop")[:1]
+    assert seed.asset_key == AssetKey(["shop", "main", "raw_orders"])
+    assert seed.metadata["dbt/unique_id"].value == "seed.shop.raw_orders"
     # One step for the project, and its checks: four pass, the warn test warns.
     assert {event.step_key for event in result.get_step_success_events()} == {"dbt_shop"}
     checks = {

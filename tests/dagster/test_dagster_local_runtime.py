@@ -10,9 +10,15 @@ import pytest
 from click.testing import CliRunner
 from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult, materialize
 from dagster_fakes import dbt_spans
-from floe_dbt_compliance.projects import ProjectCopy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from shop_copies import MODELS, add_file, copy_shop, run_results_ids, seed_and_snapshot, tables
+from shop_copies import (
+    LIFECYCLE_NODES,
+    MODELS,
+    add_file,
+    copy_shop,
+    run_results_ids,
+    tables,
+)
 
 from floe_core.cli import main as floe
 from floe_core.errors import DBTArtifactNotFoundError
@@ -75,31 +81,49 @@ class _Recording(LocalDBTPlugin):
         return result
 
 
-def _prepared(tmp_path: Path) -> tuple[ProjectCopy, Path]:
-    """A copy with its seeds loaded and its manifest compiled, as a deployment prepares it."""
-    copy = copy_shop(tmp_path)
-    seed_and_snapshot(copy)
-    manifest_yaml = _manifest_yaml(tmp_path)
-    LocalDBTPlugin().compile_project(copy.project_dir, copy.profiles_dir, copy.target)
-    return copy, manifest_yaml
-
-
-def test_a_full_run_is_one_dbt_run_and_one_dbt_test_and_a_subset_is_exact(
+def test_from_an_empty_warehouse_to_every_asset_in_one_step_and_an_exact_subset(
     tmp_path: Path, span_exporter: InMemorySpanExporter
 ) -> None:
-    copy, manifest_yaml = _prepared(tmp_path)
-    defs = definitions_from_manifest(
-        manifest_yaml, project_dir=copy.project_dir, profiles_dir=copy.profiles_dir
-    )
+    copy = copy_shop(tmp_path)
+    manifest_yaml = _manifest_yaml(tmp_path)
+    settings = {"project_dir": copy.project_dir, "profiles_dir": copy.profiles_dir}
+
+    # A fresh deployment: no manifest yet. The error says exactly what to run.
+    with pytest.raises(DBTArtifactNotFoundError) as raised:
+        definitions_from_manifest(manifest_yaml, **settings)
+    command = str(raised.value).split("`")[1]
+    assert command.startswith("floe compile --manifest")
+    outcome = CliRunner().invoke(floe, shlex.split(command)[1:])
+    assert outcome.exit_code == 0, outcome.output
     span_exporter.clear()
 
-    result = defs.resolve_implicit_global_asset_job_def().execute_in_process()
+    defs = definitions_from_manifest(manifest_yaml, **settings)
+
+    assert [span.name for span in span_exporter.get_finished_spans()] == []  # no dbt on load
+    assert tables(copy) == {}  # not a table in the warehouse
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.executor_def.name == "in_process"
+
+    result = job.execute_in_process()
 
     assert result.success
+    # The local runtime has the lifecycle capability: seeds and the snapshot are
+    # built in the step too. One invocation per dbt command.
     spans = span_exporter.get_finished_spans()
-    assert [len(dbt_spans(spans, command)) for command in ("run", "test")] == [1, 1]
+    assert [len(dbt_spans(spans, command)) for command in ("seed", "snapshot", "run", "test")] == [
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert [span.name for span in sorted(spans, key=lambda s: s.start_time or 0)] == [
+        "floe.dbt.seed",
+        "floe.dbt.snapshot",
+        "floe.dbt.run",
+        "floe.dbt.test",
+    ]
     metadata = _metadata(result)
-    assert set(metadata) == MODELS
+    assert set(metadata) == MODELS | LIFECYCLE_NODES
     customers = metadata["customers"]
     assert customers["dbt/status"] == "success"
     assert customers["dbt/runtime_type"] == "local"
@@ -108,6 +132,7 @@ def test_a_full_run_is_one_dbt_run_and_one_dbt_test_and_a_subset_is_exact(
     compiled = Path(str(customers["dbt/compiled_code_path"]))
     assert compiled.name == "customers.sql"
     assert "left join" in compiled.read_text(encoding="utf-8")
+    assert metadata["raw_orders"]["dbt/status"] == "success"
     checks = _checks(result)
     # The 'lost' order makes the warn test fail with one row: a warning, the run succeeds.
     assert checks.pop("accepted_values_stg_orders_status__placed__shipped") == (
@@ -124,9 +149,11 @@ def test_a_full_run_is_one_dbt_run_and_one_dbt_test_and_a_subset_is_exact(
         "assert_revenue_positive",
     }
     assert all(passed for passed, _, _ in checks.values())
-    assert tables(copy)["customers"] == 3
+    built = tables(copy)
+    assert built["customers"] == 3
+    assert built["orders_snapshot"] == 4
 
-    # Two of the six: marts/finance.sql, whose fqn is also the directory
+    # Two of nine: marts/finance.sql, whose fqn is also the directory
     # marts/finance/ (revenue_by_customer), and customers. dbt runs exactly those.
     runtime = _Recording()
     plugin = DagsterOrchestratorPlugin(copy.project_dir, copy.profiles_dir, copy.target)
@@ -159,7 +186,6 @@ def test_a_failing_model_and_failing_tests_inside_one_step(tmp_path: Path) -> No
         "tests/assert_no_big_spenders.sql",
         "select * from {{ ref('customers') }} where spent > 20",
     )
-    seed_and_snapshot(copy)
     runtime = LocalDBTPlugin()
     runtime.compile_project(copy.project_dir, copy.profiles_dir, copy.target)
     plugin = DagsterOrchestratorPlugin(copy.project_dir, copy.profiles_dir, copy.target)
@@ -170,8 +196,8 @@ def test_a_failing_model_and_failing_tests_inside_one_step(tmp_path: Path) -> No
     result = materialize(assets, raise_on_error=False)
 
     assert not result.success
-    # The other models of the step were built and count as materialised.
-    assert set(_metadata(result)) == MODELS
+    # The other nodes of the step were built and count as materialised.
+    assert set(_metadata(result)) == MODELS | LIFECYCLE_NODES
     (failure,) = result.get_step_failure_events()
     assert failure.step_key == "dbt_shop"
     error = failure.step_failure_data.error
@@ -190,30 +216,3 @@ def test_a_failing_model_and_failing_tests_inside_one_step(tmp_path: Path) -> No
     assert "customers" in built
     assert "broken" not in built
     assert "after_broken" not in built
-
-
-def test_a_code_location_loads_on_an_empty_warehouse(
-    tmp_path: Path, span_exporter: InMemorySpanExporter
-) -> None:
-    copy = copy_shop(tmp_path)
-    manifest_yaml = _manifest_yaml(tmp_path)
-    settings = {"project_dir": copy.project_dir, "profiles_dir": copy.profiles_dir}
-
-    with pytest.raises(DBTArtifactNotFoundError) as raised:
-        definitions_from_manifest(manifest_yaml, **settings)
-
-    # The error says exactly what to run; running it is all it takes.
-    command = str(raised.value).split("`")[1]
-    assert command.startswith("floe compile --manifest")
-    outcome = CliRunner().invoke(floe, shlex.split(command)[1:])
-    assert outcome.exit_code == 0, outcome.output
-    span_exporter.clear()
-
-    defs = definitions_from_manifest(manifest_yaml, **settings)
-
-    assert [span.name for span in span_exporter.get_finished_spans()] == []  # no dbt on load
-    assert tables(copy) == {}  # not a table in the warehouse
-    graph = defs.resolve_asset_graph()
-    assert {key.path[-1] for key in graph.materializable_asset_keys} >= MODELS
-    assert len(list(graph.asset_check_keys)) == 7
-    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
