@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from dagster import (
     Definitions,
@@ -16,7 +16,7 @@ from dagster import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from floe_core.errors import DBTConfigurationError
-from floe_core.lifecycle import supports_lifecycle
+from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, OrchestratorPlugin, SecretsPlugin
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
@@ -272,6 +272,7 @@ def definitions_from_manifest(
     split_by: Literal["group"] | SplitBy | None = None,
     manifest_path: Path | str | None = None,
     recompile: bool = False,
+    vars: Mapping[str, Any] | None = None,  # dbt's own name for them
     registry: PluginRegistry | None = None,
     secrets: SecretsPlugin | None = None,
 ) -> Definitions:
@@ -296,6 +297,8 @@ def definitions_from_manifest(
             default the runtime's ``get_manifest``.
         recompile: Compile the project when the definitions load (needs the
             warehouse; development only).
+        vars: dbt ``--vars`` for every invocation of every step (the runtime's
+            ``with_vars``; needs the lifecycle capability).
         registry: Where plugins come from; the installed entry points by default.
         secrets: Resolves secret references; built from the manifest by default.
 
@@ -305,7 +308,8 @@ def definitions_from_manifest(
     Raises:
         ManifestError: The manifest file is missing or invalid.
         DBTConfigurationError: ``plugins.orchestrator`` names another
-            orchestrator, or a setting is invalid.
+            orchestrator, a setting is invalid, or ``vars`` were given to a
+            runtime without the lifecycle capability.
         DBTArtifactNotFoundError: There is no dbt manifest yet; the message
             says which ``floe compile`` command prepares it.
         PluginLoadError: The runtime is not installed.
@@ -326,6 +330,15 @@ def definitions_from_manifest(
         project_dir, profiles_dir, target, max_concurrent, pool, split_by
     )
     runtime = (registry or PluginRegistry()).create_dbt_runtime(manifest, secrets)
+    if vars is not None:
+        if not supports_lifecycle(runtime):
+            raise DBTConfigurationError(
+                f"vars need a runtime with the lifecycle capability (with_vars); the "
+                f"{manifest.plugins.dbt_runtime!r} runtime does not declare it: drop vars, or "
+                "choose a runtime that does"
+            )
+        # with_vars returns the same kind of runtime: a DBTPlugin with the vars bound.
+        runtime = cast(DBTPlugin, cast(DBTLifecycle, runtime).with_vars(vars))
     return plugin.build_definitions(
         runtime,
         manifest_path=manifest_path,

@@ -331,7 +331,9 @@ class ScriptedLifecycleRuntime(ScriptedRuntime, DBTLifecycle):
         raise AssertionError("the Dagster plugin runs seed, snapshot, run and test, never build")
 
     def with_vars(self, vars: Mapping[str, Any]) -> ScriptedLifecycleRuntime:
-        raise AssertionError("not used")
+        bound = ScriptedLifecycleRuntime(self.workdir, self.manifest)
+        bound.bound_vars = {**getattr(self, "bound_vars", {}), **vars}
+        return bound
 
 
 def _topological(selected: list[str], nodes: Mapping[str, Any]) -> list[str]:

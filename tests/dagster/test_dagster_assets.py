@@ -353,3 +353,45 @@ def test_another_orchestrator_in_the_manifest_is_refused() -> None:
 
     with pytest.raises(DBTConfigurationError, match=r"plugins\.orchestrator is 'airflow'"):
         definitions_from_manifest(manifest, project_dir="dbt")
+
+
+class _Registry:
+    """Stands in for PluginRegistry: builds the given runtime."""
+
+    def __init__(self, runtime: ScriptedRuntime) -> None:
+        self.runtime = runtime
+
+    def create_dbt_runtime(
+        self, manifest: PlatformManifest, secrets: Any = None
+    ) -> ScriptedRuntime:
+        return self.runtime
+
+
+def test_vars_bind_the_runtime_every_step_uses(tmp_path: Path) -> None:
+    prepared = tmp_path / "manifest.json"
+    prepared.write_text(json.dumps(_shop()))
+    manifest = PlatformManifest.model_validate({"plugins": {"dbt_runtime": "local"}})
+
+    defs = definitions_from_manifest(
+        manifest,
+        project_dir=tmp_path,
+        manifest_path=prepared,
+        vars={"start_date": "2024-01-01"},
+        registry=_Registry(ScriptedLifecycleRuntime(tmp_path, _shop())),  # type: ignore[arg-type]
+    )
+
+    (step,) = [asset for asset in defs.assets or [] if isinstance(asset, AssetsDefinition)]
+    bound = step.resource_defs["dbt_runtime"].resource_fn(None)  # type: ignore[arg-type]
+    assert bound.bound_vars == {"start_date": "2024-01-01"}
+
+
+def test_vars_need_the_lifecycle_capability(tmp_path: Path) -> None:
+    manifest = PlatformManifest.model_validate({"plugins": {"dbt_runtime": "local"}})
+
+    with pytest.raises(DBTConfigurationError, match="vars need a runtime with the lifecycle"):
+        definitions_from_manifest(
+            manifest,
+            project_dir=tmp_path,
+            vars={"start_date": "2024-01-01"},
+            registry=_Registry(ScriptedRuntime(tmp_path, _shop())),  # type: ignore[arg-type]
+        )
