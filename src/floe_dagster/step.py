@@ -146,7 +146,7 @@ def execute_step(step: DbtStep, context: AssetExecutionContext) -> Iterator[Step
         blocked = {
             unique_id: sorted(step.ancestors(unique_id) & ledger.not_built) for unique_id in batch
         }
-        for unique_id, culprits in blocked.items():
+        for unique_id, culprits in sorted(blocked.items()):
             if culprits:
                 ledger.fail(unique_id, f"was not run: upstream {', '.join(culprits)} did not build")
         to_run = {unique_id for unique_id, culprits in blocked.items() if not culprits}
