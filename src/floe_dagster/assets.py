@@ -1,94 +1,126 @@
-"""Dagster asset definitions for dbt nodes, materialised through a ``DBTPlugin``.
+"""Dagster definitions for a dbt project: subsettable multi-assets run through a ``DBTPlugin``.
 
-Each model asset asks the ``dbt_runtime`` resource for
-``run_models(select=<model>)`` and nothing else: which runtime that is (dbt-core
-in process, dbt Cloud ...) is the platform's choice, made in ``manifest.yaml``.
+One multi-asset per dbt project (or per part of it, when the platform asks
+for a split, e.g. by dbt group): one asset per model (and per seed and
+snapshot when the runtime has the lifecycle capability), one asset check per
+dbt test, and one Dagster step that asks the ``dbt_runtime`` resource for
+``run_models(select=<the selected models>)`` and ``run_tests(select=<the
+selected tests>)`` (see :mod:`floe_dagster.step`). Which runtime that is
+(dbt-core in process, dbt Cloud ...) is the platform's choice, made in
+``manifest.yaml``.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the compute
 # function's `context` annotation at runtime and refuses a string.
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from dagster import (
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     AssetSpec,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
     ResourceDefinition,
-    asset,
+    multi_asset,
     with_resources,
 )
 
-from floe_core.artifacts import FAILURE_STATUSES, read_json_artifact
-from floe_core.errors import DBTArtifactNotFoundError
-from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_dagster.dbt_graph import DbtAssetNode
+from floe_dagster.dbt_tests import DbtCheckNode
+from floe_dagster.step import DbtProjectLocation, DbtStep, StepEvent, execute_step
 
-__all__ = ["DBT_RUNTIME_RESOURCE_KEY", "DbtProjectLocation", "build_dbt_assets"]
+__all__ = ["DBT_RUNTIME_RESOURCE_KEY", "DbtAsset", "SplitBy", "build_dbt_assets"]
 
 DBT_RUNTIME_RESOURCE_KEY = "dbt_runtime"
 DbtAsset = AssetsDefinition | AssetSpec
-
-
-@dataclass(frozen=True)
-class DbtProjectLocation:
-    """Where the assets' dbt project is, as the runtime is told on every call.
-
-    ``pool`` is the Dagster concurrency pool of every model asset, if any.
-    """
-
-    project_dir: Path
-    profiles_dir: Path
-    target: str
-    pool: str | None = None
+# Names the multi-asset (step) a node belongs to; None keeps it in the project's main one.
+SplitBy = Callable[[DbtAssetNode], str | None]
+_NOT_A_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
 def build_dbt_assets(
     nodes: Sequence[DbtAssetNode],
+    checks: Sequence[DbtCheckNode],
     runtime_resource: ResourceDefinition,
     project: DbtProjectLocation,
+    *,
+    project_name: str,
     adapter_type: str | None,
+    everything: Mapping[str, frozenset[str]],
+    split_by: SplitBy | None = None,
 ) -> list[DbtAsset]:
-    """Turn dbt asset nodes into Dagster definitions.
+    """Turn dbt asset nodes and checks into Dagster definitions.
 
     Args:
         nodes: The nodes :func:`floe_dagster.dbt_graph.read_dbt_graph` found.
-        runtime_resource: The ``dbt_runtime`` resource bound to every model
-            asset; one object shared by all, so Dagster sees no conflict.
+        checks: The checks :func:`floe_dagster.dbt_tests.read_dbt_checks` found.
+        runtime_resource: The ``dbt_runtime`` resource bound to every multi-asset;
+            one object shared by all, so Dagster sees no conflict.
         project: The project the runtime runs.
+        project_name: The dbt project's name (names the steps).
         adapter_type: The manifest's adapter (``duckdb`` ...), shown as a kind.
+        everything: Per kind, every node a selector-less command runs.
+        split_by: Which step each materialisable node goes to; one step for
+            the project when omitted.
 
     Returns:
-        One ``AssetsDefinition`` per model and one ``AssetSpec`` per seed,
-        snapshot or source the models read.
+        One subsettable multi-asset per step and one ``AssetSpec`` per source,
+        seed or snapshot that is read but not built.
     """
     keys = {node.unique_id: AssetKey(list(node.key_path)) for node in nodes}
+    graph = {node.unique_id: node for node in nodes}
     kinds = {"dbt"} | ({adapter_type} if adapter_type else set())
-    models: list[AssetsDefinition] = []
-    upstream_specs: list[DbtAsset] = []
+    parts: dict[str, list[DbtAssetNode]] = {}
+    external: list[DbtAsset] = []
     for node in nodes:
-        deps = [keys[unique_id] for unique_id in node.upstream]
+        spec = _spec(node, keys, kinds)
         if node.materialisable:
-            models.append(_model_asset(node, keys[node.unique_id], deps, kinds, project))
+            part = split_by(node) if split_by else None
+            parts.setdefault(_step_name(project_name, part), []).append(node)
         else:
-            upstream_specs.append(
-                AssetSpec(
-                    keys[node.unique_id],
-                    description=node.description,
-                    owners=list(node.owners),
-                    group_name=node.group,
-                    kinds=kinds,
-                    metadata=_definition_metadata(node),
-                )
-            )
-    bound = with_resources(models, {DBT_RUNTIME_RESOURCE_KEY: runtime_resource})
-    return [*bound, *upstream_specs]
+            external.append(spec)
+    checks_by_asset: dict[str, list[DbtCheckNode]] = {}
+    for check in checks:
+        checks_by_asset.setdefault(check.attached_to, []).append(check)
+    steps = []
+    for name in sorted(parts):
+        part_nodes = {node.unique_id: node for node in parts[name]}
+        step = DbtStep(
+            name=name,
+            project=project,
+            nodes=part_nodes,
+            graph=graph,
+            checks={
+                check.unique_id: check
+                for unique_id in part_nodes
+                for check in checks_by_asset.get(unique_id, ())
+            },
+            keys=keys,
+            everything=everything,
+        )
+        steps.append(_multi_asset(step, [_spec(n, keys, kinds) for n in parts[name]], project))
+    bound = with_resources(steps, {DBT_RUNTIME_RESOURCE_KEY: runtime_resource})
+    return [*bound, *external]
+
+
+def _step_name(project_name: str, part: str | None) -> str:
+    name = f"dbt_{project_name}" + (f"_{part}" if part else "")
+    return _NOT_A_NAME.sub("_", name)
+
+
+def _spec(node: DbtAssetNode, keys: Mapping[str, AssetKey], kinds: set[str]) -> AssetSpec:
+    return AssetSpec(
+        keys[node.unique_id],
+        deps=[keys[unique_id] for unique_id in node.upstream],
+        description=node.description,
+        owners=list(node.owners),
+        group_name=node.group,
+        kinds=kinds,
+        metadata=_definition_metadata(node),
+        code_version=node.code_version if node.materialisable else None,
+    )
 
 
 def _definition_metadata(node: DbtAssetNode) -> dict[str, Any]:
@@ -100,85 +132,38 @@ def _definition_metadata(node: DbtAssetNode) -> dict[str, Any]:
         metadata["dbt/relation_name"] = node.relation_name
     if node.materialized:
         metadata["dbt/materialized"] = node.materialized
+    if node.selector:
+        metadata["dbt/selector"] = node.selector
     return metadata
 
 
-def _model_asset(
-    node: DbtAssetNode,
-    key: AssetKey,
-    deps: list[AssetKey],
-    kinds: set[str],
-    project: DbtProjectLocation,
-) -> AssetsDefinition:
-    selector = node.selector or node.name
+def _check_spec(check: DbtCheckNode, keys: Mapping[str, AssetKey]) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        check.check_name,
+        asset=keys[check.attached_to],
+        description=check.description,
+        additional_deps=[keys[parent] for parent in check.parents if parent != check.attached_to],
+        blocking=check.blocking,
+        metadata={
+            "dbt/unique_id": check.unique_id,
+            "dbt/severity": check.severity,
+            "dbt/selector": check.selector,
+        },
+    )
 
-    @asset(
-        key=key,
-        deps=deps,
-        description=node.description,
-        owners=list(node.owners),
-        group_name=node.group,
-        kinds=kinds,
-        metadata=_definition_metadata(node),
+
+def _multi_asset(
+    step: DbtStep, specs: list[AssetSpec], project: DbtProjectLocation
+) -> AssetsDefinition:
+    @multi_asset(
+        name=step.name,
+        specs=specs,
+        check_specs=[_check_spec(check, step.keys) for check in step.checks.values()],
+        can_subset=True,
         required_resource_keys={DBT_RUNTIME_RESOURCE_KEY},
         pool=project.pool,
     )
-    def _materialise(context: AssetExecutionContext) -> MaterializeResult[None]:
-        # create_assets_from_artifacts checked that the bound resource is a DBTPlugin.
-        runtime: DBTPlugin = getattr(context.resources, DBT_RUNTIME_RESOURCE_KEY)
-        runtime_type = str(runtime.get_runtime_metadata().get("type", type(runtime).__name__))
-        context.log.info("dbt run --select %s through the %s runtime", selector, runtime_type)
-        result = runtime.run_models(
-            project.project_dir, project.profiles_dir, project.target, select=selector
-        )
-        metadata = _result_metadata(result, runtime_type)
-        if not result.success:
-            raise Failure(description=_failure_message(node, result), metadata=metadata)
-        if result.models_run == 0:
-            raise Failure(
-                description=(
-                    f"dbt ran no model for selector {selector!r}: the manifest these assets were "
-                    "built from no longer matches the project; reload the definitions"
-                ),
-                metadata=metadata,
-            )
-        return MaterializeResult(metadata=metadata)
+    def _dbt_step(context: AssetExecutionContext) -> Iterator[StepEvent]:
+        yield from execute_step(step, context)
 
-    return _materialise
-
-
-def _result_metadata(result: DBTRunResult, runtime_type: str) -> dict[str, Any]:
-    return {
-        "dbt/runtime_type": runtime_type,
-        "dbt/success": result.success,
-        "dbt/models_run": result.models_run,
-        "dbt/tests_run": result.tests_run,
-        "dbt/failures": result.failures,
-        "dbt/execution_time_seconds": result.execution_time_seconds,
-        "dbt/run_results_path": MetadataValue.path(str(result.run_results_path)),
-        "dbt/runtime_metadata": MetadataValue.json(dict(result.metadata)),
-    }
-
-
-def _failure_message(node: DbtAssetNode, result: DBTRunResult) -> str:
-    """Say why dbt failed the model, in dbt's own words when ``run_results.json`` has them."""
-    headline = f"dbt model {node.unique_id} failed ({result.failures} failure(s))"
-    try:
-        run_results = read_json_artifact(result.run_results_path, what="the runtime wrote none")
-    except DBTArtifactNotFoundError as exc:
-        return f"{headline}; dbt's message is unavailable: {exc}"
-    messages = [
-        f"{entry.get('unique_id')}: {entry.get('message') or entry.get('status')}"
-        for entry in _results(run_results)
-        if str(entry.get("status", "")).lower() in FAILURE_STATUSES
-    ]
-    return f"{headline}: " + "; ".join(messages) if messages else headline
-
-
-def _results(run_results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    results = run_results.get("results")
-    return (
-        [entry for entry in results if isinstance(entry, Mapping)]
-        if isinstance(results, list)
-        else []
-    )
+    return _dbt_step

@@ -16,23 +16,27 @@ What becomes what:
 
 * a model is a materialisable asset, except an ephemeral one, which builds no
   relation: it is not an asset and its models inherit its upstreams;
-* seeds, snapshots and sources are upstream assets that these assets do not
-  materialise (the ``DBTPlugin`` contract runs models and tests, not
-  ``dbt seed`` or ``dbt snapshot``);
-* tests, unit tests, analyses and operations are not assets.
+* seeds and snapshots are materialisable assets when the runtime has the
+  lifecycle capability (``build`` names them), otherwise upstream assets
+  these assets do not materialise, listed only when a model reads them;
+* sources are upstream assets, listed when a model reads them;
+* tests become asset checks (:mod:`floe_dagster.dbt_tests`); unit tests,
+  analyses and operations are not assets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from floe_core.errors import DBTConfigurationError
+from floe_dagster.selection import ExactSelector
 
 __all__ = ["DbtAssetNode", "read_dbt_graph"]
 
-_UPSTREAM_TYPES = frozenset({"seed", "snapshot"})
+_LIFECYCLE_TYPES = frozenset({"seed", "snapshot"})
+MODELS_ONLY: frozenset[str] = frozenset({"model"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,8 @@ class DbtAssetNode:
         resource_type: ``model``, ``seed``, ``snapshot`` or ``source``.
         name: The node's name (for sources, the table name).
         key_path: The asset key's parts (see the module docstring).
-        selector: What ``run_models(select=...)`` is given to build it (models only).
+        selector: The dbt selection expression that selects exactly this node
+            (materialisable nodes only; see :mod:`floe_dagster.selection`).
         description: The manifest's description, ``None`` when empty.
         owners: Dagster owners: e-mail addresses or ``team:<name>``.
         upstream: ``unique_id`` of every asset this one reads, ephemeral models
@@ -52,6 +57,11 @@ class DbtAssetNode:
         group: The dbt group, when it is a valid Dagster group name.
         relation_name: The relation as dbt quotes it, when it has one.
         materialized: The model's materialisation (``table``, ``view`` ...).
+        materialisable: Whether these assets build it (through the runtime).
+        tags: The node's dbt tags.
+        package_name: The dbt package that defines it.
+        original_file_path: Its file, relative to its package's root.
+        code_version: dbt's checksum of its code, so Dagster can tell when it changed.
     """
 
     unique_id: str
@@ -65,42 +75,59 @@ class DbtAssetNode:
     group: str | None = None
     relation_name: str | None = None
     materialized: str | None = None
+    materialisable: bool = False
+    tags: tuple[str, ...] = ()
+    package_name: str | None = None
+    original_file_path: str | None = None
+    code_version: str | None = None
 
-    @property
-    def materialisable(self) -> bool:
-        """True for models, the only nodes these assets build."""
-        return self.resource_type == "model"
 
-
-def read_dbt_graph(manifest: Mapping[str, Any]) -> list[DbtAssetNode]:
+def read_dbt_graph(
+    manifest: Mapping[str, Any],
+    *,
+    materialise: Collection[str] = MODELS_ONLY,
+    selectors: ExactSelector | None = None,
+) -> list[DbtAssetNode]:
     """List the asset nodes of a manifest, upstream ones included.
 
     Args:
         manifest: A parsed dbt ``manifest.json``.
+        materialise: The resource types these assets build: ``{"model"}``, or
+            ``{"model", "seed", "snapshot"}`` for a runtime with the lifecycle
+            capability.
+        selectors: Exact selectors for the manifest's nodes (built when omitted).
 
     Returns:
-        Every model (except ephemeral ones), seed, snapshot and source the
-        models depend on, sorted by ``unique_id``. Seeds, snapshots and sources
-        nothing depends on are left out.
+        Every model (except ephemeral ones) and every seed and snapshot that
+        is materialised, plus the seeds, snapshots and sources the models
+        read, sorted by ``unique_id``.
 
     Raises:
-        DBTConfigurationError: The document is not a dbt manifest, or two
-            nodes would share an asset key.
+        DBTConfigurationError: The document is not a dbt manifest, two nodes
+            would share an asset key, or a node cannot be selected exactly.
     """
     nodes = _section(manifest, "nodes")
     sources: dict[str, dict[str, Any]] = manifest.get("sources") or {}
     owners_by_group = _group_owners(manifest)
     resolver = _UpstreamResolver(nodes, sources)
+    built = {"model"} | (set(materialise) & _LIFECYCLE_TYPES)
+    selectors = selectors or ExactSelector(manifest)
 
     found: dict[str, DbtAssetNode] = {}
     for unique_id, node in nodes.items():
-        if node.get("resource_type") != "model" or _is_ephemeral(node):
+        resource_type = node.get("resource_type")
+        if resource_type not in built or _is_ephemeral(node):
             continue
-        found[unique_id] = _asset_node(node, owners_by_group, resolver.upstream_of(unique_id))
+        found[unique_id] = _asset_node(
+            node,
+            owners_by_group,
+            resolver.upstream_of(unique_id),
+            selector=selectors.for_node(unique_id),
+        )
     read_only = {dep for asset in found.values() for dep in asset.upstream} - found.keys()
     for unique_id in read_only:
         upstream_node = nodes.get(unique_id) or sources[unique_id]
-        found[unique_id] = _asset_node(upstream_node, owners_by_group, ())
+        found[unique_id] = _asset_node(upstream_node, owners_by_group, (), selector=None)
     _check_unique_keys(found.values())
     return [found[unique_id] for unique_id in sorted(found)]
 
@@ -116,7 +143,7 @@ def _section(manifest: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]
 
 
 class _UpstreamResolver:
-    """Finds what a model reads, seeing through ephemeral models (memoised)."""
+    """Finds what a node reads, seeing through ephemeral models (memoised)."""
 
     def __init__(
         self, nodes: dict[str, dict[str, Any]], sources: dict[str, dict[str, Any]]
@@ -138,7 +165,7 @@ class _UpstreamResolver:
                 resource_type = node.get("resource_type")
                 if resource_type == "model" and _is_ephemeral(node):
                     upstream.update(self.upstream_of(dep))
-                elif resource_type == "model" or resource_type in _UPSTREAM_TYPES:
+                elif resource_type == "model" or resource_type in _LIFECYCLE_TYPES:
                     upstream.add(dep)
             self._memo[unique_id] = tuple(sorted(upstream))
         return self._memo[unique_id]
@@ -152,6 +179,8 @@ def _asset_node(
     node: Mapping[str, Any],
     owners_by_group: Mapping[str, tuple[str, ...]],
     upstream: tuple[str, ...],
+    *,
+    selector: str | None,
 ) -> DbtAssetNode:
     resource_type = str(node["resource_type"])
     is_source = resource_type == "source"
@@ -160,27 +189,28 @@ def _asset_node(
     key_path = tuple(
         str(part) for part in (node.get("database"), node.get("schema"), table or name) if part
     )
-    group = node.get("group") or node.get("config", {}).get("group")
+    config = node.get("config") or {}
+    group = node.get("group") or config.get("group")
     description = node.get("description") or (node.get("source_description") if is_source else "")
+    checksum = (node.get("checksum") or {}).get("checksum")
     return DbtAssetNode(
         unique_id=str(node["unique_id"]),
         resource_type=resource_type,
         name=name,
         key_path=key_path,
-        selector=_selector(node) if resource_type == "model" else None,
+        selector=selector,
         description=description or None,
         owners=_owners(node, owners_by_group.get(group, ()) if group else ()),
         upstream=upstream,
         group=group if group and str(group).isidentifier() else None,
         relation_name=node.get("relation_name"),
-        materialized=node.get("config", {}).get("materialized"),
+        materialized=config.get("materialized"),
+        materialisable=selector is not None,
+        tags=tuple(str(tag) for tag in node.get("tags") or ()),
+        package_name=node.get("package_name"),
+        original_file_path=node.get("original_file_path"),
+        code_version=str(checksum) if checksum else None,
     )
-
-
-def _selector(node: Mapping[str, Any]) -> str:
-    # A bare name selects every version of a versioned model; name.v<N> selects one.
-    version = node.get("version")
-    return f"{node['name']}.v{version}" if version is not None else str(node["name"])
 
 
 def _group_owners(manifest: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from dagster import (
     Definitions,
@@ -15,13 +15,17 @@ from dagster import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from floe_core.artifacts import read_json_artifact
-from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError
+from floe_core.errors import DBTConfigurationError
+from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, OrchestratorPlugin, SecretsPlugin
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_dagster.assets import DbtAsset, DbtProjectLocation, build_dbt_assets
-from floe_dagster.dbt_graph import read_dbt_graph
+from floe_dagster.assets import DbtAsset, SplitBy, build_dbt_assets
+from floe_dagster.dbt_graph import MODELS_ONLY, DbtAssetNode, read_dbt_graph
+from floe_dagster.dbt_tests import read_dbt_checks
+from floe_dagster.manifest_source import load_manifest
+from floe_dagster.selection import ExactSelector
+from floe_dagster.step import DbtProjectLocation
 
 __all__ = ["DagsterOrchestratorPlugin", "DagsterPluginConfig", "definitions_from_manifest"]
 
@@ -32,32 +36,42 @@ class DagsterPluginConfig(BaseModel):
     Attributes:
         project_dir: The dbt project the assets build (holds ``dbt_project.yml``).
         profiles_dir: Where ``profiles.yml`` is; the project directory by default.
-        target: The dbt target every asset runs against.
-        max_concurrent: How many dbt assets may run at once when the runtime
+        target: The dbt target every step runs against.
+        max_concurrent: How many dbt steps may run at once when the runtime
             supports parallel execution (ignored otherwise: then it is one).
-        pool: A Dagster concurrency pool for every dbt asset. The executor
-            serialises the assets of one run; to serialise dbt across runs too
+        pool: A Dagster concurrency pool for every dbt step. The executor
+            serialises the steps of one run; to serialise dbt across runs too
             (two schedules on one DuckDB file), name a pool here and limit it
             to 1 (``dagster instance concurrency set <pool> 1``).
+        split_by: One step per dbt project (``None``, the default), one per
+            dbt group (``"group"``; models without a group stay in the
+            project's step), or a function of a
+            :class:`~floe_dagster.dbt_graph.DbtAssetNode` that names its step
+            (``None`` for the project's step).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     project_dir: Path
     profiles_dir: Path | None = None
     target: str = Field("dev", min_length=1)
     max_concurrent: int = Field(4, ge=1)
     pool: str | None = Field(None, min_length=1)
+    split_by: Literal["group"] | SplitBy | None = None
 
 
 class DagsterOrchestratorPlugin(OrchestratorPlugin):
     """Builds Dagster assets from dbt artifacts, materialised through a ``DBTPlugin``.
 
-    One asset per dbt model (see :mod:`floe_dagster.dbt_graph` for the key
-    rule, ephemeral models, seeds, snapshots and sources). Each asset runs
-    ``dbt_runtime.run_models(select=<model>)`` on the configured project and
-    records the ``DBTRunResult`` as materialisation metadata; a model that dbt
-    fails fails its asset with dbt's message, and Dagster skips its downstream.
+    One subsettable multi-asset per dbt project (see :mod:`floe_dagster.dbt_graph`
+    for the key rule, ephemeral models, seeds, snapshots and sources): one
+    asset per model, one asset check per dbt test
+    (:mod:`floe_dagster.dbt_tests`), and one Dagster step that runs the
+    selected models with one ``run_models`` call and their tests with one
+    ``run_tests`` call (:mod:`floe_dagster.step`). Seeds and snapshots are
+    assets built through the runtime when it has the lifecycle capability.
+    A model that dbt fails fails its asset with dbt's message; the others
+    of the step are materialised, and Dagster skips the steps downstream.
 
     It imports neither dbt-core nor a dbt Cloud client: the runtime does.
 
@@ -65,10 +79,11 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         project_dir: The dbt project (holds ``dbt_project.yml``).
         profiles_dir: Where ``profiles.yml`` is; ``project_dir`` by default.
         target: The dbt target.
-        max_concurrent: The most dbt assets run at once, for runtimes whose
+        max_concurrent: The most dbt steps run at once, for runtimes whose
             ``supports_parallel_execution()`` is true.
-        pool: A Dagster concurrency pool for every dbt asset (see
+        pool: A Dagster concurrency pool for every dbt step (see
             :class:`DagsterPluginConfig`).
+        split_by: How the project is split into steps (see :class:`DagsterPluginConfig`).
 
     Raises:
         DBTConfigurationError: A setting is invalid; the message names it.
@@ -85,6 +100,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         target: str = "dev",
         max_concurrent: int = 4,
         pool: str | None = None,
+        split_by: Literal["group"] | SplitBy | None = None,
     ) -> None:
         try:
             self.config = DagsterPluginConfig(
@@ -93,6 +109,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                 target=target,
                 max_concurrent=max_concurrent,
                 pool=pool,
+                split_by=split_by,
             )
         except ValidationError as exc:
             problems = "; ".join(
@@ -103,7 +120,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
     @property
     def project(self) -> DbtProjectLocation:
-        """The project, profiles directory and target every asset passes to the runtime."""
+        """The project, profiles directory and target every step passes to the runtime."""
         config = self.config
         return DbtProjectLocation(
             project_dir=config.project_dir,
@@ -119,7 +136,7 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
     ) -> list[DbtAsset]:
         """Build the Dagster assets of a dbt manifest.
 
-        The runtime is bound to every model asset as the ``dbt_runtime``
+        The runtime is bound to every multi-asset as the ``dbt_runtime``
         resource, so ``dagster.materialize(assets)`` needs nothing else. Run
         them with :meth:`executor_for` (or :meth:`build_definitions`) so a
         runtime that cannot run in parallel never does.
@@ -129,12 +146,13 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
             dbt_runtime_plugin: The runtime that materialises the models.
 
         Returns:
-            An ``AssetsDefinition`` per model and an ``AssetSpec`` per seed,
-            snapshot or source the models read.
+            One multi-asset per step and an ``AssetSpec`` per source, seed
+            or snapshot that is read but not built.
 
         Raises:
             DBTConfigurationError: ``artifacts`` has no manifest, the runtime
-                is not a ``DBTPlugin``, or two nodes share an asset key.
+                is not a ``DBTPlugin``, two nodes share an asset key, or a node
+                cannot be selected exactly.
         """
         manifest = artifacts.get("manifest") if isinstance(artifacts, Mapping) else None
         if not isinstance(manifest, Mapping):
@@ -150,8 +168,26 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         resource = ResourceDefinition.hardcoded_resource(
             dbt_runtime_plugin, description="The floe dbt runtime (a DBTPlugin)."
         )
-        adapter_type = (manifest.get("metadata") or {}).get("adapter_type")
-        return build_dbt_assets(read_dbt_graph(manifest), resource, self.project, adapter_type)
+        materialise = _LIFECYCLE_TYPES if supports_lifecycle(dbt_runtime_plugin) else MODELS_ONLY
+        selectors = ExactSelector(manifest)
+        nodes = read_dbt_graph(manifest, materialise=materialise, selectors=selectors)
+        metadata = manifest.get("metadata") or {}
+        return build_dbt_assets(
+            nodes,
+            read_dbt_checks(manifest, nodes, selectors),
+            resource,
+            self.project,
+            project_name=str(metadata.get("project_name") or "project"),
+            adapter_type=metadata.get("adapter_type"),
+            everything={kind: selectors.everything(kind) for kind in _KINDS},
+            split_by=self._split_by(),
+        )
+
+    def _split_by(self) -> SplitBy | None:
+        split_by = self.config.split_by
+        if split_by == "group":
+            return _by_group
+        return split_by if callable(split_by) else None
 
     def executor_for(self, dbt_runtime_plugin: DBTPlugin) -> ExecutorDefinition:
         """Return the executor that respects the runtime's parallelism (REQ-093).
@@ -175,44 +211,54 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         dbt_runtime_plugin: DBTPlugin,
         artifacts: dict[str, Any] | None = None,
         *,
-        recompile: bool = True,
+        manifest_path: Path | str | None = None,
+        recompile: bool = False,
+        platform_manifest: Path | str | None = None,
     ) -> Definitions:
         """Build the whole code location: assets (with their runtime) and executor.
 
+        Loading never needs the warehouse: the manifest is ``artifacts``, else
+        the file ``manifest_path``, else the runtime's ``get_manifest`` (see
+        :mod:`floe_dagster.manifest_source`).
+
         Args:
             dbt_runtime_plugin: The runtime that materialises the models.
-            artifacts: The dbt artifacts; when omitted the manifest comes from
-                the runtime (see ``recompile``).
-            recompile: Without ``artifacts``, compile the project through the
-                runtime (True), or use the runtime's latest manifest and
-                compile only when it has none (False: for deployments that
-                build the manifest ahead, so that loading the code location,
-                which Dagster does in every run and step process, runs no dbt).
+            artifacts: The dbt artifacts, when the caller has them.
+            manifest_path: A ``manifest.json`` prepared at deploy time.
+            recompile: Compile through the runtime on load (needs the
+                warehouse; for development only).
+            platform_manifest: The ``manifest.yaml``, named in the error's
+                ``floe compile`` command when there is no manifest.
 
         Returns:
             Definitions ready for ``dagster dev`` or ``dagster definitions validate``.
+
+        Raises:
+            DBTArtifactNotFoundError: There is no manifest; the message says
+                which command prepares it.
         """
         if artifacts is None:
-            artifacts = {"manifest": self._manifest_from(dbt_runtime_plugin, recompile)}
+            manifest = load_manifest(
+                dbt_runtime_plugin,
+                self.project,
+                manifest_path=Path(manifest_path) if manifest_path is not None else None,
+                recompile=recompile,
+                platform_manifest=platform_manifest,
+            )
+            artifacts = {"manifest": manifest}
         return Definitions(
             # The assets carry the runtime as their `dbt_runtime` resource already.
             assets=self.create_assets_from_artifacts(artifacts, dbt_runtime_plugin),
             executor=self.executor_for(dbt_runtime_plugin),
         )
 
-    def _manifest_from(self, runtime: DBTPlugin, recompile: bool) -> dict[str, Any]:
-        project = self.project
-        if not recompile:
-            try:
-                return runtime.get_manifest(project.project_dir)
-            except DBTArtifactNotFoundError:
-                pass  # nothing built ahead: compile, as recompile=True would
-        manifest_path = runtime.compile_project(
-            project.project_dir, project.profiles_dir, project.target
-        )
-        return read_json_artifact(
-            manifest_path, what="the runtime's compile_project did not write it"
-        )
+
+_KINDS = ("model", "seed", "snapshot", "test")
+_LIFECYCLE_TYPES = frozenset({"model", "seed", "snapshot"})
+
+
+def _by_group(node: DbtAssetNode) -> str | None:
+    return node.group
 
 
 def definitions_from_manifest(
@@ -223,7 +269,10 @@ def definitions_from_manifest(
     target: str = "dev",
     max_concurrent: int = 4,
     pool: str | None = None,
-    recompile: bool = True,
+    split_by: Literal["group"] | SplitBy | None = None,
+    manifest_path: Path | str | None = None,
+    recompile: bool = False,
+    vars: Mapping[str, Any] | None = None,  # dbt's own name for them
     registry: PluginRegistry | None = None,
     secrets: SecretsPlugin | None = None,
 ) -> Definitions:
@@ -231,20 +280,25 @@ def definitions_from_manifest(
 
     The runtime is the one ``plugins.dbt_runtime`` names, built by
     :class:`~floe_core.plugin_registry.PluginRegistry` with its secrets
-    resolved; the project is compiled through it when the definitions load
-    (unless ``recompile`` is False and a manifest was built ahead).
+    resolved. The dbt manifest is read, never compiled, unless ``recompile``:
+    prepare it at deploy time with ``floe compile`` (the error says the exact
+    command when it is missing).
 
     Args:
         manifest: The platform manifest, or the path of its ``manifest.yaml``.
         project_dir: The dbt project.
         profiles_dir: Where ``profiles.yml`` is; ``project_dir`` by default.
         target: The dbt target.
-        max_concurrent: The most dbt assets run at once, if the runtime allows any.
-        pool: A Dagster concurrency pool for every dbt asset (see
+        max_concurrent: The most dbt steps run at once, if the runtime allows any.
+        pool: A Dagster concurrency pool for every dbt step (see
             :class:`DagsterPluginConfig`).
-        recompile: Compile the project when the definitions load (True), or use
-            the runtime's latest manifest when there is one (False); see
-            :meth:`DagsterOrchestratorPlugin.build_definitions`.
+        split_by: How the project is split into steps (see :class:`DagsterPluginConfig`).
+        manifest_path: A dbt ``manifest.json`` prepared at deploy time; by
+            default the runtime's ``get_manifest``.
+        recompile: Compile the project when the definitions load (needs the
+            warehouse; development only).
+        vars: dbt ``--vars`` for every invocation of every step (the runtime's
+            ``with_vars``; needs the lifecycle capability).
         registry: Where plugins come from; the installed entry points by default.
         secrets: Resolves secret references; built from the manifest by default.
 
@@ -254,12 +308,16 @@ def definitions_from_manifest(
     Raises:
         ManifestError: The manifest file is missing or invalid.
         DBTConfigurationError: ``plugins.orchestrator`` names another
-            orchestrator, or a setting is invalid.
+            orchestrator, a setting is invalid, or ``vars`` were given to a
+            runtime without the lifecycle capability.
+        DBTArtifactNotFoundError: There is no dbt manifest yet; the message
+            says which ``floe compile`` command prepares it.
         PluginLoadError: The runtime is not installed.
 
     Examples:
         >>> defs = definitions_from_manifest("manifest.yaml", project_dir="dbt")  # doctest: +SKIP
     """
+    platform_manifest = None if isinstance(manifest, PlatformManifest) else manifest
     if not isinstance(manifest, PlatformManifest):
         manifest = PlatformManifest.from_yaml(manifest)
     orchestrator = manifest.plugins.orchestrator
@@ -268,6 +326,22 @@ def definitions_from_manifest(
             f"plugins.orchestrator is {orchestrator!r}, but these are Dagster definitions; "
             "set plugins.orchestrator to 'dagster' or remove it"
         )
-    plugin = DagsterOrchestratorPlugin(project_dir, profiles_dir, target, max_concurrent, pool)
+    plugin = DagsterOrchestratorPlugin(
+        project_dir, profiles_dir, target, max_concurrent, pool, split_by
+    )
     runtime = (registry or PluginRegistry()).create_dbt_runtime(manifest, secrets)
-    return plugin.build_definitions(runtime, recompile=recompile)
+    if vars is not None:
+        if not supports_lifecycle(runtime):
+            raise DBTConfigurationError(
+                f"vars need a runtime with the lifecycle capability (with_vars); the "
+                f"{manifest.plugins.dbt_runtime!r} runtime does not declare it: drop vars, or "
+                "choose a runtime that does"
+            )
+        # with_vars returns the same kind of runtime: a DBTPlugin with the vars bound.
+        runtime = cast(DBTPlugin, cast(DBTLifecycle, runtime).with_vars(vars))
+    return plugin.build_definitions(
+        runtime,
+        manifest_path=manifest_path,
+        recompile=recompile,
+        platform_manifest=platform_manifest,
+    )

@@ -1,4 +1,4 @@
-"""The Dagster assets, materialised in process through a scripted DBTPlugin (no dbt)."""
+"""The Dagster definitions a manifest becomes, and where the manifest comes from (no dbt)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import (
-    AssetKey,
-    AssetsDefinition,
-    AssetSpec,
-    Definitions,
-    ExecuteInProcessResult,
-    materialize,
+from dagster import AssetCheckKey, AssetKey, AssetsDefinition, AssetSpec, Definitions
+from dagster_fakes import (
+    ScriptedLifecycleRuntime,
+    ScriptedRuntime,
+    dbt_test_node,
+    manifest_of,
+    model_node,
+    seed_node,
+    snapshot_node,
 )
-from dagster_fakes import ScriptedRuntime, manifest_of, model_node
 
-from floe_core.errors import DBTConfigurationError, DBTExecutionError
-from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
+from floe_dagster import DagsterOrchestratorPlugin, compile_command, definitions_from_manifest
 
 
 def _key(name: str) -> AssetKey:
@@ -29,12 +29,17 @@ def _key(name: str) -> AssetKey:
 
 
 def _shop() -> dict[str, Any]:
-    """orders -> order_totals -> report, and an independent customers model."""
+    """orders -> order_totals -> report, customers on their own; three tests."""
     return manifest_of(
         model_node("orders", description="Raw orders.", config={"meta": {"owner": "sales"}}),
         model_node("order_totals", ["orders"]),
         model_node("report", ["order_totals"]),
         model_node("customers"),
+        dbt_test_node("not_null_orders_id", ["orders"], attached="orders"),
+        dbt_test_node(
+            "relationships_totals_orders", ["order_totals", "orders"], attached="order_totals"
+        ),
+        dbt_test_node("few_customers", ["customers"], severity="warn"),
     )
 
 
@@ -45,24 +50,21 @@ def plugin(tmp_path: Path) -> DagsterOrchestratorPlugin:
     )
 
 
-def _materialized(result: ExecuteInProcessResult) -> set[AssetKey]:
-    return {
-        event.asset_key
-        for event in result.get_asset_materialization_events()
-        if event.asset_key is not None
-    }
+def _steps(assets: list[AssetsDefinition | AssetSpec]) -> list[AssetsDefinition]:
+    return [asset for asset in assets if isinstance(asset, AssetsDefinition)]
 
 
-def test_one_asset_per_model_with_deps_description_and_owners(
+def test_one_subsettable_step_per_project_with_every_model(
     plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path)
+    assets = plugin.create_assets_from_artifacts(
+        {"manifest": _shop()}, ScriptedRuntime(tmp_path, _shop())
+    )
 
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
-
-    assert all(isinstance(asset, AssetsDefinition) for asset in assets)
-    by_key = {asset.key: asset for asset in assets if isinstance(asset, AssetsDefinition)}
-    assert set(by_key) == {_key("orders"), _key("order_totals"), _key("report"), _key("customers")}
+    (step,) = _steps(assets)
+    assert step.op.name == "dbt_shop"
+    assert step.can_subset
+    assert step.keys == {_key("orders"), _key("order_totals"), _key("report"), _key("customers")}
     graph = Definitions(assets=assets).resolve_asset_graph()
     assert graph.get(_key("report")).parent_keys == {_key("order_totals")}
     assert graph.get(_key("order_totals")).parent_keys == {_key("orders")}
@@ -72,161 +74,161 @@ def test_one_asset_per_model_with_deps_description_and_owners(
     assert orders.owners == ["team:sales"]
     assert orders.kinds == {"dbt", "duckdb"}
     assert orders.metadata["dbt/unique_id"] == "model.shop.orders"
+    assert orders.metadata["dbt/selector"] == "fqn:shop.orders"
+    assert orders.code_version == "sha-orders"
 
 
-def test_seeds_and_sources_are_upstream_specs(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path, lineage_manifest: dict[str, Any]
+def test_tests_are_checks_on_the_model_they_test(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
     assets = plugin.create_assets_from_artifacts(
-        {"manifest": lineage_manifest}, ScriptedRuntime(tmp_path)
+        {"manifest": _shop()}, ScriptedRuntime(tmp_path, _shop())
     )
 
-    specs = {asset.key for asset in assets if isinstance(asset, AssetSpec)}
-    assert specs == {
-        AssetKey(["lineage", "main", "country_codes"]),
-        AssetKey(["lineage", "crm", "accounts"]),
+    (step,) = _steps(assets)
+    specs = {spec.key: spec for spec in step.check_specs}
+    assert set(specs) == {
+        AssetCheckKey(_key("orders"), "not_null_orders_id"),
+        AssetCheckKey(_key("order_totals"), "relationships_totals_orders"),
+        AssetCheckKey(_key("customers"), "few_customers"),
     }
-    graph = Definitions(assets=assets).resolve_asset_graph()
-    enriched = graph.get(AssetKey(["lineage", "main", "accounts_enriched"]))
-    assert enriched.parent_keys == specs
-    assert enriched.owners == ["finance@example.com", "team:analytics"]
-    assert enriched.group_name == "finance"
-    assert not graph.get(AssetKey(["lineage", "crm", "accounts"])).is_materializable
+    relationship = specs[AssetCheckKey(_key("order_totals"), "relationships_totals_orders")]
+    # The other model it reads is a dependency of the check, not of the asset.
+    assert {dep.asset_key for dep in relationship.additional_deps} == {_key("orders")}
+    assert relationship.blocking
+    warn = specs[AssetCheckKey(_key("customers"), "few_customers")]
+    assert not warn.blocking
+    assert warn.metadata["dbt/severity"] == "warn"
 
 
 def test_the_runtime_is_the_dbt_runtime_resource(
     plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path)
+    runtime = ScriptedRuntime(tmp_path, _shop())
 
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+    (step,) = _steps(plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime))
 
-    for asset in assets:
-        assert isinstance(asset, AssetsDefinition)
-        assert "dbt_runtime" in asset.required_resource_keys
-        resource = asset.resource_defs["dbt_runtime"]
-        assert resource.resource_fn(None) is runtime  # type: ignore[arg-type]
+    assert "dbt_runtime" in step.required_resource_keys
+    assert step.resource_defs["dbt_runtime"].resource_fn(None) is runtime  # type: ignore[arg-type]
 
 
-def test_each_asset_runs_its_model_through_run_models(
+def test_without_lifecycle_seeds_and_snapshots_read_by_models_are_external(
     plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path)
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+    manifest = manifest_of(
+        seed_node("countries"),
+        seed_node("unused_seed"),
+        snapshot_node("orders_snap"),
+        model_node("orders", ["seed.shop.countries", "snapshot.shop.orders_snap"]),
+    )
 
-    result = materialize(assets)
+    assets = plugin.create_assets_from_artifacts(
+        {"manifest": manifest}, ScriptedRuntime(tmp_path, manifest)
+    )
 
-    assert result.success
-    assert sorted(call["select"] for call in runtime.calls) == [
-        "customers",
-        "order_totals",
-        "orders",
-        "report",
-    ]
-    # Upstream first: Dagster follows the manifest's depends_on.
-    order = [call["select"] for call in runtime.calls]
-    assert order.index("orders") < order.index("order_totals") < order.index("report")
-    for call in runtime.calls:
-        assert call["project_dir"] == tmp_path / "project"
-        assert call["profiles_dir"] == tmp_path / "profiles"
-        assert call["target"] == "prod"
-        assert call["exclude"] is None
-        assert call["full_refresh"] is False
+    (step,) = _steps(assets)
+    assert step.keys == {_key("orders")}
+    external = {asset.key for asset in assets if isinstance(asset, AssetSpec)}
+    assert external == {_key("countries"), _key("orders_snap")}
 
 
-def test_the_run_result_is_materialization_metadata(
+def test_with_lifecycle_every_seed_and_snapshot_is_built_by_the_step(
     plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path, models_run=1)
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+    manifest = manifest_of(
+        seed_node("countries"),
+        seed_node("unused_seed"),
+        snapshot_node("orders_snap"),
+        model_node("orders", ["seed.shop.countries", "snapshot.shop.orders_snap"]),
+        dbt_test_node("not_null_countries_code", ["seed.shop.countries"]),
+    )
 
-    result = materialize(assets, selection=[_key("customers")])
+    assets = plugin.create_assets_from_artifacts(
+        {"manifest": manifest}, ScriptedLifecycleRuntime(tmp_path, manifest)
+    )
 
-    (event,) = result.get_asset_materialization_events()
-    metadata = event.materialization.metadata
-    assert metadata["dbt/models_run"].value == 1
-    assert metadata["dbt/failures"].value == 0
-    assert metadata["dbt/success"].value is True
-    assert metadata["dbt/execution_time_seconds"].value == 0.0
-    assert metadata["dbt/runtime_type"].value == "scripted"
-    assert metadata["dbt/runtime_metadata"].value == {"invocation": 0}
-    assert Path(metadata["dbt/run_results_path"].value) == tmp_path / "run_results-0.json"
-
-
-def test_a_failed_model_fails_its_asset_and_downstream_only(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
-) -> None:
-    message = "Binder Error: Referenced column amount not found"
-    runtime = ScriptedRuntime(tmp_path, errors={"order_totals": message})
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
-
-    result = materialize(assets, raise_on_error=False)
-
-    assert not result.success
-    assert _materialized(result) == {_key("orders"), _key("customers")}
-    (failure,) = result.get_step_failure_events()
-    assert failure.step_key == "warehouse__main__order_totals"
-    error = failure.step_failure_data.error
-    assert error is not None
-    assert message in error.message
-    assert "model.shop.order_totals" in error.message
-    failure_metadata = failure.step_failure_data.user_failure_data
-    assert failure_metadata is not None
-    assert failure_metadata.metadata["dbt/failures"].value == 1
-    # report was never handed to dbt: Dagster skipped it.
-    assert "report" not in [call["select"] for call in runtime.calls]
-    assert result.is_node_untouched("warehouse__main__report")
-    assert result.is_node_success("warehouse__main__customers")
+    (step,) = _steps(assets)
+    assert step.keys == {
+        _key("countries"),
+        _key("unused_seed"),
+        _key("orders_snap"),
+        _key("orders"),
+    }
+    assert [asset for asset in assets if isinstance(asset, AssetSpec)] == []
+    assert {spec.key for spec in step.check_specs} == {
+        AssetCheckKey(_key("countries"), "not_null_countries_code")
+    }
 
 
-def test_a_failure_without_run_results_still_fails_with_a_reason(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
-) -> None:
-    class LosesArtifacts(ScriptedRuntime):
-        def run_models(self, *args: Any, **kwargs: Any) -> DBTRunResult:
-            result = super().run_models(*args, **kwargs)
-            result.run_results_path.unlink()
-            return result
+def test_split_by_group_gives_a_step_per_group(tmp_path: Path) -> None:
+    manifest = manifest_of(
+        model_node("orders", config={"materialized": "table", "group": "sales"}),
+        model_node("order_totals", ["orders"], config={"materialized": "table", "group": "sales"}),
+        model_node("report", ["order_totals"], config={"materialized": "table", "group": "bi"}),
+        model_node("customers"),
+    )
+    plugin = DagsterOrchestratorPlugin(project_dir="dbt", split_by="group")
 
-    runtime = LosesArtifacts(tmp_path, errors={"customers": "boom"})
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+    steps = _steps(
+        plugin.create_assets_from_artifacts(
+            {"manifest": manifest}, ScriptedRuntime(tmp_path, manifest)
+        )
+    )
 
-    result = materialize(assets, selection=[_key("customers")], raise_on_error=False)
-
-    (failure,) = result.get_step_failure_events()
-    assert failure.step_failure_data.error is not None
-    message = failure.step_failure_data.error.message
-    assert "dbt model model.shop.customers failed (1 failure(s))" in message
-    assert "dbt's message is unavailable" in message
-    assert "run_results-0.json does not exist" in message
+    assert {step.op.name: step.keys for step in steps} == {
+        "dbt_shop": {_key("customers")},
+        "dbt_shop_sales": {_key("orders"), _key("order_totals")},
+        "dbt_shop_bi": {_key("report")},
+    }
 
 
-def test_a_run_that_builds_nothing_fails_the_asset(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
-) -> None:
-    runtime = ScriptedRuntime(tmp_path, models_run=0)
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, runtime)
+def test_split_by_a_function_of_the_node(tmp_path: Path) -> None:
+    manifest = manifest_of(
+        model_node("orders", tags=["nightly"]), model_node("customers"), model_node("report")
+    )
+    plugin = DagsterOrchestratorPlugin(
+        project_dir="dbt", split_by=lambda node: "nightly" if "nightly" in node.tags else None
+    )
 
-    result = materialize(assets, selection=[_key("customers")], raise_on_error=False)
+    steps = _steps(
+        plugin.create_assets_from_artifacts(
+            {"manifest": manifest}, ScriptedRuntime(tmp_path, manifest)
+        )
+    )
 
-    (failure,) = result.get_step_failure_events()
-    assert failure.step_failure_data.error is not None
-    assert "ran no model for selector 'customers'" in failure.step_failure_data.error.message
+    assert {step.op.name: step.keys for step in steps} == {
+        "dbt_shop": {_key("customers"), _key("report")},
+        "dbt_shop_nightly": {_key("orders")},
+    }
+
+
+def test_a_configured_pool_governs_every_step(tmp_path: Path) -> None:
+    manifest = manifest_of(
+        model_node("orders", config={"materialized": "table", "group": "sales"}),
+        model_node("customers"),
+    )
+    plugin = DagsterOrchestratorPlugin(project_dir="dbt", pool="floe_dbt", split_by="group")
+
+    steps = _steps(
+        plugin.create_assets_from_artifacts(
+            {"manifest": manifest}, ScriptedRuntime(tmp_path, manifest)
+        )
+    )
+
+    assert [step.op.pool for step in steps] == ["floe_dbt", "floe_dbt"]
 
 
 def test_a_serial_runtime_gets_the_in_process_executor(tmp_path: Path) -> None:
     plugin = DagsterOrchestratorPlugin(project_dir="dbt", max_concurrent=3)
-    runtime = ScriptedRuntime(tmp_path, parallel=False)
 
-    defs = plugin.build_definitions(runtime, {"manifest": _shop()})
+    defs = plugin.build_definitions(ScriptedRuntime(tmp_path, _shop()), {"manifest": _shop()})
 
-    job = defs.resolve_implicit_global_asset_job_def()
-    assert job.executor_def.name == "in_process"
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
 
 
 def test_a_parallel_runtime_gets_up_to_max_concurrent_processes(tmp_path: Path) -> None:
     plugin = DagsterOrchestratorPlugin(project_dir="dbt", max_concurrent=3)
-    runtime = ScriptedRuntime(tmp_path, parallel=True)
+    runtime = ScriptedRuntime(tmp_path, _shop(), parallel=True)
 
     defs = plugin.build_definitions(runtime, {"manifest": _shop()})
 
@@ -235,63 +237,79 @@ def test_a_parallel_runtime_gets_up_to_max_concurrent_processes(tmp_path: Path) 
     assert executor.apply_config_mapping({}).value["config"]["max_concurrent"] == 3
 
 
-def test_without_artifacts_the_runtime_compiles_the_configured_project(
+def test_loading_reads_the_runtimes_manifest_and_never_compiles(
     plugin: DagsterOrchestratorPlugin, tmp_path: Path
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
+    runtime = ScriptedRuntime(tmp_path, _shop())
+    runtime.manifest_path.write_text(json.dumps(manifest_of(model_node("prebuilt"))))
 
     defs = plugin.build_definitions(runtime)
+
+    assert runtime.compiles == []
+    assert runtime.calls == []
+    assert defs.resolve_asset_graph().get_all_asset_keys() == {_key("prebuilt")}
+
+
+def test_without_a_manifest_loading_says_which_command_prepares_it(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    runtime = ScriptedRuntime(tmp_path, _shop())
+
+    with pytest.raises(DBTArtifactNotFoundError) as raised:
+        plugin.build_definitions(runtime, platform_manifest=tmp_path / "manifest.yaml")
+
+    assert runtime.compiles == []
+    command = (
+        f"floe compile --manifest {tmp_path}/manifest.yaml --project-dir {tmp_path}/project "
+        f"--profiles-dir {tmp_path}/profiles --target prod"
+    )
+    assert f"`{command}`" in str(raised.value)
+    assert compile_command(plugin.project, tmp_path / "manifest.yaml") == command
+    assert "compile first" in str(raised.value)  # the runtime's own reason
+
+
+def test_a_manifest_file_prepared_ahead_is_read(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    prepared = tmp_path / "deploy" / "manifest.json"
+    prepared.parent.mkdir()
+    prepared.write_text(json.dumps(manifest_of(model_node("shipped"))))
+    runtime = ScriptedRuntime(tmp_path, _shop())
+
+    defs = plugin.build_definitions(runtime, manifest_path=prepared)
+
+    assert defs.resolve_asset_graph().get_all_asset_keys() == {_key("shipped")}
+    with pytest.raises(
+        DBTArtifactNotFoundError, match=r"missing\.json does not exist.*floe compile"
+    ):
+        plugin.build_definitions(runtime, manifest_path=tmp_path / "missing.json")
+
+
+def test_recompile_compiles_the_configured_project_on_load(
+    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+) -> None:
+    runtime = ScriptedRuntime(tmp_path, _shop())
+
+    defs = plugin.build_definitions(runtime, recompile=True)
 
     assert runtime.compiles == [(tmp_path / "project", tmp_path / "profiles", "prod")]
     assert _key("report") in defs.resolve_asset_graph().get_all_asset_keys()
 
 
-def test_recompile_false_uses_a_manifest_built_ahead(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
+def test_definitions_from_manifest_names_its_manifest_yaml_in_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
-    runtime.manifest_path.write_text(json.dumps(manifest_of(model_node("prebuilt"))))
+    manifest_yaml = tmp_path / "platform.yaml"
+    manifest_yaml.write_text("plugins:\n  dbt_runtime: local\n", encoding="utf-8")
+    (tmp_path / "dbt").mkdir()
 
-    defs = plugin.build_definitions(runtime, recompile=False)
+    with pytest.raises(DBTArtifactNotFoundError) as raised:
+        definitions_from_manifest(manifest_yaml, project_dir=tmp_path / "dbt", target="ci")
 
-    assert runtime.compiles == []
-    assert defs.resolve_asset_graph().get_all_asset_keys() == {_key("prebuilt")}
-
-
-def test_recompile_false_compiles_when_nothing_was_built(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
-) -> None:
-    runtime = ScriptedRuntime(tmp_path, manifest=_shop())
-
-    plugin.build_definitions(runtime, recompile=False)
-
-    assert len(runtime.compiles) == 1
-
-
-def test_a_runtime_error_fails_the_asset_with_its_message(
-    plugin: DagsterOrchestratorPlugin, tmp_path: Path
-) -> None:
-    class Unreachable(ScriptedRuntime):
-        def wait_for_company(self, select: str) -> None:
-            raise DBTExecutionError("profile 'shop' not found in profiles.yml")
-
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, Unreachable(tmp_path))
-
-    result = materialize(assets, selection=[_key("customers")], raise_on_error=False)
-
-    (failure,) = result.get_step_failure_events()
-    assert failure.step_failure_data.error is not None
-    assert "profile 'shop' not found" in str(failure.step_failure_data.error)
-
-
-def test_a_configured_pool_governs_every_model_asset(tmp_path: Path) -> None:
-    plugin = DagsterOrchestratorPlugin(project_dir="dbt", pool="floe_dbt")
-
-    assets = plugin.create_assets_from_artifacts({"manifest": _shop()}, ScriptedRuntime(tmp_path))
-
-    assert [asset.op.pool for asset in assets if isinstance(asset, AssetsDefinition)] == [
-        "floe_dbt"
-    ] * 4
+    assert (
+        f"`floe compile --manifest {manifest_yaml} --project-dir {tmp_path}/dbt "
+        f"--profiles-dir {tmp_path}/dbt --target ci`"
+    ) in str(raised.value)
 
 
 def test_the_registry_builds_the_plugin_by_name() -> None:
@@ -303,7 +321,7 @@ def test_the_registry_builds_the_plugin_by_name() -> None:
 
 def test_artifacts_must_hold_a_manifest(plugin: DagsterOrchestratorPlugin, tmp_path: Path) -> None:
     with pytest.raises(DBTConfigurationError, match=r"artifacts\['manifest'\] is missing"):
-        plugin.create_assets_from_artifacts({"run_results": {}}, ScriptedRuntime(tmp_path))
+        plugin.create_assets_from_artifacts({"run_results": {}}, ScriptedRuntime(tmp_path, _shop()))
 
 
 def test_the_runtime_must_be_a_dbt_plugin(plugin: DagsterOrchestratorPlugin) -> None:
@@ -313,7 +331,11 @@ def test_the_runtime_must_be_a_dbt_plugin(plugin: DagsterOrchestratorPlugin) -> 
 
 @pytest.mark.parametrize(
     ("settings", "field"),
-    [({"max_concurrent": 0}, "max_concurrent"), ({"target": ""}, "target")],
+    [
+        ({"max_concurrent": 0}, "max_concurrent"),
+        ({"target": ""}, "target"),
+        ({"split_by": "directory"}, "split_by"),
+    ],
 )
 def test_bad_settings_name_the_field(settings: dict[str, Any], field: str) -> None:
     with pytest.raises(DBTConfigurationError, match=f"invalid Dagster plugin settings: {field}"):
@@ -331,3 +353,45 @@ def test_another_orchestrator_in_the_manifest_is_refused() -> None:
 
     with pytest.raises(DBTConfigurationError, match=r"plugins\.orchestrator is 'airflow'"):
         definitions_from_manifest(manifest, project_dir="dbt")
+
+
+class _Registry:
+    """Stands in for PluginRegistry: builds the given runtime."""
+
+    def __init__(self, runtime: ScriptedRuntime) -> None:
+        self.runtime = runtime
+
+    def create_dbt_runtime(
+        self, manifest: PlatformManifest, secrets: Any = None
+    ) -> ScriptedRuntime:
+        return self.runtime
+
+
+def test_vars_bind_the_runtime_every_step_uses(tmp_path: Path) -> None:
+    prepared = tmp_path / "manifest.json"
+    prepared.write_text(json.dumps(_shop()))
+    manifest = PlatformManifest.model_validate({"plugins": {"dbt_runtime": "local"}})
+
+    defs = definitions_from_manifest(
+        manifest,
+        project_dir=tmp_path,
+        manifest_path=prepared,
+        vars={"start_date": "2024-01-01"},
+        registry=_Registry(ScriptedLifecycleRuntime(tmp_path, _shop())),  # type: ignore[arg-type]
+    )
+
+    (step,) = [asset for asset in defs.assets or [] if isinstance(asset, AssetsDefinition)]
+    bound = step.resource_defs["dbt_runtime"].resource_fn(None)  # type: ignore[arg-type]
+    assert bound.bound_vars == {"start_date": "2024-01-01"}
+
+
+def test_vars_need_the_lifecycle_capability(tmp_path: Path) -> None:
+    manifest = PlatformManifest.model_validate({"plugins": {"dbt_runtime": "local"}})
+
+    with pytest.raises(DBTConfigurationError, match="vars need a runtime with the lifecycle"):
+        definitions_from_manifest(
+            manifest,
+            project_dir=tmp_path,
+            vars={"start_date": "2024-01-01"},
+            registry=_Registry(ScriptedRuntime(tmp_path, _shop())),  # type: ignore[arg-type]
+        )

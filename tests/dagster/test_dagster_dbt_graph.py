@@ -47,8 +47,8 @@ def test_keys_are_the_relations(lineage_manifest: dict[str, Any]) -> None:
     )
     assert nodes["seed.lineage.country_codes"].key_path == ("lineage", "main", "country_codes")
     assert nodes["source.lineage.crm.accounts"].key_path == ("lineage", "crm", "accounts")
-    # Models are selected by name, whatever their alias.
-    assert nodes["model.lineage.account_summary"].selector == "account_summary"
+    # Models are selected by fqn (project, directories, name), whatever their alias.
+    assert nodes["model.lineage.account_summary"].selector == "fqn:lineage.account_summary"
 
 
 def test_ephemeral_models_pass_their_upstreams_through(lineage_manifest: dict[str, Any]) -> None:
@@ -77,12 +77,18 @@ def test_descriptions_and_owners_come_from_the_manifest(lineage_manifest: dict[s
 
 def test_versioned_models_select_their_version() -> None:
     manifest = manifest_of(
-        model_node("orders", unique_id="model.shop.orders.v2", version=2, alias="orders_v2")
+        model_node(
+            "orders",
+            unique_id="model.shop.orders.v2",
+            version=2,
+            alias="orders_v2",
+            fqn=["shop", "orders", "v2"],
+        )
     )
 
     (node,) = read_dbt_graph(manifest)
 
-    assert node.selector == "orders.v2"
+    assert node.selector == "fqn:shop.orders.v2"
     assert node.key_path == ("warehouse", "main", "orders_v2")
 
 

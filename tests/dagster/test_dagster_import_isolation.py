@@ -48,19 +48,23 @@ else:
     raise SystemExit("the blocker does not work")
 
 from dagster import materialize
-from dagster_fakes import ScriptedRuntime, manifest_of, model_node
+from dagster_fakes import ScriptedRuntime, dbt_test_node, manifest_of, model_node
 from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
 
-runtime = ScriptedRuntime(Path({workdir!r}))
+manifest = manifest_of(
+    model_node("orders"),
+    model_node("totals", ["orders"]),
+    dbt_test_node("not_null_orders_id", ["orders"], attached="orders"),
+)
+runtime = ScriptedRuntime(Path({workdir!r}), manifest)
 plugin = DagsterOrchestratorPlugin(project_dir="project")
-manifest = manifest_of(model_node("orders"), model_node("totals", ["orders"]))
 assets = plugin.create_assets_from_artifacts({{"manifest": manifest}}, runtime)
 result = materialize(assets)
 definitions = plugin.build_definitions(runtime, {{"manifest": manifest}})
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in BLOCKED)
 print(json.dumps({{
     "success": result.success,
-    "runs": [call["select"] for call in runtime.calls],
+    "runs": [[call["command"], call["select"]] for call in runtime.calls],
     "loaded": loaded,
 }}))
 """
@@ -83,4 +87,8 @@ def test_assets_build_and_run_with_dbt_and_dbt_cloud_blocked(tmp_path: Path) -> 
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert report == {"success": True, "runs": ["orders", "totals"], "loaded": []}
+    assert report == {
+        "success": True,
+        "runs": [["run", "resource_type:model"], ["test", "resource_type:test"]],
+        "loaded": [],
+    }

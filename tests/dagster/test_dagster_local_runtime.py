@@ -1,79 +1,191 @@
-"""Real Dagster, real dbt-core on DuckDB: the fixture projects through the local runtime."""
+"""Real Dagster, real dbt-core on DuckDB: the shop project through the local runtime."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pytest
-from dagster import AssetKey, materialize
-from dagster_fakes import dbt_run_spans, max_overlap
-from floe_dbt_compliance.projects import ProjectCopy, copy_project
+from click.testing import CliRunner
+from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult, materialize
+from dagster_fakes import dbt_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from shop_copies import (
+    LIFECYCLE_NODES,
+    MODELS,
+    add_file,
+    copy_shop,
+    run_results_ids,
+    tables,
+)
 
+from floe_core.cli import main as floe
+from floe_core.errors import DBTArtifactNotFoundError
+from floe_core.plugin_interfaces import DBTRunResult
 from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
 from floe_dbt_local import LocalDBTPlugin
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-HEALTHY_MODELS = {"raw_customers", "raw_orders", "stg_orders", "customers", "fct_orders"}
+
+def _key(name: str) -> AssetKey:
+    return AssetKey(["shop", "main", name])
 
 
-def _tables(copy: ProjectCopy) -> dict[str, int]:
-    """Every table and view of the copy's DuckDB file, with its row count."""
-    with duckdb.connect(str(copy.database_path), read_only=True) as connection:
-        rows = connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
-        ).fetchall()
-        return {
-            name: connection.execute(f'select count(*) from "{name}"').fetchone()[0]
-            for (name,) in rows
-        }
+def _manifest_yaml(directory: Path) -> Path:
+    path = directory / "manifest.yaml"
+    path.write_text("plugins:\n  dbt_runtime: local\n  orchestrator: dagster\n", encoding="utf-8")
+    return path
 
 
-def test_healthy_project_materialises_every_model_serially(
-    tmp_path: Path, span_exporter: InMemorySpanExporter
-) -> None:
-    copy = copy_project("healthy", tmp_path)
-    manifest_yaml = tmp_path / "manifest.yaml"
-    manifest_yaml.write_text(
-        "plugins:\n  dbt_runtime: local\n  orchestrator: dagster\n", encoding="utf-8"
-    )
-
-    defs = definitions_from_manifest(
-        manifest_yaml, project_dir=copy.project_dir, profiles_dir=copy.profiles_dir, target="dev"
-    )
-    job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process()
-
-    assert result.success
-    materialised = {
-        event.asset_key: event.materialization.metadata
+def _metadata(result: ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+    return {
+        event.asset_key.path[-1]: {k: v.value for k, v in event.materialization.metadata.items()}
         for event in result.get_asset_materialization_events()
         if event.asset_key is not None
     }
-    assert {key.path[-1] for key in materialised} == HEALTHY_MODELS
-    assert AssetKey(["healthy", "main", "customers"]) in materialised
-    for metadata in materialised.values():
-        assert metadata["dbt/runtime_type"].value == "local"
-        assert metadata["dbt/models_run"].value == 1
-        assert metadata["dbt/failures"].value == 0
-    tables = _tables(copy)
-    assert tables["customers"] == 3
-    assert tables["fct_orders"] == 4
-    assert tables.keys() >= HEALTHY_MODELS
-    # The runtime cannot run in parallel: one executor step at a time, and its
-    # own spans show one `dbt run --select <model>` per asset, never two at once.
+
+
+def _checks(result: ExecuteInProcessResult) -> dict[str, tuple[bool, AssetCheckSeverity, int]]:
+    return {
+        event.asset_check_key.name: (
+            event.passed,
+            event.severity,
+            event.metadata["dbt/failed_row_count"].value,
+        )
+        for event in result.get_asset_check_evaluations()
+    }
+
+
+def _names(unique_ids: set[str]) -> set[str]:
+    # model.shop.<name>, test.shop.<name>[.<hash dbt derives from the test's arguments>]
+    return {unique_id.split(".")[2] for unique_id in unique_ids}
+
+
+class _Recording(LocalDBTPlugin):
+    """The local runtime, keeping which nodes dbt reported for each invocation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran: list[tuple[str, set[str]]] = []
+
+    def run_models(self, *args: Any, **kwargs: Any) -> DBTRunResult:
+        result = super().run_models(*args, **kwargs)
+        self.ran.append(("run", _names(run_results_ids(result.run_results_path))))
+        return result
+
+    def run_tests(self, *args: Any, **kwargs: Any) -> DBTRunResult:
+        result = super().run_tests(*args, **kwargs)
+        self.ran.append(("test", _names(run_results_ids(result.run_results_path))))
+        return result
+
+
+def test_from_an_empty_warehouse_to_every_asset_in_one_step_and_an_exact_subset(
+    tmp_path: Path, span_exporter: InMemorySpanExporter
+) -> None:
+    copy = copy_shop(tmp_path)
+    manifest_yaml = _manifest_yaml(tmp_path)
+    settings = {"project_dir": copy.project_dir, "profiles_dir": copy.profiles_dir}
+
+    # A fresh deployment: no manifest yet. The error says exactly what to run.
+    with pytest.raises(DBTArtifactNotFoundError) as raised:
+        definitions_from_manifest(manifest_yaml, **settings)
+    command = str(raised.value).split("`")[1]
+    assert command.startswith("floe compile --manifest")
+    outcome = CliRunner().invoke(floe, shlex.split(command)[1:])
+    assert outcome.exit_code == 0, outcome.output
+    span_exporter.clear()
+
+    defs = definitions_from_manifest(manifest_yaml, **settings)
+
+    assert [span.name for span in span_exporter.get_finished_spans()] == []  # no dbt on load
+    assert tables(copy) == {}  # not a table in the warehouse
+    job = defs.resolve_implicit_global_asset_job_def()
     assert job.executor_def.name == "in_process"
-    runs = dbt_run_spans(span_exporter.get_finished_spans())
-    assert sorted(str(span.attributes["floe.dbt.select"]) for span in runs) == sorted(
-        HEALTHY_MODELS
+
+    result = job.execute_in_process()
+
+    assert result.success
+    # The local runtime has the lifecycle capability: seeds and the snapshot are
+    # built in the step too. One invocation per dbt command.
+    spans = span_exporter.get_finished_spans()
+    assert [len(dbt_spans(spans, command)) for command in ("seed", "snapshot", "run", "test")] == [
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert [span.name for span in sorted(spans, key=lambda s: s.start_time or 0)] == [
+        "floe.dbt.seed",
+        "floe.dbt.snapshot",
+        "floe.dbt.run",
+        "floe.dbt.test",
+    ]
+    metadata = _metadata(result)
+    assert set(metadata) == MODELS | LIFECYCLE_NODES
+    customers = metadata["customers"]
+    assert customers["dbt/status"] == "success"
+    assert customers["dbt/runtime_type"] == "local"
+    assert customers["dbt/relation_name"] == '"shop"."main"."customers"'
+    assert isinstance(customers["dbt/execution_time_seconds"], float)
+    compiled = Path(str(customers["dbt/compiled_code_path"]))
+    assert compiled.name == "customers.sql"
+    assert "left join" in compiled.read_text(encoding="utf-8")
+    assert metadata["raw_orders"]["dbt/status"] == "success"
+    checks = _checks(result)
+    # The 'lost' order makes the warn test fail with one row: a warning, the run succeeds.
+    assert checks.pop("accepted_values_stg_orders_status__placed__shipped") == (
+        False,
+        AssetCheckSeverity.WARN,
+        1,
     )
-    assert max_overlap([(span.start_time, span.end_time) for span in runs]) == 1
+    assert set(checks) == {
+        "unique_stg_orders_order_id",
+        "not_null_stg_orders_order_id",
+        "unique_customers_customer_id",
+        "not_null_customers_customer_id",
+        "relationships_revenue_by_customer_customer_id__customer_id__ref_customers_",
+        "assert_revenue_positive",
+    }
+    assert all(passed for passed, _, _ in checks.values())
+    built = tables(copy)
+    assert built["customers"] == 3
+    assert built["orders_snapshot"] == 4
+
+    # Two of nine: marts/finance.sql, whose fqn is also the directory
+    # marts/finance/ (revenue_by_customer), and customers. dbt runs exactly those.
+    runtime = _Recording()
+    plugin = DagsterOrchestratorPlugin(copy.project_dir, copy.profiles_dir, copy.target)
+    assets = plugin.create_assets_from_artifacts(
+        {"manifest": runtime.get_manifest(copy.project_dir)}, runtime
+    )
+    subset = materialize(assets, selection=[_key("finance"), _key("customers")])
+
+    assert subset.success
+    assert set(_metadata(subset)) == {"finance", "customers"}
+    assert runtime.ran == [
+        ("run", {"finance", "customers"}),
+        (
+            "test",
+            {
+                "unique_customers_customer_id",
+                "not_null_customers_customer_id",
+                "assert_revenue_positive",
+            },
+        ),
+    ]
 
 
-def test_a_sql_error_fails_its_asset_and_downstream_only(tmp_path: Path) -> None:
-    copy = copy_project("sql_error", tmp_path)
+def test_a_failing_model_and_failing_tests_inside_one_step(tmp_path: Path) -> None:
+    copy = copy_shop(tmp_path)
+    add_file(copy, "models/marts/broken.sql", "select no_such_column from {{ ref('stg_orders') }}")
+    add_file(copy, "models/marts/after_broken.sql", "select * from {{ ref('broken') }}")
+    add_file(
+        copy,
+        "tests/assert_no_big_spenders.sql",
+        "select * from {{ ref('customers') }} where spent > 20",
+    )
     runtime = LocalDBTPlugin()
     runtime.compile_project(copy.project_dir, copy.profiles_dir, copy.target)
     plugin = DagsterOrchestratorPlugin(copy.project_dir, copy.profiles_dir, copy.target)
@@ -84,16 +196,23 @@ def test_a_sql_error_fails_its_asset_and_downstream_only(tmp_path: Path) -> None
     result = materialize(assets, raise_on_error=False)
 
     assert not result.success
-    materialised = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert materialised == {AssetKey(["sql_error", "main", "independent"])}
+    # The other nodes of the step were built and count as materialised.
+    assert set(_metadata(result)) == MODELS | LIFECYCLE_NODES
     (failure,) = result.get_step_failure_events()
-    assert failure.step_key == "sql_error__main__broken"
+    assert failure.step_key == "dbt_shop"
     error = failure.step_failure_data.error
     assert error is not None
-    assert "model.sql_error.broken" in error.message
+    assert "model.shop.broken failed (error)" in error.message
     assert "no_such_column" in error.message  # dbt's (DuckDB's) own words
-    assert result.is_node_untouched("sql_error__main__downstream")
-    tables = _tables(copy)
-    assert "independent" in tables
-    assert "broken" not in tables
-    assert "downstream" not in tables
+    assert "model.shop.after_broken was skipped by dbt" in error.message
+    checks = _checks(result)
+    # An error-severity test that finds rows fails with ERROR; the warn one warns.
+    assert checks["assert_no_big_spenders"] == (False, AssetCheckSeverity.ERROR, 1)
+    assert checks["accepted_values_stg_orders_status__placed__shipped"][1] == (
+        AssetCheckSeverity.WARN
+    )
+    assert checks["unique_customers_customer_id"] == (True, AssetCheckSeverity.ERROR, 0)
+    built = tables(copy)
+    assert "customers" in built
+    assert "broken" not in built
+    assert "after_broken" not in built

@@ -1,0 +1,132 @@
+"""Exact selectors: each node's selection expression matches that node and nothing else (no dbt).
+
+The same cases run through real dbt in ``test_dagster_local_runtime.py``
+(the directory named like a model); here every rule is checked on
+hand-made manifests, with dbt's matching rules as ``selection.py`` states them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from dagster_fakes import dbt_test_node, manifest_of, model_node
+
+from floe_core.errors import DBTConfigurationError
+from floe_core.selectors import selector_members
+from floe_dagster import ExactSelector
+from floe_dagster.selection import union_selector
+
+
+def test_a_model_is_selected_by_its_fqn() -> None:
+    manifest = manifest_of(model_node("orders", path=["marts"]), model_node("customers"))
+
+    selectors = ExactSelector(manifest)
+
+    assert selectors.for_node("model.shop.orders") == "fqn:shop.marts.orders"
+    assert selectors.for_node("model.shop.customers") == "fqn:shop.customers"
+
+
+def test_a_directory_named_like_a_model_adds_the_file_name() -> None:
+    # fqn:shop.marts.finance is a prefix of shop.marts.finance.revenue: dbt would run both.
+    manifest = manifest_of(
+        model_node("finance", path=["marts"]), model_node("revenue", path=["marts", "finance"])
+    )
+
+    selectors = ExactSelector(manifest)
+
+    assert selectors.for_node("model.shop.finance") == "fqn:shop.marts.finance,file:finance.sql"
+    assert selectors.for_node("model.shop.revenue") == "fqn:shop.marts.finance.revenue"
+
+
+def test_a_package_whose_directory_is_named_like_a_project_path_is_told_apart() -> None:
+    # dbt also matches the fqn without its package: other.shop.orders matches fqn:shop.orders.
+    manifest = manifest_of(
+        model_node("orders"), model_node("orders", package="other", path=["shop"])
+    )
+
+    selectors = ExactSelector(manifest)
+
+    # Both files are orders.sql: the package tells them apart.
+    assert selectors.for_node("model.shop.orders") == "fqn:shop.orders,package:shop"
+    assert selectors.for_node("model.other.orders") == "fqn:other.shop.orders"
+
+
+def test_a_path_that_is_not_selector_syntax_falls_back_to_the_name() -> None:
+    manifest = manifest_of(model_node("orders", path=["my marts"]))
+
+    assert ExactSelector(manifest).for_node("model.shop.orders") == "fqn:orders"
+
+
+def test_a_versioned_model_selects_its_version() -> None:
+    manifest = manifest_of(
+        model_node(
+            "orders", unique_id="model.shop.orders.v1", version=1, fqn=["shop", "orders", "v1"]
+        ),
+        model_node(
+            "orders", unique_id="model.shop.orders.v2", version=2, fqn=["shop", "orders", "v2"]
+        ),
+    )
+
+    selectors = ExactSelector(manifest)
+
+    assert selectors.for_node("model.shop.orders.v2") == "fqn:shop.orders.v2"
+    assert selectors.for_node("model.shop.orders.v1") == "fqn:shop.orders.v1"
+
+
+def test_a_node_that_cannot_be_told_apart_is_an_error_naming_both() -> None:
+    # Same fqn prefix, same file name, and the name is shared with another package.
+    manifest = manifest_of(
+        model_node("finance", path=["marts"]),
+        model_node("finance", path=["marts", "finance"], unique_id="model.shop.finance_2"),
+    )
+
+    with pytest.raises(DBTConfigurationError) as raised:
+        ExactSelector(manifest).for_node("model.shop.finance")
+
+    message = str(raised.value)
+    assert "model.shop.finance cannot be selected on its own" in message
+    assert "model.shop.finance_2" in message
+    assert "rename" in message
+
+
+def test_a_test_is_not_selected_through_a_model_of_the_same_path() -> None:
+    # dbt test --select <a model> runs that model's tests too (indirect selection).
+    manifest = manifest_of(
+        model_node("orders"),
+        dbt_test_node("orders", ["orders"], fqn=["shop", "orders"]),
+    )
+
+    selector = ExactSelector(manifest).for_node("test.shop.orders.0a1b2c")
+
+    assert selector == "fqn:shop.orders,resource_type:test"
+
+
+def test_selectors_are_floe_selector_syntax() -> None:
+    manifest = manifest_of(
+        model_node("finance", path=["marts"]),
+        model_node("revenue", path=["marts", "finance"]),
+        dbt_test_node("not_null_finance_id", ["finance"], attached="finance"),
+    )
+    selectors = ExactSelector(manifest)
+
+    for unique_id in manifest["nodes"]:
+        assert selector_members(selectors.for_node(unique_id), field="select")
+
+
+def test_ephemeral_models_are_not_part_of_every_model() -> None:
+    manifest = manifest_of(
+        model_node("orders"), model_node("inline", config={"materialized": "ephemeral"})
+    )
+
+    assert ExactSelector(manifest).everything("model") == {"model.shop.orders"}
+
+
+def test_union_is_every_member_or_the_resource_type_for_all() -> None:
+    selectors = {"a": "fqn:p.a", "b": "fqn:p.b", "c": "fqn:p.c"}
+    everything = frozenset(selectors)
+
+    assert union_selector(["b", "a"], selectors, everything=everything, kind="model") == (
+        "fqn:p.a fqn:p.b"
+    )
+    assert union_selector(everything, selectors, everything=everything, kind="seed") == (
+        "resource_type:seed"
+    )
