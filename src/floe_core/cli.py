@@ -10,11 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
-from floe_core.errors import DBTError
-from floe_core.manifest_errors import ManifestError, ManifestProblem, line_of, load_yaml_document
+from floe_core.errors import DBTError, ManifestError, ManifestProblem
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_core.plugin_registry import PluginLoadError, PluginRegistry
-from floe_core.schemas import CloudRuntimeConfig, PlatformManifest
+from floe_core.plugin_registry import PluginRegistry
+from floe_core.schemas import PlatformManifest
 
 __all__ = ["main"]
 
@@ -31,14 +30,17 @@ def main() -> None:
 @click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 def validate(manifest: Path) -> None:
     """Validate MANIFEST (a manifest.yaml) and the chosen runtime's prerequisites."""
-    problems = check_manifest(manifest, PluginRegistry())
+    registry = PluginRegistry()
+    problems = check_manifest(manifest, registry)
     if problems:
         click.echo(f"{manifest}: {len(problems)} problem(s)", err=True)
-        for problem in problems:
+        for problem in problems[: ManifestError.LISTED]:
             click.echo(f"  - {problem}", err=True)
+        if len(problems) > ManifestError.LISTED:
+            click.echo(f"  ... and {len(problems) - ManifestError.LISTED} more", err=True)
         sys.exit(EXIT_FAILED)
-    parsed = PlatformManifest.from_yaml(manifest)
-    click.echo(f"{manifest}: valid (dbt runtime: {parsed.plugins.dbt_runtime})")
+    runtime = PlatformManifest.read(manifest).plugins.dbt_runtime
+    click.echo(f"{manifest}: valid (dbt runtime: {runtime})")
 
 
 def check_manifest(path: Path, registry: PluginRegistry) -> list[ManifestProblem]:
@@ -52,32 +54,10 @@ def check_manifest(path: Path, registry: PluginRegistry) -> list[ManifestProblem
         The problems, empty when the manifest is usable.
     """
     try:
-        manifest = PlatformManifest.from_yaml(path)
+        manifest = PlatformManifest.read(path)
     except ManifestError as exc:
         return exc.problems
-    _, tree = load_yaml_document(path)
-    plugins = manifest.plugins
-    problems: list[ManifestProblem] = []
-
-    def problem(loc: list[str | int], message: str) -> None:
-        problems.append(ManifestProblem(".".join(map(str, loc)), line_of(tree, loc), message))
-
-    try:
-        registry.load_class("dbt", plugins.dbt_runtime)
-    except PluginLoadError as exc:
-        problem(["plugins", "dbt_runtime"], str(exc))
-    try:
-        secrets = registry.create_secrets(manifest)
-    except (PluginLoadError, TypeError) as exc:
-        problem(["plugins", "secrets", "type"], f"secrets backend unusable: {exc}")
-        return problems
-    config = plugins.runtime_config()
-    if isinstance(config, CloudRuntimeConfig):
-        try:
-            secrets.get_secret(config.api_token_ref)
-        except DBTError as exc:
-            problem(["plugins", "dbt_runtime_config", "cloud", "api_token_ref"], str(exc))
-    return problems
+    return registry.check_manifest(manifest, resolve_secrets=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -111,8 +91,9 @@ def _dbt_options(command: _F) -> _F:
 
 
 def _runtime(manifest_path: Path, **options: Any) -> DBTPlugin:
-    manifest = PlatformManifest.from_yaml(manifest_path)
-    return PluginRegistry().create_dbt_runtime(manifest, **options)
+    registry = PluginRegistry()
+    manifest = PlatformManifest.from_yaml(manifest_path, registry=registry)
+    return registry.create_dbt_runtime(manifest, **options)
 
 
 def _report(command: str, runtime: DBTPlugin, result: DBTRunResult, as_json: bool) -> None:

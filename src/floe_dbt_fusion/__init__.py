@@ -6,17 +6,21 @@ runtime exists only to reserve the ``floe.dbt: fusion`` name and the
 :class:`NotImplementedError` with :data:`FUSION_NOT_IMPLEMENTED`. It imports
 and loads nothing (no binary, no bindings), so discovering or building it is
 always safe. Discovery logs
-:data:`floe_core.plugin_registry.FUSION_WARNING` once per process.
+:data:`FUSION_WARNING` once per process.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
+
+from pydantic import BaseModel
 
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_dbt_fusion.config import FusionRuntimeConfig
 
-__all__ = ["FUSION_NOT_IMPLEMENTED", "DBTFusionPlugin"]
+__all__ = ["FUSION_NOT_IMPLEMENTED", "FUSION_WARNING", "DBTFusionPlugin"]
+
+# REQ-089: what plugin discovery logs, once per process.
+FUSION_WARNING = "DBTFusionPlugin not yet implemented. Use 'local' or 'cloud' runtime."
 
 FUSION_NOT_IMPLEMENTED = (
     "dbt Fusion Python bindings not yet available. "
@@ -40,6 +44,9 @@ class DBTFusionPlugin(DBTPlugin):
         ...
         NotImplementedError: dbt Fusion Python bindings not yet available. ...
     """
+
+    config_model: ClassVar[type[BaseModel] | None] = FusionRuntimeConfig
+    discovery_warning: ClassVar[str | None] = FUSION_WARNING
 
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
         """Not implemented: dbt Fusion has no Python bindings yet.

@@ -1,7 +1,5 @@
 """LocalDBTPlugin: dbt-core in this process, through ``dbtRunner`` (REQ-087, REQ-093)."""
 
-from __future__ import annotations
-
 import math
 import platform
 import time
@@ -20,9 +18,9 @@ from floe_core.errors import (
     DBTExecutionError,
 )
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.schemas import LocalRuntimeConfig
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
+from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result, wrap_dbt_exception
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.invocation import Call, Invocation, Selection
@@ -66,6 +64,7 @@ class LocalDBTPlugin(DBTPlugin):
     """
 
     invocation_lock: ClassVar[InvocationLock] = InvocationLock()
+    config_model: ClassVar[type[BaseModel] | None] = LocalRuntimeConfig
 
     def __init__(
         self,
@@ -95,7 +94,7 @@ class LocalDBTPlugin(DBTPlugin):
     @classmethod
     def from_config(
         cls, config: BaseModel | None, secrets: SecretsPlugin | None, **options: Any
-    ) -> Self:
+    ) -> "Self":
         """Build the runtime from ``dbt_runtime_config.local``.
 
         Args:
