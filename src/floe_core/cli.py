@@ -1,4 +1,7 @@
-"""The ``floe`` command: validate a platform manifest, and compile / run / test through it."""
+"""Private: the ``floe`` command (validate a manifest; compile, run, test ... through it).
+
+Use the command, not this module; its functions may change in any release.
+"""
 
 from __future__ import annotations
 

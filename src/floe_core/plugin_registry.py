@@ -45,7 +45,6 @@ __all__ = [
     "ENTRY_POINT_GROUPS",
     "MANIFEST_ENVIRONMENT_VARIABLE",
     "PluginKind",
-    "PluginLoadError",
     "PluginRegistry",
 ]
 
