@@ -10,6 +10,8 @@ not what it holds.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import re
 from collections import Counter
@@ -39,6 +41,9 @@ _ALWAYS_SECRET_RUN = 32
 # Shorter runs that mix letters and digits with this much entropy per character.
 _MIXED_RUN = 20
 _MIXED_ENTROPY_BITS = 3.0
+# Text this long whose letters and digits alternate this often.
+_ALTERNATING_LENGTH = 16
+_ALTERNATIONS = 6
 _SHOWN = 60
 
 
@@ -47,6 +52,7 @@ def _entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_credential(text: str) -> bool:
     """Whether ``text`` could be a token, a password or a key rather than a name.
 
@@ -61,8 +67,17 @@ def looks_like_credential(text: str) -> bool:
         False
         >>> looks_like_credential("dbtc_1a2B3c")
         True
+        >>> looks_like_credential("3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6b")
+        True
     """
     if text.startswith(_TOKEN_PREFIXES):
+        return True
+    # Random material alternates letters and digits (a UUID, a hex or base62
+    # token, dashes or not); names do so rarely.
+    material = "".join(_RUN.findall(text))
+    kinds = ["d" if c.isdigit() else "a" for c in material if c.isalnum()]
+    alternations = sum(1 for a, b in itertools.pairwise(kinds) if a != b)
+    if len(material) >= _ALTERNATING_LENGTH and alternations >= _ALTERNATIONS:
         return True
     for run in _RUN.findall(text):
         if len(run) >= _ALWAYS_SECRET_RUN:

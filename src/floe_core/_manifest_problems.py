@@ -8,8 +8,10 @@ credential (see :mod:`floe_core._credentials`).
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from floe_core._credentials import shown
+from floe_core._credentials import looks_like_credential, shown
 from floe_core._yaml import LineIndex, UnreadableFile, YamlProblem, load_yaml, read_text
 from floe_core.errors import ManifestError, ManifestProblem
 
@@ -35,6 +37,10 @@ __all__ = [
 ]
 
 Loc = Sequence[str | int]
+# Past this many unknown keys in one mapping, the list of valid keys helps more
+# than a guess for each, and costs nothing per key.
+_SUGGESTED = 20
+_SHOWN_KEY = 60
 
 
 @dataclass
@@ -63,9 +69,11 @@ def location(loc: Loc) -> str:
     return ".".join(parts) or "(top level)"
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(part: str) -> str:
-    text = shown(part, what="key")
-    return text[1:-1] if text.startswith("'") else text
+    if looks_like_credential(part) or not part.isprintable():
+        return "<key not shown>"
+    return part if len(part) <= _SHOWN_KEY else part[: _SHOWN_KEY - 3] + "..."
 
 
 def close_match(word: str, choices: Iterable[str]) -> str | None:
@@ -98,19 +106,36 @@ def problems_from_validation_error(
     # include_input=False: pydantic's inputs are user values, and rendering an
     # expanded value can be arbitrarily expensive.
     details = error.errors(include_url=False, include_context=False, include_input=False)
-    return [_problem(detail, source, prefix, model) for detail in details]
+    unknown = Counter(
+        tuple(detail["loc"][:-1]) for detail in details if detail["type"] == "extra_forbidden"
+    )
+    return [
+        _problem(
+            detail,
+            source,
+            prefix,
+            model,
+            suggest=unknown[tuple(detail["loc"][:-1])] <= _SUGGESTED,
+        )
+        for detail in details
+    ]
 
 
 def _problem(
-    detail: ErrorDetails, source: ManifestSource, prefix: Loc, model: type[BaseModel]
+    detail: ErrorDetails,
+    source: ManifestSource,
+    prefix: Loc,
+    model: type[BaseModel],
+    *,
+    suggest: bool,
 ) -> ManifestProblem:
     relative = [part for part in detail["loc"] if isinstance(part, (str, int))]
     loc = [*prefix, *relative]
     kind = detail["type"]
     if kind == "extra_forbidden" and relative:
         key = str(relative[-1])
-        valid = sorted(_fields_at(model, relative[:-1]))
-        close = close_match(key, valid)
+        valid = _fields_at(model, tuple(relative[:-1]))
+        close = close_match(key, valid) if suggest else None
         hint = f"did you mean '{close}'?" if close else f"valid keys: {', '.join(valid)}"
         message = f"unknown key {shown(key, what='key')}; {hint}"
     elif kind == "missing":
@@ -120,15 +145,16 @@ def _problem(
     return source.problem(loc, message)
 
 
-def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
-    """The field names of the model found by walking ``loc`` through annotations."""
+@functools.lru_cache(maxsize=256)
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The field names (sorted) of the model found by walking ``loc`` through annotations."""
     current: Any = model
     for part in loc:
         field = current.model_fields.get(part) if _is_model(current) else None
         if field is None:
-            return set()
+            return ()
         current = next((arg for arg in _flatten(field.annotation) if _is_model(arg)), None)
-    return set(current.model_fields) if _is_model(current) else set()
+    return tuple(sorted(current.model_fields)) if _is_model(current) else ()
 
 
 def _flatten(annotation: Any) -> list[Any]:

@@ -39,9 +39,13 @@ __all__ = [
     "read_text",
 ]
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = 256 * 1024
 MAX_DEPTH = 64
-MAX_VALUES = 200_000
+MAX_VALUES = 100_000
+_TOO_DEEP = (
+    f"nested more than {MAX_DEPTH} levels deep; a manifest needs a few levels: "
+    "is this the right file?"
+)
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _FILE_KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -103,22 +107,20 @@ def read_text(path: Path, *, limit: int = MAX_BYTES, what: str = "file") -> str:
         descriptor = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror}", exc.strerror) from None
-    with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
         kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
-        if kind is not None or not stat.S_ISREG(mode):
-            raise UnreadableFile(
-                f"is {kind or 'not a regular file'}, not a regular file; give the path of "
-                f"the {what} itself"
-            )
+        what_it_is = f"{kind}, not a regular file" if kind else "not a regular file"
+        raise UnreadableFile(f"is {what_it_is}; give the path of the {what} itself")
+    with os.fdopen(descriptor, "rb") as handle:
         try:
             data = handle.read(limit + 1)
         except OSError as exc:  # pragma: no cover - a regular file that fails to read
             raise UnreadableFile(f"cannot read: {exc.strerror}", exc.strerror) from None
     if len(data) > limit:
         raise UnreadableFile(
-            f"is larger than {limit // 1024} KiB; a {what} is a few kilobytes: is this "
-            "the right file?"
+            f"is larger than {limit // 1024} KiB, the most a {what} may be: is this the right file?"
         )
     if data.startswith(_UTF16_MARKS):
         raise UnreadableFile("is UTF-16 text; save it as UTF-8")
@@ -130,22 +132,44 @@ def read_text(path: Path, *, limit: int = MAX_BYTES, what: str = "file") -> str:
         ) from None
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with bounded nesting and YAML 1.2 decimal integers."""
+# libyaml's parser (C) when it is there, with PyYAML's composer (Python), so that
+# the nesting limit below applies: libyaml's own composer recurses in C.
+_PARSER: tuple[Any, ...]
+try:
+    import yaml.cyaml as _libyaml
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _PARSER = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+else:
+    _PARSER = (_libyaml.CParser,)  # type: ignore[attr-defined]
+
+
+# The parser bases are chosen at import, which mypy cannot follow.
+class _Loader(
+    yaml.composer.Composer,
+    *_PARSER,  # type: ignore[misc]
+    yaml.constructor.SafeConstructor,
+    yaml.resolver.Resolver,
+):
+    """A safe loader with bounded nesting and YAML 1.2 decimal integers."""
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        if len(_PARSER) == 1:
+            _PARSER[0].__init__(self, stream)
+        else:  # pragma: no cover - PyYAML built without libyaml
+            for base in _PARSER[:1]:
+                base.__init__(self, stream)
+            for base in _PARSER[1:]:
+                base.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self._depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise YamlProblem(
-                f"nested more than {MAX_DEPTH} levels deep; a manifest needs a few levels: "
-                "is this the right file?",
-                mark.line + 1,
-            )
+            mark = self.peek_event().start_mark
+            raise YamlProblem(_TOO_DEEP, mark.line + 1)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -156,7 +180,7 @@ class _Loader(yaml.SafeLoader):
 # plain decimals; everything else stays a string for the schema to judge.
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
@@ -211,11 +235,13 @@ def _check_tree(root: yaml.Node, shown_key: Any) -> None:
         stack.append((node, path, True))
         if isinstance(node, yaml.MappingNode):
             _refuse_duplicates(node, path, shown_key)
-            for key_node, value in node.value:
-                stack.append((key_node, path, False))
+            # Pushed last-first, so the walk (and any location reported) follows the file.
+            for key_node, value in reversed(node.value):
                 stack.append((value, [*path, _key_text(key_node)], False))
+                stack.append((key_node, path, False))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, [*path, i], False) for i, item in enumerate(node.value))
+            items = list(enumerate(node.value))
+            stack.extend((item, [*path, i], False) for i, item in reversed(items))
 
 
 def _refuse_duplicates(node: yaml.MappingNode, path: list[str | int], shown_key: Any) -> None:
@@ -258,8 +284,13 @@ def load_yaml(text: str, *, shown_key: Any = repr) -> tuple[Any, yaml.Node | Non
         return loader.construct_document(root), root
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        reason = str(getattr(exc, "problem", None) or "not valid YAML")[:120]
-        raise YamlProblem(f"invalid YAML: {reason}", mark.line + 1 if mark else None) from None
+        line = mark.line + 1 if mark is not None else None
+        problem = str(getattr(exc, "problem", None) or "not valid YAML")
+        if "nesting depth" in problem:  # libyaml's own limit, deeper than ours
+            raise YamlProblem(_TOO_DEEP, line) from None
+        context = getattr(exc, "context", None)
+        reason = f"{context}, {problem}" if context else problem
+        raise YamlProblem(f"invalid YAML: {reason[:160]}", line) from None
     finally:
         loader.dispose()
 

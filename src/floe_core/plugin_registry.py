@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -90,6 +91,10 @@ class PluginRegistry:
         self, entry_point_source: Callable[[str], Iterable[EntryPoint]] | None = None
     ) -> None:
         self._source = entry_point_source or (lambda group: entry_points(group=group))
+        # Scanning the installed distributions is the slow part of a lookup; one
+        # registry scans each group once per sys.path (a test that puts a
+        # distribution on sys.path is seen at once).
+        self._scanned: dict[tuple[str, tuple[str, ...]], dict[str, EntryPoint]] = {}
 
     def _entry_points(self, kind: str) -> dict[str, EntryPoint]:
         try:
@@ -98,7 +103,10 @@ class PluginRegistry:
             raise PluginLoadError(
                 f"unknown plugin kind {kind!r}; known kinds: {', '.join(ENTRY_POINT_GROUPS)}"
             ) from None
-        return {entry_point.name: entry_point for entry_point in self._source(group)}
+        key = (group, tuple(sys.path))
+        if key not in self._scanned:
+            self._scanned[key] = {ep.name: ep for ep in self._source(group)}
+        return self._scanned[key]
 
     def names(self, kind: PluginKind) -> list[str]:
         """List the installed plugin names of a kind, sorted.
