@@ -14,7 +14,7 @@ with a reason a person can act on, before anything else looks at the data:
 * a key given twice in one mapping is refused (YAML would keep the last);
 * integers are read as YAML 1.2 decimal integers: ``012345`` (octal in
   YAML 1.1), ``0x1F``, ``1_000`` or ``1:30`` stay the text the user wrote,
-  so an id is never silently changed into another number.
+  so an id is never silently changed into another number; dates stay text.
 """
 
 from __future__ import annotations
@@ -177,9 +177,11 @@ class _Loader(
 
 
 # YAML 1.1's int resolver reads 012345 as octal 5349 and 1:30 as 90. Keep only
-# plain decimals; everything else stays a string for the schema to judge.
+# plain decimals; everything else stays a string for the schema to judge. Dates
+# stay text too (2024-01-01 is a value for dbt's --vars, not a datetime.date).
+_TEXT_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"})
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:int"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(

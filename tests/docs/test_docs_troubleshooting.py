@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from docs_processes import python
 from markdown_blocks import ROOT, parse_blocks
 from pydantic import SecretStr
@@ -27,6 +28,7 @@ from floe_core import (
     PlatformManifest,
     PluginRegistry,
 )
+from floe_core.cli import main
 from floe_core.errors import DBTAuthenticationError, DBTExecutionTimeout
 from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_local import LocalDBTPlugin
@@ -257,3 +259,35 @@ def test_runtime_needs_section_message(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(DBTConfigurationError) as caught:
         PluginRegistry().get_plugin("dbt", "cloud")
     assert str(caught.value) == documented("runtime-needs-section")
+
+
+_SEVEN_METHODS_ONLY = """
+from floe_core import DBTPlugin
+
+
+class AcmeDBTPlugin(DBTPlugin):
+    def compile_project(self, project_dir, profiles_dir, target):
+        raise AssertionError("not called")
+
+    run_models = run_tests = get_manifest = get_run_results = compile_project
+
+    def supports_parallel_execution(self):
+        return True
+
+    def get_runtime_metadata(self):
+        return {"type": "acme"}
+"""
+
+
+def test_lifecycle_missing_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "acme_seven.py").write_text(_SEVEN_METHODS_ONLY, encoding="utf-8")
+    dist_info = tmp_path / "acme_seven-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-seven\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[floe.dbt]\nacme = acme_seven:AcmeDBTPlugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text("plugins:\n  dbt_runtime: acme\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["seed", "--manifest", str(manifest)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == documented("lifecycle-missing")
