@@ -1,26 +1,126 @@
 """floe-dbt core: the runtime-agnostic contract, configuration and plugin registry.
 
-Nothing under ``floe_core`` imports dbt-core, httpx or dagster, so platform code
-and the compliance kit can use it with no runtime installed.
+Nothing under ``floe_core`` imports dbt-core, httpx, Dagster or a runtime, so
+platform code, vendors' runtimes and the compliance kit can use it with no
+runtime installed.
+
+**What is public.** The names in ``floe_core.__all__`` are the API: import
+them from ``floe_core`` (each also lives in the module the reference page
+documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
+``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
+``floe_core.plugin_registry``, ``floe_core.secrets``, ``floe_core.artifacts``,
+``floe_core.telemetry``). Everything else is private and may change in any
+release: modules whose names start with ``_``, names that start with ``_``,
+and ``floe_core.cli`` (use the ``floe`` command, not the module).
+
+Every error floe raises is a :class:`DBTError`; they all live in
+:mod:`floe_core.errors`.
 """
 
+from floe_core.artifacts import FAILURE_STATUSES, RunCounts, count_run_results, read_json_artifact
 from floe_core.errors import (
+    DBTArtifactNotFoundError,
+    DBTAuthenticationError,
     DBTCompilationError,
     DBTConfigurationError,
     DBTError,
     DBTExecutionError,
     DBTExecutionTimeout,
+    DBTRemoteError,
+    ManifestError,
+    ManifestProblem,
+    PluginLoadError,
+)
+from floe_core.lifecycle import (
+    LIFECYCLE_COUNT_KEYS,
+    DBTLifecycle,
+    LifecycleCounts,
+    count_lifecycle_nodes,
+    supports_lifecycle,
 )
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, OrchestratorPlugin, SecretsPlugin
+from floe_core.plugin_registry import (
+    ENTRY_POINT_GROUPS,
+    MANIFEST_ENVIRONMENT_VARIABLE,
+    PluginKind,
+    PluginRegistry,
+)
+from floe_core.schemas import (
+    ConfigSection,
+    DataProductConfig,
+    DbtProjectRef,
+    PlatformManifest,
+    PluginsConfig,
+    SecretRef,
+    SecretReference,
+    SecretsConfig,
+    secret_references,
+)
+from floe_core.secrets import (
+    SECRET_REF_PATTERN,
+    EnvSecretsConfig,
+    EnvSecretsPlugin,
+    FileSecretsConfig,
+    FileSecretsPlugin,
+    validate_secret_ref,
+)
+from floe_core.selectors import (
+    selector_members,
+    validate_selector,
+    validate_target,
+    vars_argument,
+)
+from floe_core.telemetry import SPAN_PREFIX, dbt_span, record_result
 
 __all__ = [
+    "ENTRY_POINT_GROUPS",
+    "FAILURE_STATUSES",
+    "LIFECYCLE_COUNT_KEYS",
+    "MANIFEST_ENVIRONMENT_VARIABLE",
+    "SECRET_REF_PATTERN",
+    "SPAN_PREFIX",
+    "ConfigSection",
+    "DBTArtifactNotFoundError",
+    "DBTAuthenticationError",
     "DBTCompilationError",
     "DBTConfigurationError",
     "DBTError",
     "DBTExecutionError",
     "DBTExecutionTimeout",
+    "DBTLifecycle",
     "DBTPlugin",
+    "DBTRemoteError",
     "DBTRunResult",
+    "DataProductConfig",
+    "DbtProjectRef",
+    "EnvSecretsConfig",
+    "EnvSecretsPlugin",
+    "FileSecretsConfig",
+    "FileSecretsPlugin",
+    "LifecycleCounts",
+    "ManifestError",
+    "ManifestProblem",
     "OrchestratorPlugin",
+    "PlatformManifest",
+    "PluginKind",
+    "PluginLoadError",
+    "PluginRegistry",
+    "PluginsConfig",
+    "RunCounts",
+    "SecretRef",
+    "SecretReference",
+    "SecretsConfig",
     "SecretsPlugin",
+    "count_lifecycle_nodes",
+    "count_run_results",
+    "dbt_span",
+    "read_json_artifact",
+    "record_result",
+    "secret_references",
+    "selector_members",
+    "supports_lifecycle",
+    "validate_secret_ref",
+    "validate_selector",
+    "validate_target",
+    "vars_argument",
 ]

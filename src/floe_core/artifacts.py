@@ -1,6 +1,6 @@
 """Counts from ``run_results.json``, computed the same way for every runtime.
 
-The definitions (DESIGN.md, "The contract"):
+The definitions (the contract, docs/architecture/plugin-architecture.md#dbtrunresult):
 
 * ``models_run``: model nodes that executed, i.e. whose status is ``success``
   or ``error``. Skipped models (downstream of a failure) did not run.
@@ -45,7 +45,7 @@ def count_run_results(run_results: Mapping[str, Any]) -> RunCounts:
         run_results: The parsed ``run_results.json``.
 
     Returns:
-        The counts as DESIGN.md defines them.
+        The counts as the module docstring defines them.
 
     Raises:
         ValueError: The document has no ``results`` list, or a result lacks

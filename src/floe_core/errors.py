@@ -1,19 +1,94 @@
-"""The error model shared by every dbt runtime.
+"""Every error floe-dbt raises, in one hierarchy under :class:`DBTError`.
 
 A model or test that fails is a *result*, never one of these. These are raised
 when dbt cannot run at all, so a caller can tell "the data is wrong" from "the
-platform is broken".
+platform is broken"::
+
+    DBTError
+    ├── DBTConfigurationError
+    │   ├── PluginLoadError
+    │   └── ManifestError
+    ├── DBTCompilationError
+    ├── DBTExecutionError
+    │   ├── DBTExecutionTimeout
+    │   └── DBTRemoteError
+    │       └── DBTAuthenticationError
+    └── DBTArtifactNotFoundError
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DBTArtifactNotFoundError",
+    "DBTAuthenticationError",
+    "DBTCompilationError",
+    "DBTConfigurationError",
+    "DBTError",
+    "DBTExecutionError",
+    "DBTExecutionTimeout",
+    "DBTRemoteError",
+    "ManifestError",
+    "ManifestProblem",
+    "PluginLoadError",
+]
+
 
 class DBTError(Exception):
-    """Base class of every error a dbt runtime raises."""
+    """Base class of every error a dbt runtime or floe itself raises."""
 
 
 class DBTConfigurationError(DBTError):
     """The platform configuration, a secret or a runtime prerequisite is wrong."""
+
+
+class PluginLoadError(DBTConfigurationError):
+    """A plugin is not installed, fails to import, or is not the right kind of class."""
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """One thing wrong with a configuration file: where it is and what to do.
+
+    Attributes:
+        location: The dotted key, e.g. ``plugins.dbt_runtime_config.acme.region``;
+            ``(file)`` for a problem of the file itself.
+        line: The 1-based line of the key (of its closest parent when it is missing).
+        message: What is wrong and the fix; it never quotes a value that could be a secret.
+    """
+
+    location: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location} (line {self.line})" if self.line else self.location
+        return f"{where}: {self.message}"
+
+
+class ManifestError(DBTConfigurationError):
+    """A configuration file is missing, unreadable or invalid.
+
+    The message lists the first :attr:`LISTED` problems and counts the rest, so
+    a file with thousands of mistakes still gives a message a person can read.
+
+    Attributes:
+        path: The file.
+        problems: Every problem found, in file order.
+    """
+
+    LISTED = 20
+
+    def __init__(self, path: Path, problems: list[ManifestProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        listing = "\n".join(f"  - {problem}" for problem in problems[: self.LISTED])
+        hidden = len(problems) - self.LISTED
+        if hidden > 0:
+            listing += f"\n  ... and {hidden} more problem(s)"
+        super().__init__(f"{path} is not a valid manifest:\n{listing}")
 
 
 class DBTCompilationError(DBTError):
@@ -51,7 +126,7 @@ class DBTRemoteError(DBTExecutionError):
         if status_code is not None:
             details.append(f"HTTP {status_code}")
         if user_message:
-            details.append(f"dbt Cloud says: {user_message}")
+            details.append(f"the API says: {user_message}")
         super().__init__(f"{message} ({'; '.join(details)})" if details else message)
         self.status_code = status_code
         self.run_id = run_id

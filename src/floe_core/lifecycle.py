@@ -27,8 +27,6 @@ every other call, so ``models_run`` keeps meaning models):
   :func:`count_lifecycle_nodes`. Every lifecycle result carries both keys.
 """
 
-from __future__ import annotations
-
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
@@ -216,7 +214,7 @@ class DBTLifecycle(ABC):
         """
 
     @abstractmethod
-    def with_vars(self, vars: Mapping[str, Any]) -> Self:
+    def with_vars(self, vars: Mapping[str, Any]) -> "Self":
         """Return a runtime like this one that passes ``vars`` to every dbt invocation.
 
         The returned object is the same kind of runtime (a ``DBTPlugin`` and a

@@ -1,6 +1,6 @@
 """The plugin contracts: DBTPlugin (REQ-086), OrchestratorPlugin (REQ-090), SecretsPlugin.
 
-This module must never import dbt-core, a dbt Cloud client or an orchestrator:
+This module must never import dbt-core, a runtime, an API client or an orchestrator:
 it is the stable surface that platform code and the compliance kit depend on.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -50,17 +50,31 @@ class DBTRunResult(BaseModel):
 
 
 class DBTPlugin(ABC):
-    """A place where dbt runs: in-process dbt-core, dbt Cloud, dbt Fusion, ...
+    """A place where dbt runs: dbt-core in this process, a hosted service, another engine ...
 
     Implementations register under the ``floe.dbt`` entry-point group and are
-    certified with ``pytest --floe-dbt-compliance``.
+    certified with ``pytest --floe-dbt-compliance``. A platform selects one by
+    its entry-point name in ``manifest.yaml`` (``plugins.dbt_runtime``).
+
+    Attributes:
+        config_model: The pydantic model of the runtime's
+            ``dbt_runtime_config.<name>`` section (build it on
+            :class:`~floe_core.schemas.ConfigSection`, mark secret references
+            with :data:`~floe_core.schemas.SecretRef`), or None when the runtime
+            takes no settings. A model that cannot be built from ``{}`` makes
+            the section required.
+        discovery_warning: Logged once per process when the registry loads the
+            runtime (a placeholder says so here), or None.
 
     Examples:
         >>> from floe_core.plugin_registry import PluginRegistry
-        >>> runtime = PluginRegistry().get_plugin("dbt", "local")  # doctest: +SKIP
+        >>> runtime = PluginRegistry().get_plugin("dbt", "acme")  # doctest: +SKIP
         >>> runtime.run_models(Path("proj"), Path("proj"), "dev", select="orders")  # doctest: +SKIP
         DBTRunResult(success=True, ..., models_run=1, ...)
     """
+
+    config_model: ClassVar[type[BaseModel] | None] = None
+    discovery_warning: ClassVar[str | None] = None
 
     @classmethod
     def from_config(
@@ -72,7 +86,9 @@ class DBTPlugin(ABC):
         secrets override it. The default takes no configuration.
 
         Args:
-            config: The runtime's section of ``plugins.dbt_runtime_config``, if any.
+            config: The runtime's section of ``plugins.dbt_runtime_config``,
+                validated by :attr:`config_model` (its defaults when the section
+                is absent), or None when the runtime has no model.
             secrets: Resolves secret references (``api_token_ref`` ...).
             **options: Invocation options such as ``no_cache`` that a runtime may honour.
 
@@ -229,7 +245,7 @@ class DBTPlugin(ABC):
 
         Examples:
             >>> runtime.get_runtime_metadata()["type"]  # doctest: +SKIP
-            'local'
+            'acme'
         """
 
 
@@ -237,7 +253,7 @@ class OrchestratorPlugin(ABC):
     """Turns dbt artifacts into an orchestrator's assets (REQ-090).
 
     Implementations register under ``floe.orchestrator`` and must not import
-    dbt-core or a dbt Cloud client: every dbt call goes through the runtime.
+    dbt-core or a runtime's API client: every dbt call goes through the runtime.
     """
 
     @abstractmethod
@@ -261,14 +277,35 @@ class OrchestratorPlugin(ABC):
 
 
 class SecretsPlugin(ABC):
-    """Resolves secret references such as ``api_token_ref`` (registered under ``floe.secrets``)."""
+    """Resolves secret references such as ``api_token_ref`` (registered under ``floe.secrets``).
+
+    Attributes:
+        config_model: The pydantic model of ``plugins.secrets.config`` for this
+            backend, or None when it takes no settings.
+    """
+
+    config_model: ClassVar[type[BaseModel] | None] = None
+
+    @classmethod
+    def from_config(cls, config: BaseModel | None) -> Self:
+        """Build the backend from its validated ``plugins.secrets.config``.
+
+        The default passes the model's fields as keyword arguments.
+
+        Args:
+            config: The section, validated by :attr:`config_model`, or None.
+
+        Returns:
+            The backend.
+        """
+        return cls(**(dict(config) if config is not None else {}))
 
     @abstractmethod
     def get_secret(self, ref: str) -> SecretStr:
         """Return the secret a reference names.
 
         Args:
-            ref: The reference, e.g. ``dbt-cloud-api-token``.
+            ref: The reference, e.g. ``warehouse-password``.
 
         Returns:
             The value, wrapped so it never prints.
@@ -278,6 +315,6 @@ class SecretsPlugin(ABC):
                 and where it was looked for, never a value.
 
         Examples:
-            >>> EnvSecretsPlugin().get_secret("dbt-cloud-api-token")  # doctest: +SKIP
+            >>> EnvSecretsPlugin().get_secret("warehouse-password")  # doctest: +SKIP
             SecretStr('**********')
         """

@@ -36,7 +36,7 @@ def dbt_span(
 
     Args:
         command: ``compile``, ``run``, ``test`` ...
-        runtime: The runtime type (``local``, ``cloud`` ...).
+        runtime: The runtime type (its entry-point name, e.g. ``acme``).
         target: The dbt target.
         select: The selector, when one was given.
         exclude: The exclusion selector, when one was given.

@@ -7,13 +7,11 @@ artifacts of *the step that ran the command* — not the last step's — and wri
 them into ``<project_dir>/target/`` and the cache.
 """
 
-from __future__ import annotations
-
 import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -27,11 +25,11 @@ from floe_core.errors import (
     DBTRemoteError,
 )
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.schemas import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, validate_run_id
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
 from floe_dbt_cloud.commands import build_step
+from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
 from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun, json_object
 from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
@@ -72,6 +70,8 @@ class DBTCloudPlugin(DBTPlugin):
         >>> runtime.run_models(Path("proj"), Path("proj"), "prod").models_run  # doctest: +SKIP
         5
     """
+
+    config_model: ClassVar[type[BaseModel] | None] = CloudRuntimeConfig
 
     def __init__(
         self,
@@ -141,11 +141,11 @@ class DBTCloudPlugin(DBTPlugin):
     @classmethod
     def from_config(
         cls, config: BaseModel | None, secrets: SecretsPlugin | None, **options: Any
-    ) -> DBTCloudPlugin:
+    ) -> "DBTCloudPlugin":
         """Build the runtime from ``dbt_runtime_config.cloud``.
 
         Args:
-            config: A :class:`~floe_core.schemas.CloudRuntimeConfig`.
+            config: A :class:`~floe_dbt_cloud.config.CloudRuntimeConfig`.
             secrets: Resolves ``api_token_ref``.
             **options: ``no_cache`` (``floe compile --no-cache``) and any
                 constructor keyword (``transport`` ...).
@@ -191,7 +191,7 @@ class DBTCloudPlugin(DBTPlugin):
         """Close the HTTP connection pool."""
         self._client.close()
 
-    def __enter__(self) -> DBTCloudPlugin:
+    def __enter__(self) -> "DBTCloudPlugin":
         return self
 
     def __exit__(self, *exc_info: object) -> None:

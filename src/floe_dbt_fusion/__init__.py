@@ -11,22 +11,26 @@ of the contract and the four of the lifecycle capability it declares
 other call). It imports
 and loads nothing (no binary, no bindings), so discovering or building it is
 always safe. Discovery logs
-:data:`floe_core.plugin_registry.FUSION_WARNING` once per process.
+:data:`FUSION_WARNING` once per process.
 """
-
-from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+from pydantic import BaseModel
 
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_dbt_fusion.config import FusionRuntimeConfig
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["FUSION_NOT_IMPLEMENTED", "DBTFusionPlugin"]
+__all__ = ["FUSION_NOT_IMPLEMENTED", "FUSION_WARNING", "DBTFusionPlugin"]
+
+# REQ-089: what plugin discovery logs, once per process.
+FUSION_WARNING = "DBTFusionPlugin not yet implemented. Use 'local' or 'cloud' runtime."
 
 FUSION_NOT_IMPLEMENTED = (
     "dbt Fusion Python bindings not yet available. "
@@ -50,6 +54,9 @@ class DBTFusionPlugin(DBTPlugin, DBTLifecycle):
         ...
         NotImplementedError: dbt Fusion Python bindings not yet available. ...
     """
+
+    config_model: ClassVar[type[BaseModel] | None] = FusionRuntimeConfig
+    discovery_warning: ClassVar[str | None] = FUSION_WARNING
 
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
         """Not implemented: dbt Fusion has no Python bindings yet.
@@ -171,7 +178,7 @@ class DBTFusionPlugin(DBTPlugin, DBTLifecycle):
         """
         _not_implemented()
 
-    def with_vars(self, vars: Mapping[str, Any]) -> Self:
+    def with_vars(self, vars: Mapping[str, Any]) -> "Self":
         """Not implemented: dbt Fusion has no Python bindings yet.
 
         Raises:

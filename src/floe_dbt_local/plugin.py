@@ -1,7 +1,5 @@
 """LocalDBTPlugin: dbt-core in this process, through ``dbtRunner`` (REQ-087, REQ-093)."""
 
-from __future__ import annotations
-
 import copy
 import math
 import platform
@@ -21,10 +19,10 @@ from floe_core.errors import (
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.schemas import LocalRuntimeConfig
 from floe_core.selectors import vars_argument
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
+from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.invocation import Call, Invocation, Selection, merge_vars
@@ -75,6 +73,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
     """
 
     invocation_lock: ClassVar[InvocationLock] = InvocationLock()
+    config_model: ClassVar[type[BaseModel] | None] = LocalRuntimeConfig
 
     def __init__(
         self,
@@ -107,7 +106,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
     @classmethod
     def from_config(
         cls, config: BaseModel | None, secrets: SecretsPlugin | None, **options: Any
-    ) -> Self:
+    ) -> "Self":
         """Build the runtime from ``dbt_runtime_config.local``.
 
         Args:
@@ -231,7 +230,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         selection = Selection(select, exclude, full_refresh)
         return self._invoke_for_result("build", project_dir, profiles_dir, target, selection, vars)
 
-    def with_vars(self, vars: Mapping[str, Any]) -> Self:
+    def with_vars(self, vars: Mapping[str, Any]) -> "Self":
         """Return a runtime like this one whose every invocation passes ``--vars``.
 
         The copy shares this runtime's settings, the class-level lock and the

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from floe_dbt_compliance.projects import copy_project
 
+from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dbt_cloud.emulator.__main__ import main
 
@@ -37,7 +38,7 @@ def test_it_serves_prints_a_valid_manifest_and_stops(
     assert "token:          cli-token" in output
     assert ("'failing_test'" if own_project else "'healthy'") in output
     manifest = PlatformManifest.model_validate(_printed_manifest(output))
-    cloud = manifest.plugins.dbt_runtime_config.cloud
+    cloud = PluginRegistry().runtime_config(manifest)
     assert cloud is not None
     assert cloud.account_id == "77"
     assert cloud.base_url.startswith("http://127.0.0.1:")

@@ -30,9 +30,9 @@ from floe_core.errors import (
     DBTExecutionTimeout,
     DBTRemoteError,
 )
-from floe_core.schemas import CloudRuntimeConfig
 from floe_core.secrets import EnvSecretsPlugin
 from floe_dbt_cloud import DBTCloudPlugin
+from floe_dbt_cloud.config import CloudRuntimeConfig
 
 RUN_STEPS = [
     step(1, "Clone Git Repository"),

@@ -6,11 +6,13 @@ links, anchors and API cross-references are checked by ``mkdocs build --strict``
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 from markdown_blocks import ROOT, documents
 
@@ -132,11 +134,82 @@ def test_link_scan_finds_links_in_markdown() -> None:
     ]
 
 
-def test_readme_relative_links_resolve() -> None:
-    """README.md is shown by the repository host, not built by MkDocs: check its links here."""
-    readme = ROOT / "README.md"
-    targets = re.findall(r"\]\(([^)\s]+)\)", readme.read_text(encoding="utf-8"))
-    relative = [target for target in targets if not urlsplit(target).scheme]
-    assert relative, "README.md links to no documentation page"
-    missing = [target for target in relative if not (ROOT / target.split("#")[0]).exists()]
-    assert not missing
+# Shown by the repository host as they are, not (only) built by MkDocs: their
+# relative links must resolve in the repository view.
+REPOSITORY_DOCUMENTS = ["README.md", "MIGRATION.md", "src/floe_dbt_fusion/README.md"]
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading."""
+    text = re.sub(r"[`*_]", "", heading.strip()).lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    headings = re.findall(r"^#{1,6} (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return {github_anchor(heading) for heading in headings}
+
+
+def broken_relative_links(document: Path, root: Path = ROOT) -> list[str]:
+    """Relative links of a document that do not resolve from where it sits in the repository."""
+    text = "\n".join(line for _, line in prose_lines(document))
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if urlsplit(target).scheme or target.startswith("#"):
+            continue
+        file_part, _, anchor = target.partition("#")
+        path = (document.parent / file_part).resolve()
+        missing = not path.exists() or root not in path.parents
+        if missing or (anchor and path.suffix == ".md" and anchor not in anchors(path)):
+            broken.append(target)
+    return broken
+
+
+@pytest.mark.parametrize("name", REPOSITORY_DOCUMENTS)
+def test_repository_documents_relative_links_resolve(name: str) -> None:
+    document = ROOT / name
+    targets = re.findall(r"\]\(([^)\s]+)\)", document.read_text(encoding="utf-8"))
+    assert [t for t in targets if not urlsplit(t).scheme], f"{name} links to no page"
+    assert broken_relative_links(document) == []
+
+
+def test_the_link_check_finds_broken_links(tmp_path: Path) -> None:
+    assert github_anchor("The `DBTPlugin` contract") == "the-dbtplugin-contract"
+    repository = tmp_path / "repository"
+    (repository / "docs").mkdir(parents=True)
+    (tmp_path / "outside.md").write_text("# Outside\n", encoding="utf-8")
+    (repository / "docs" / "page.md").write_text("# A page\n## Telemetry\n", encoding="utf-8")
+    document = repository / "MIGRATION.md"
+    document.write_text(
+        "[a](docs/page.md) [b](docs/page.md#telemetry) [c](docs/page.md#nowhere) "
+        "[d](docs/missing.md) [e](../outside.md) [f](#here) [g](https://example.org/x.md)\n"
+        "`[h](docs/missing.md)` is code, not a link\n",
+        encoding="utf-8",
+    )
+    assert broken_relative_links(document, repository) == [
+        "docs/page.md#nowhere",
+        "docs/missing.md",
+        "../outside.md",
+    ]
+
+
+def test_root_documents_are_published_with_their_links_rewritten() -> None:
+    hook = importlib.util.spec_from_file_location(
+        "root_documents", ROOT / "docs" / "hooks" / "root_documents.py"
+    )
+    assert hook is not None
+    assert hook.loader is not None
+    module = importlib.util.module_from_spec(hook)
+    hook.loader.exec_module(module)
+    text = (
+        "[a](docs/guides/x.md#y) [b](src/floe_dbt_fusion/README.md) [c](https://x.org/a.md) "
+        "[d](#local) [e](examples/z.py)"
+    )
+    assert module.rewrite_links(text, "MIGRATION.md", "migration.md") == (
+        "[a](guides/x.md#y) [b](runtimes/fusion.md) [c](https://x.org/a.md) "
+        "[d](#local) [e](examples/z.py)"
+    )
+    readme = "[adr](../../docs/adr/0043-x.md) [m](../../MIGRATION.md#rollout)"
+    assert module.rewrite_links(readme, "src/floe_dbt_fusion/README.md", "runtimes/fusion.md") == (
+        "[adr](../adr/0043-x.md) [m](../migration.md#rollout)"
+    )

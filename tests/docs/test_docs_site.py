@@ -14,7 +14,7 @@ import yaml
 from docs_processes import clean_env, python
 from markdown_blocks import ROOT, CodeBlock, all_blocks, parse_blocks
 
-from floe_core.manifest_errors import ManifestError
+from floe_core.errors import ManifestError
 from floe_core.schemas import PlatformManifest
 
 MANIFEST_BLOCKS = [

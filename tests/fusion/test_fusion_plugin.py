@@ -15,9 +15,9 @@ import pytest
 from floe_core import plugin_registry
 from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin
-from floe_core.plugin_registry import FUSION_WARNING, PluginRegistry
+from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_dbt_fusion import DBTFusionPlugin
+from floe_dbt_fusion import FUSION_WARNING, DBTFusionPlugin
 
 # Spelled out, not imported: this is the text REQ-089 prints.
 REQ_089_MESSAGE = (
@@ -75,7 +75,7 @@ def test_declares_the_lifecycle_capability_with_the_interface_signatures() -> No
 def test_registry_discovers_and_builds_it_from_a_manifest(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    plugin_registry._warn_fusion_discovered.cache_clear()
+    plugin_registry._warn_once.cache_clear()
     manifest = PlatformManifest.model_validate(
         {"plugins": {"dbt_runtime": "fusion", "dbt_runtime_config": {"fusion": {}}}}
     )

@@ -30,8 +30,10 @@ from floe_core.errors import (
     DBTExecutionTimeout,
 )
 from floe_core.plugin_registry import PluginRegistry
-from floe_core.schemas import CloudRuntimeConfig, LocalRuntimeConfig, PlatformManifest
+from floe_core.schemas import PlatformManifest
+from floe_dbt_cloud.config import CloudRuntimeConfig
 from floe_dbt_local import EVENT_LOGGER_NAME, InvocationLock, LocalDBTPlugin
+from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import wrap_dbt_exception
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.layout import ProjectLayout

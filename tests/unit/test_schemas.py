@@ -8,14 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from floe_core.errors import DBTConfigurationError
-from floe_core.manifest_errors import ManifestError
-from floe_core.schemas import (
-    CloudRuntimeConfig,
-    DataProductConfig,
-    LocalRuntimeConfig,
-    PlatformManifest,
-)
+from floe_core.errors import DBTConfigurationError, ManifestError, PluginLoadError
+from floe_core.plugin_registry import PluginRegistry
+from floe_core.schemas import DataProductConfig, PlatformManifest
+from floe_dbt_cloud.config import CloudRuntimeConfig
+from floe_dbt_local.config import LocalRuntimeConfig
 
 CLOUD = """\
 plugins:
@@ -50,7 +47,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_the_spec_example_for_cloud_loads(tmp_path: Path) -> None:
     manifest = PlatformManifest.from_yaml(write(tmp_path, CLOUD))
-    cloud = manifest.plugins.runtime_config()
+    cloud = PluginRegistry().runtime_config(manifest)
     assert isinstance(cloud, CloudRuntimeConfig)
     assert (cloud.account_id, cloud.job_ids.run, cloud.cache_ttl_hours) == ("12345", 67891, 24)
     assert cloud.cache_dir == Path(".floe/dbt-cloud-cache")
@@ -66,29 +63,33 @@ def test_the_spec_example_for_local_loads(tmp_path: Path) -> None:
           python_version: "3.11"
           parallel_execution: false
     """
-    config = PlatformManifest.from_yaml(write(tmp_path, text)).plugins.runtime_config()
+    config = PluginRegistry().runtime_config(PlatformManifest.from_yaml(write(tmp_path, text)))
     assert config == LocalRuntimeConfig(dbt_version="1.8.0", python_version="3.11")
+    assert isinstance(config, LocalRuntimeConfig)
     assert config.lock_timeout_seconds == 3600
 
 
 def test_local_without_a_section_gets_defaults(tmp_path: Path) -> None:
     manifest = PlatformManifest.from_yaml(write(tmp_path, "plugins:\n  dbt_runtime: local\n"))
-    assert manifest.plugins.runtime_config() == LocalRuntimeConfig()
+    assert PluginRegistry().runtime_config(manifest) == LocalRuntimeConfig()
 
 
 def test_integer_account_id_is_read_as_digits(tmp_path: Path) -> None:
     manifest = PlatformManifest.from_yaml(
         write(tmp_path, CLOUD.replace('account_id: "12345"', "account_id: 12345"))
     )
-    assert manifest.plugins.dbt_runtime_config.cloud is not None
-    assert manifest.plugins.dbt_runtime_config.cloud.account_id == "12345"
+    cloud = PluginRegistry().runtime_config(manifest)
+    assert isinstance(cloud, CloudRuntimeConfig)
+    assert cloud.account_id == "12345"
 
 
-def test_unknown_runtime(tmp_path: Path) -> None:
-    assert problems(tmp_path, "plugins:\n  dbt_runtime: cluod\n") == [
-        "plugins.dbt_runtime (line 2): must be one of 'local', 'cloud' or 'fusion', "
-        "got 'cluod'; did you mean 'cloud'?"
-    ]
+def test_unknown_runtime_names_the_installed_ones_and_the_closest(tmp_path: Path) -> None:
+    with pytest.raises(PluginLoadError) as excinfo:
+        PlatformManifest.from_yaml(write(tmp_path, "plugins:\n  dbt_runtime: cluod\n"))
+    assert str(excinfo.value) == (
+        "no dbt plugin named 'cluod' is installed (entry-point group floe.dbt); "
+        "installed: cloud, fusion, local; did you mean 'cloud'?"
+    )
 
 
 def test_chosen_section_must_exist(tmp_path: Path) -> None:
@@ -181,8 +182,8 @@ def test_cloud_value_rules(tmp_path: Path, old: str, new: str, expected: str) ->
 
 def test_loopback_http_is_allowed_for_the_emulator(tmp_path: Path) -> None:
     text = CLOUD.replace("https://cloud.getdbt.com/api/v2", "http://127.0.0.1:8765/api/v2/")
-    cloud = PlatformManifest.from_yaml(write(tmp_path, text)).plugins.dbt_runtime_config.cloud
-    assert cloud is not None
+    cloud = PluginRegistry().runtime_config(PlatformManifest.from_yaml(write(tmp_path, text)))
+    assert isinstance(cloud, CloudRuntimeConfig)
     assert cloud.base_url == "http://127.0.0.1:8765/api/v2"
 
 
@@ -248,7 +249,11 @@ def test_several_problems_are_listed_in_file_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("plugins: [\n", "(file) (line 2): invalid YAML: expected the node content"),
+        (
+            "plugins: [\n",
+            # libyaml's wording follows; PyYAML's own parser words it differently.
+            "(file) (line 2): invalid YAML: while parsing a flow node, ",
+        ),
         ("- a\n- b\n", "(file) (line 1): must be a YAML mapping with a top-level 'plugins:' key"),
         ("", "(file) (line 1): must be a YAML mapping with a top-level 'plugins:' key"),
         ("name: x\n", "plugins (line 1): required key 'plugins' is missing"),

@@ -63,7 +63,7 @@ def test_file_backend_missing_and_empty(tmp_path: Path) -> None:
         plugin.get_secret("empty")
 
 
-@pytest.mark.parametrize("ref", ["../etc/passwd", "a/b", "", "..", ".hidden", "x" * 254])
+@pytest.mark.parametrize("ref", ["../etc/passwd", "a/b", "", "..", ".hidden", "x-" * 127])
 def test_references_that_are_not_names_are_refused(tmp_path: Path, ref: str) -> None:
     with pytest.raises(DBTConfigurationError, match="is not a valid name"):
         FileSecretsPlugin(tmp_path).get_secret(ref)

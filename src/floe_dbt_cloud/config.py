@@ -1,0 +1,90 @@
+"""``dbt_runtime_config.cloud``: the dbt Cloud runtime's own configuration model.
+
+:attr:`DBTCloudPlugin.config_model <floe_dbt_cloud.DBTCloudPlugin.config_model>`
+names it, and the registry validates the manifest's ``cloud`` section with it.
+``account_id``, ``api_token_ref`` and ``job_ids`` have no default, so the
+section is required when ``dbt_runtime: cloud``. The token is never in the
+file: ``api_token_ref`` is a :class:`~floe_core.schemas.SecretReference`, and
+a literal ``api_token`` key is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from floe_core.schemas import ConfigSection, SecretReference
+
+__all__ = ["DEFAULT_CLOUD_BASE_URL", "CloudRuntimeConfig", "JobIds"]
+
+DEFAULT_CLOUD_BASE_URL = "https://cloud.getdbt.com/api/v2"
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# dbt Cloud ids are 64-bit integers.
+_MAX_ID = 2**63 - 1
+_Id = Annotated[int, Field(gt=0, le=_MAX_ID)]
+
+
+class JobIds(ConfigSection):
+    """The dbt Cloud jobs that carry out each command (never hard-coded, REQ-088)."""
+
+    compile: _Id
+    run: _Id
+    test: _Id
+
+
+class CloudRuntimeConfig(ConfigSection):
+    """``dbt_runtime_config.cloud``: dbt Cloud Admin API v2 and Discovery API.
+
+    Every duration is bounded: a value that would never end (``.inf``, ``1e12``)
+    is refused here rather than hanging a run or overflowing a date.
+    """
+
+    account_id: str = Field(pattern=r"^[0-9]+$", max_length=20)
+    api_token_ref: Annotated[str, SecretReference(kind="token", example="dbt-cloud-api-token")]
+    base_url: str = DEFAULT_CLOUD_BASE_URL
+    discovery_url: str | None = None
+    environment_id: _Id | None = None
+    job_ids: JobIds
+    poll_interval_seconds: float = Field(
+        5, gt=0, le=3600, description="The longest wait between two status checks (an hour)."
+    )
+    timeout_seconds: float = Field(
+        3600, gt=0, le=604_800, description="How long a run may take (at most a week)."
+    )
+    cache_ttl_hours: float = Field(
+        24, gt=0, le=8760, description="How long cached artifacts are served (at most a year)."
+    )
+    cache_dir: Path = Path(".floe/dbt-cloud-cache")
+
+    @field_validator("account_id", mode="before")
+    @classmethod
+    def _account_id_as_text(cls, value: Any) -> Any:
+        # YAML reads `account_id: 12345` as an int; the API path wants the digits.
+        # (floe reads `012345` as the text it is, never as an octal number.)
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("base_url", "discovery_url")
+    @classmethod
+    def _url_is_https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        absolute = "must be an absolute URL such as https://cloud.getdbt.com/api/v2"
+        try:
+            parts = urlsplit(value)
+            hostname = parts.hostname
+        except ValueError:
+            raise ValueError(absolute) from None
+        if hostname is None or parts.scheme not in {"https", "http"}:
+            raise ValueError(absolute)
+        if "@" in parts.netloc:
+            # Never echoed: what sits before the '@' is a user name and a token.
+            raise ValueError(
+                "must not carry credentials (user:token@ before the host); store the token in "
+                "the secrets backend and set api_token_ref to its reference"
+            )
+        if parts.scheme == "http" and hostname not in _LOOPBACK_HOSTS:
+            raise ValueError("must use https (plain http is only accepted for a loopback emulator)")
+        return value.rstrip("/")
