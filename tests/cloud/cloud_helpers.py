@@ -91,10 +91,15 @@ def unit_plugin(tmp_path: Path, fake: FakeTime, **options: Any) -> DBTCloudPlugi
 
 
 def run_payload(
-    run_id: int, status: int, *, job_id: int = 12, steps: list[dict[str, Any]] | None = None
+    run_id: int,
+    status: int,
+    *,
+    job_id: int = 12,
+    steps: list[dict[str, Any]] | None = None,
+    cause: str | None = None,
 ) -> dict[str, Any]:
-    """A ``RunResponseEnveloped`` body as dbt Cloud sends it."""
-    return {
+    """A ``RunResponseEnveloped`` body as dbt Cloud sends it (with ``trigger`` given a cause)."""
+    payload = {
         "status": {
             "code": 200,
             "is_success": True,
@@ -123,6 +128,9 @@ def run_payload(
             "run_steps": steps or [],
         },
     }
+    if cause is not None:
+        payload["data"]["trigger"] = {"id": run_id, "cause": cause, "job_definition_id": job_id}
+    return payload
 
 
 def runs_page(*runs: dict[str, Any], total_count: int | None = None) -> dict[str, Any]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from cloud_helpers import (
@@ -97,7 +99,8 @@ def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/catalog.json", "step=5"),
     ]
     body = json.loads(requests[0].content)
-    assert body == {"cause": "floe-dbt: dbt run", "steps_override": ["dbt run --select customers"]}
+    assert body == {"cause": ANY, "steps_override": ["dbt run --select customers"]}
+    assert re.fullmatch(r"floe-dbt: dbt run \[[0-9a-f]{32}\]", body["cause"])
     assert all(r.headers["Authorization"] == f"Token {TOKEN}" for r in requests)
     assert (result.success, result.models_run, result.tests_run, result.failures) == (True, 1, 0, 0)
     assert result.run_results_path == tmp_path / "proj" / "target" / "run_results.json"
@@ -124,7 +127,9 @@ def test_without_selectors_no_steps_override_is_sent(
         results=run_results(("test.p.t1", "pass"), ("test.p.t2", "fail")),
     )
     result = unit_plugin(tmp_path, fake_time).run_tests(tmp_path, tmp_path, "dev")
-    assert json.loads(httpx_mock.get_requests()[0].content) == {"cause": "floe-dbt: dbt test"}
+    body = json.loads(httpx_mock.get_requests()[0].content)
+    assert list(body) == ["cause"]
+    assert body["cause"].startswith("floe-dbt: dbt test [")
     assert (result.success, result.tests_run, result.failures) == (False, 2, 1)
 
 

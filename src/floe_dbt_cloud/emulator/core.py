@@ -251,6 +251,7 @@ class DbtCloudEmulator:
                 project_id=environment.project_id,
                 steps_to_run=list(body.steps_override or job.steps),
                 cause=body.cause,
+                steps_override=body.steps_override,
                 outcome_fault=outcome,
                 missing_artifacts=missing,
             )

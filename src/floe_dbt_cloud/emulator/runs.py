@@ -64,6 +64,7 @@ class RunRecord:
     project_id: int
     steps_to_run: list[str]
     cause: str
+    steps_override: list[str] | None = None
     outcome_fault: RunOutcome | None = None
     missing_artifacts: frozenset[str] = frozenset()
     status: int = RunStatus.QUEUED
@@ -81,8 +82,10 @@ class RunRecord:
         """True once the run succeeded, failed or was cancelled."""
         return self.status in TERMINAL_STATUSES
 
-    def to_api(self, base_url: str, *, include_steps: bool) -> dict[str, Any]:
-        """The run as ``GET runs/{id}/`` returns it (``run_steps`` only when asked for)."""
+    def to_api(
+        self, base_url: str, *, include_steps: bool, include_trigger: bool = False
+    ) -> dict[str, Any]:
+        """The run as ``GET runs/{id}/`` returns it (``run_steps``, ``trigger`` when asked for)."""
         with self.lock:
             status = RunStatus(self.status)
             data: dict[str, Any] = {
@@ -115,6 +118,13 @@ class RunRecord:
             }
             if include_steps:
                 data["run_steps"] = [step.to_api(self) for step in self.steps]
+            if include_trigger:
+                data["trigger"] = {
+                    "id": self.id,
+                    "cause": self.cause,
+                    "job_definition_id": self.job_id,
+                    "steps_override": self.steps_override,
+                }
             return data
 
     def artifact(self, name: str, step: int | None) -> Path | None:
