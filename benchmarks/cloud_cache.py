@@ -40,7 +40,11 @@ def synthetic_manifest(target_bytes: int) -> bytes:
         f"model.bench.m{i}": {**node, "unique_id": f"model.bench.m{i}", "name": f"m{i}"}
         for i in range(count)
     }
-    return json.dumps({"metadata": {"dbt_version": "1.11.0"}, "nodes": nodes}).encode()
+    metadata = {
+        "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json",
+        "dbt_version": "1.11.0",
+    }
+    return json.dumps({"metadata": metadata, "nodes": nodes, "sources": {}}).encode()
 
 
 def best_of(function, repeats: int = REPEATS) -> tuple[float, float]:

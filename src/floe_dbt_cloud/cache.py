@@ -5,19 +5,25 @@ Layout::
     <root>/<run_id>/manifest.json
                    /run_results.json
                    /catalog.json        (when the run produced one)
-                   /metadata.json       {cached_at, run_id, account_id, job_id, artifacts}
+                   /metadata.json       {cached_at, run_id, account_id, job_id, artifacts, host}
+
+Entries are keyed by dbt Cloud host as well as account and job: ``host`` is
+the API's host (and port), so two dbt Cloud instances whose account and job
+ids coincide never serve each other's artifacts. (Run ids are only unique per
+host: two hosts' runs with the same id share a directory, and the later
+write replaces the earlier; the cache then misses, it never mixes them.)
 
 An entry is written into a private temporary directory and renamed into
 place, so a reader sees a whole entry or none. Anything unexpected on read —
-unparsable metadata, a missing or corrupt file, another account's entry, a
-name that is not a run id, a directory others can write to — is a miss and
-never an exception: the cache can only make things faster, never break them.
+unparsable metadata, a missing or corrupt file, an artifact that is not the
+dbt file its name says, another host's or account's entry, a name that is
+not a run id, a directory others can write to — is a miss and never an
+exception: the cache can only make things faster, never break them.
 Directories are 0700 and files 0600; the token is never written.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -29,10 +35,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from floe_core.errors import DBTConfigurationError
+from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
 
 __all__ = [
     "DISABLE_ENV_VAR",
@@ -41,6 +49,7 @@ __all__ = [
     "CacheMetadata",
     "atomic_write_bytes",
     "cache_disabled_by_env",
+    "host_key",
     "validate_artifact_name",
     "validate_run_id",
 ]
@@ -60,6 +69,21 @@ def cache_disabled_by_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``FLOE_DISABLE_CACHE`` is ``true``/``1``/``yes`` (any case)."""
     value = (os.environ if environ is None else environ).get(DISABLE_ENV_VAR, "")
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def host_key(base_url: str) -> str:
+    """The part of an API URL that names the dbt Cloud instance: host, and port unless default.
+
+    Examples:
+        >>> host_key("https://Cloud.getdbt.com/api/v2")
+        'cloud.getdbt.com'
+        >>> host_key("http://127.0.0.1:8765/api/v2")
+        '127.0.0.1:8765'
+    """
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def validate_run_id(run_id: object) -> str:
@@ -125,6 +149,7 @@ class CacheMetadata(BaseModel):
     account_id: str
     job_id: str
     artifacts: list[str]
+    host: str
 
 
 @dataclass(frozen=True)
@@ -148,12 +173,15 @@ class ArtifactCache:
 
     Args:
         root: The cache directory (``.floe/dbt-cloud-cache`` by default in the runtime).
+        host: The dbt Cloud host the entries come from (:func:`host_key`).
         ttl_hours: How long an entry is served.
         enabled: Force on/off; by default off whenever ``FLOE_DISABLE_CACHE=true``.
         now: The current UTC time (tests pass a fake clock).
 
     Examples:
-        >>> cache = ArtifactCache(Path(".floe/dbt-cloud-cache"))  # doctest: +SKIP
+        >>> cache = ArtifactCache(  # doctest: +SKIP
+        ...     Path(".floe/dbt-cloud-cache"), host="cloud.getdbt.com"
+        ... )
         >>> entry = cache.store(  # doctest: +SKIP
         ...     42, account_id="1", job_id=7, artifacts={"manifest.json": b"{}"}
         ... )
@@ -163,6 +191,7 @@ class ArtifactCache:
         self,
         root: Path,
         *,
+        host: str,
         ttl_hours: float = 24.0,
         enabled: bool | None = None,
         now: Callable[[], datetime] = _utc_now,
@@ -170,6 +199,7 @@ class ArtifactCache:
         if ttl_hours <= 0:
             raise DBTConfigurationError(f"cache_ttl_hours must be > 0, got {ttl_hours}")
         self.root = Path(root)
+        self.host = host
         self.ttl = timedelta(hours=ttl_hours)
         self._forced = enabled
         self._now = now
@@ -184,7 +214,10 @@ class ArtifactCache:
         return (not cache_disabled_by_env()) if self._forced is None else self._forced
 
     def __repr__(self) -> str:
-        return f"ArtifactCache(root={str(self.root)!r}, ttl={self.ttl}, enabled={self.enabled})"
+        return (
+            f"ArtifactCache(root={str(self.root)!r}, host={self.host!r}, ttl={self.ttl}, "
+            f"enabled={self.enabled})"
+        )
 
     def store(
         self,
@@ -218,6 +251,7 @@ class ArtifactCache:
             account_id=str(account_id),
             job_id=str(job_id),
             artifacts=sorted(names),
+            host=self.host,
         )
         try:
             self._ensure_root()
@@ -240,11 +274,11 @@ class ArtifactCache:
     def latest(
         self, artifact: str, *, account_id: str, job_ids: Collection[int | str] | None = None
     ) -> CacheEntry | None:
-        """Find the newest live entry of an account that holds ``artifact``.
+        """Find the newest live entry of this host and an account that holds ``artifact``.
 
         Args:
             artifact: The file wanted, e.g. ``manifest.json``.
-            account_id: Entries of other accounts are ignored.
+            account_id: Entries of other accounts (and of other hosts) are ignored.
             job_ids: When given, only entries of these jobs count.
 
         Returns:
@@ -259,6 +293,7 @@ class ArtifactCache:
             entry = self._entry(child)
             if (
                 entry is None
+                or entry.metadata.host != self.host
                 or entry.metadata.account_id != str(account_id)
                 or (wanted_jobs is not None and entry.metadata.job_id not in wanted_jobs)
                 or artifact not in entry.metadata.artifacts
@@ -270,13 +305,17 @@ class ArtifactCache:
         return best
 
     def read(self, entry: CacheEntry, artifact: str) -> dict[str, Any] | None:
-        """Parse one artifact of an entry; None when it is missing or corrupt."""
+        """Parse one artifact of an entry; None when it is missing, corrupt or not that artifact.
+
+        An artifact is served only if it is the dbt file its name says
+        (:func:`~floe_dbt_cloud.artifacts.parse_artifact`): any other JSON
+        written into an entry is a miss.
+        """
         try:
-            document = json.loads(entry.artifact_path(artifact).read_bytes())
-        except (OSError, ValueError) as exc:
-            logger.warning("ignoring cache entry %s: %s unreadable (%s)", entry.path, artifact, exc)
+            return parse_artifact(artifact, entry.artifact_path(artifact).read_bytes())
+        except (OSError, ArtifactShapeError) as exc:
+            logger.warning("ignoring cache entry %s: %s unusable (%s)", entry.path, artifact, exc)
             return None
-        return document if isinstance(document, dict) else None
 
     def _is_fresh(self, metadata: CacheMetadata) -> bool:
         now = self._now()

@@ -38,6 +38,7 @@ __all__ = [
     "AdminApiClient",
     "TokenAuth",
     "parse_model",
+    "shape_problems",
 ]
 
 logger = logging.getLogger(__name__)
@@ -131,16 +132,23 @@ def parse_model(
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        # include_input=False: never echo a response body into an error.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False)[:3]
-        )
         raise DBTRemoteError(
-            f"dbt Cloud's answer to {what} does not have the expected shape ({problems})",
+            f"dbt Cloud's answer to {what} does not have the expected shape "
+            f"({shape_problems(exc)})",
             status_code=response.status_code,
             run_id=run_id,
         ) from None
+
+
+def shape_problems(exc: ValidationError) -> str:
+    """The first few places where an answer departs from its model, never the values there.
+
+    ``include_input=False``: a response body is never echoed into an error.
+    """
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)[:3]
+    )
 
 
 class AdminApiClient:

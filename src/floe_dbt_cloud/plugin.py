@@ -30,11 +30,11 @@ from floe_core.errors import (
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.schemas import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
 from floe_core.telemetry import dbt_span, record_result
-from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, validate_run_id
+from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, host_key, validate_run_id
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
 from floe_dbt_cloud.commands import build_step
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
-from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun, json_object
+from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun
 from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
 from floe_dbt_cloud.polling import wait_for_run
 
@@ -136,7 +136,9 @@ class DBTCloudPlugin(DBTPlugin):
         self.discovery_url = discovery_url or default_discovery_url(self.base_url)
         self.environment_id = environment_id
         self.no_cache = no_cache
-        self.cache = ArtifactCache(Path(cache_dir), ttl_hours=cache_ttl_hours)
+        self.cache = ArtifactCache(
+            Path(cache_dir), host=host_key(self.base_url), ttl_hours=cache_ttl_hours
+        )
         self._token = api_token
         self._transport = transport
         self._http_timeout = http_timeout
@@ -393,14 +395,7 @@ class DBTCloudPlugin(DBTPlugin):
                 raise finished.error() from None
             raise
         assert run_results is not None
-        try:
-            counts = count_run_results(json_object(run_results))
-        except ValueError as exc:
-            raise DBTRemoteError(
-                f"dbt Cloud sent a run_results.json for step {step} that is not a dbt "
-                f"run_results file ({exc}); nothing was cached",
-                run_id=run.id,
-            ) from exc
+        counts = count_run_results(finished.check(RUN_RESULTS, run_results))
         artifacts = {RUN_RESULTS: run_results}
         manifest = finished.fetch(MANIFEST, required=False)
         if manifest is not None:

@@ -16,6 +16,8 @@ from cloud_helpers import (
     JOB_IDS,
     TOKEN,
     FakeTime,
+    catalog,
+    manifest,
     run_payload,
     run_results,
     step,
@@ -43,8 +45,8 @@ RUN_STEPS = [
     step(4, "Invoke dbt with `dbt run --select customers`"),
     step(5, "Invoke dbt with `dbt docs generate`"),
 ]
-MANIFEST = json.dumps({"nodes": {"model.p.customers": {}}}).encode()
-CATALOG = json.dumps({"nodes": {"model.p.customers": {"columns": {}}}}).encode()
+MANIFEST = manifest("model.p.customers")
+CATALOG = catalog("model.p.customers")
 
 
 def _mock_run(

@@ -1,0 +1,134 @@
+"""What the runtime accepts as a dbt artifact: dbt's own schema version and the fields read.
+
+Nothing dbt Cloud sends, and nothing found in the cache, is written into
+``<project_dir>/target/``, cached or returned before it passes
+:func:`parse_artifact`: a JSON object whose ``metadata.dbt_schema_version``
+names the artifact's own dbt schema (``https://schemas.getdbt.com/dbt/manifest/vN.json``
+for ``manifest.json`` ...) and whose fields the runtime and its callers read
+have the types dbt gives them. Any schema version ``vN`` is accepted, since
+dbt Cloud may run a newer dbt than this package knows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "CATALOG",
+    "MANIFEST",
+    "RUN_RESULTS",
+    "SCHEMA_KINDS",
+    "ArtifactShapeError",
+    "check_artifact",
+    "parse_artifact",
+]
+
+MANIFEST = "manifest.json"
+RUN_RESULTS = "run_results.json"
+CATALOG = "catalog.json"
+# The schema each artifact declares in metadata.dbt_schema_version.
+SCHEMA_KINDS = {MANIFEST: "manifest", RUN_RESULTS: "run-results", CATALOG: "catalog"}
+_SCHEMA_URL = re.compile(r"https://schemas\.getdbt\.com/dbt/([a-z-]+)/v[0-9]{1,4}\.json")
+
+
+class ArtifactShapeError(ValueError):
+    """An artifact is not the dbt file its name says; the message says why (never its content)."""
+
+
+def parse_artifact(name: str, content: bytes) -> dict[str, Any]:
+    """Parse an artifact and check its shape.
+
+    Args:
+        name: ``manifest.json``, ``run_results.json`` or ``catalog.json``.
+        content: The file's bytes.
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ArtifactShapeError: It is not JSON, or not the dbt artifact ``name`` says.
+    """
+    try:
+        document = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactShapeError(f"it is not JSON ({type(exc).__name__})") from None
+    check_artifact(name, document)
+    return document  # type: ignore[no-any-return]  # check_artifact proved it is a dict
+
+
+def check_artifact(name: str, document: object) -> None:
+    """Check a parsed artifact's shape.
+
+    Raises:
+        ArtifactShapeError: It is not a JSON object, declares no dbt schema of
+            its kind, or a field the runtime reads has the wrong type.
+
+    Examples:
+        >>> check_artifact("run_results.json", {"results": []})
+        Traceback (most recent call last):
+        ...
+        floe_dbt_cloud.artifacts.ArtifactShapeError: metadata.dbt_schema_version is missing \
+or is not a dbt run-results schema (https://schemas.getdbt.com/dbt/run-results/vN.json)
+    """
+    if not isinstance(document, dict):
+        raise ArtifactShapeError(f"expected a JSON object, got {_json_type(document)}")
+    kind = SCHEMA_KINDS.get(name)
+    if kind is None:
+        return
+    metadata = document.get("metadata")
+    version = metadata.get("dbt_schema_version") if isinstance(metadata, Mapping) else None
+    match = _SCHEMA_URL.fullmatch(version) if isinstance(version, str) else None
+    if match is None or match.group(1) != kind:
+        raise ArtifactShapeError(
+            f"metadata.dbt_schema_version is missing or is not a dbt {kind} schema "
+            f"(https://schemas.getdbt.com/dbt/{kind}/vN.json)"
+        )
+    if kind == "run-results":
+        _check_results(document.get("results"))
+    elif kind == "manifest":
+        _check_nodes(document, "nodes", keyed_by_unique_id=True)
+        _check_nodes(document, "sources", keyed_by_unique_id=True)
+    else:
+        _check_nodes(document, "nodes", keyed_by_unique_id=False)
+        _check_nodes(document, "sources", keyed_by_unique_id=False)
+
+
+def _check_results(results: object) -> None:
+    if not isinstance(results, list):
+        raise ArtifactShapeError(f"'results' is {_json_type(results)}, not a list")
+    for index, result in enumerate(results):
+        if not (
+            isinstance(result, dict)
+            and isinstance(result.get("unique_id"), str)
+            and isinstance(result.get("status"), str)
+        ):
+            raise ArtifactShapeError(
+                f"results[{index}] is not an object with string 'unique_id' and 'status'"
+            )
+
+
+def _check_nodes(document: Mapping[str, Any], field: str, *, keyed_by_unique_id: bool) -> None:
+    nodes = document.get(field)
+    if not isinstance(nodes, dict):
+        raise ArtifactShapeError(f"'{field}' is {_json_type(nodes)}, not an object")
+    for key, node in nodes.items():
+        if not isinstance(node, dict):
+            raise ArtifactShapeError(f"'{field}' holds {_json_type(node)} where a node belongs")
+        if keyed_by_unique_id and (
+            node.get("unique_id") != key or not isinstance(node.get("resource_type"), str)
+        ):
+            raise ArtifactShapeError(
+                f"a node of '{field}' lacks its 'unique_id' (equal to its key) or 'resource_type'"
+            )
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "missing or null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
