@@ -14,7 +14,9 @@ host: two hosts' runs with the same id share a directory, and the later
 write replaces the earlier; the cache then misses, it never mixes them.)
 
 An entry is written into a private temporary directory and renamed into
-place, so a reader sees a whole entry or none. Anything unexpected on read —
+place, and read through one handle on its directory
+(:mod:`floe_dbt_cloud.cache_disk`), so a reader sees one writer's whole entry
+or none. Anything unexpected on read —
 unparsable metadata, a missing or corrupt file, an artifact that is not the
 dbt file its name says, another host's or account's entry, a name that is
 not a run id, a directory others can write to — is a miss and never an
@@ -28,7 +30,6 @@ import logging
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -41,13 +42,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from floe_core.errors import DBTConfigurationError
 from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
+from floe_dbt_cloud.cache_disk import PinnedDirectory, atomic_write_bytes, publish_directory
 
 __all__ = [
     "DISABLE_ENV_VAR",
     "ArtifactCache",
     "CacheEntry",
     "CacheMetadata",
-    "atomic_write_bytes",
     "cache_disabled_by_env",
     "host_key",
     "validate_artifact_name",
@@ -120,25 +121,6 @@ def validate_artifact_name(name: str) -> str:
     return name
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write a file so readers see the old content or the new one, never half.
-
-    Args:
-        path: The destination; its directory must exist.
-        data: The content.
-        mode: The permissions of the new file.
-    """
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class CacheMetadata(BaseModel):
     """``metadata.json`` exactly as REQ-092 shows it (ids as strings)."""
 
@@ -154,10 +136,18 @@ class CacheMetadata(BaseModel):
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """One valid cache entry."""
+    """One valid cache entry, as it was when it was chosen.
+
+    Attributes:
+        path: Its directory.
+        metadata: Its ``metadata.json``.
+        identity: (device, inode) of the directory: a directory published in
+            its place later is another entry, read as a miss.
+    """
 
     path: Path
     metadata: CacheMetadata
+    identity: tuple[int, int] = (0, 0)
 
     def artifact_path(self, name: str) -> Path:
         """Where one of the entry's artifacts is."""
@@ -255,6 +245,8 @@ class ArtifactCache:
         )
         try:
             self._ensure_root()
+            # Written beside the entries (a hidden name is never read as one),
+            # then published whole.
             staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{run}."))
             try:
                 for name, content in artifacts.items():
@@ -262,14 +254,18 @@ class ArtifactCache:
                 atomic_write_bytes(
                     staging / METADATA_FILE, metadata.model_dump_json(indent=2).encode()
                 )
-                self._swap_into_place(staging, self.root / run)
+                identity = _identity(staging)
+                published = publish_directory(staging, self.root / run)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         except OSError as exc:
             # An unwritable cache costs speed only; the run's result stands.
             logger.warning("could not write the artifact cache at %s: %s", self.root, exc)
             return None
-        return CacheEntry(self.root / run, metadata)
+        if not published:
+            logger.debug("cache entry %s was published by another writer meanwhile", run)
+            return None
+        return CacheEntry(self.root / run, metadata, identity)
 
     def latest(
         self, artifact: str, *, account_id: str, job_ids: Collection[int | str] | None = None
@@ -305,16 +301,30 @@ class ArtifactCache:
         return best
 
     def read(self, entry: CacheEntry, artifact: str) -> dict[str, Any] | None:
-        """Parse one artifact of an entry; None when it is missing, corrupt or not that artifact.
+        """Parse one artifact of an entry; None when it is not exactly what was chosen.
 
-        An artifact is served only if it is the dbt file its name says
-        (:func:`~floe_dbt_cloud.artifacts.parse_artifact`): any other JSON
-        written into an entry is a miss.
+        The entry's directory is opened once; its ``metadata.json`` must still
+        be the one :meth:`latest` chose, and the artifact is read through the
+        same handle, so metadata and artifact always come from one writer's
+        entry. A replaced, removed, corrupt or foreign entry is a miss, and an
+        artifact is served only if it is the dbt file its name says
+        (:func:`~floe_dbt_cloud.artifacts.parse_artifact`).
         """
+        name = validate_artifact_name(artifact)
         try:
-            return parse_artifact(artifact, entry.artifact_path(artifact).read_bytes())
-        except (OSError, ArtifactShapeError) as exc:
-            logger.warning("ignoring cache entry %s: %s unusable (%s)", entry.path, artifact, exc)
+            with PinnedDirectory(entry.path) as directory:
+                if directory.identity != entry.identity:
+                    return None  # another writer's entry was published since
+                current = CacheMetadata.model_validate_json(directory.read_bytes(METADATA_FILE))
+                if current != entry.metadata:
+                    return None
+                content = directory.read_bytes(name)
+        except (OSError, ValidationError):
+            return None  # replaced or removed meanwhile: a miss
+        try:
+            return parse_artifact(name, content)
+        except ArtifactShapeError as exc:
+            logger.warning("ignoring cache entry %s: %s unusable (%s)", entry.path, name, exc)
             return None
 
     def _is_fresh(self, metadata: CacheMetadata) -> bool:
@@ -328,45 +338,28 @@ class ArtifactCache:
         if not _RUN_ID.fullmatch(directory.name):
             return None
         try:
-            info = directory.lstat()
-            if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-                return None  # a symlink, a file, or a directory others can write to
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return None
-            raw = (directory / METADATA_FILE).read_bytes()
-            metadata = CacheMetadata.model_validate_json(raw)
-        except (OSError, ValidationError):
-            return None
-        if metadata.run_id != directory.name:
-            return None
-        try:
-            names = [validate_artifact_name(name) for name in metadata.artifacts]
-        except DBTConfigurationError:
-            return None
-        if not all((directory / name).is_file() for name in names):
-            return None
-        return CacheEntry(directory, metadata)
+            with PinnedDirectory(directory) as pinned:
+                info = pinned.info
+                if info.st_mode & 0o022:
+                    return None  # a directory others can write to
+                if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                    return None
+                metadata = CacheMetadata.model_validate_json(pinned.read_bytes(METADATA_FILE))
+                if metadata.run_id != directory.name:
+                    return None
+                names = [validate_artifact_name(name) for name in metadata.artifacts]
+                if not all(pinned.is_file(name) for name in names):
+                    return None  # a partial entry
+        except (OSError, ValidationError, DBTConfigurationError):
+            return None  # a symlink, a file, unreadable, partial or foreign: a miss
+        return CacheEntry(directory, metadata, pinned.identity)
 
     def _ensure_root(self) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask and ignored for an existing directory.
         os.chmod(self.root, 0o700)
 
-    @staticmethod
-    def _swap_into_place(staging: Path, final: Path) -> None:
-        os.chmod(staging, 0o700)
-        if not final.exists():
-            try:
-                os.replace(staging, final)
-                return
-            except OSError:
-                if not final.exists():
-                    raise
-        # Replacing a live entry: move the old one aside first, as a directory
-        # cannot be renamed over a non-empty one.
-        graveyard = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old."))
-        try:
-            os.replace(final, graveyard / "entry")
-            os.replace(staging, final)
-        finally:
-            shutil.rmtree(graveyard, ignore_errors=True)
+
+def _identity(directory: Path) -> tuple[int, int]:
+    info = directory.stat()
+    return info.st_dev, info.st_ino

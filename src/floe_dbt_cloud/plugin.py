@@ -30,7 +30,8 @@ from floe_core.errors import (
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.schemas import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
 from floe_core.telemetry import dbt_span, record_result
-from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, host_key, validate_run_id
+from floe_dbt_cloud.cache import ArtifactCache, host_key, validate_run_id
+from floe_dbt_cloud.cache_disk import atomic_write_bytes
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
 from floe_dbt_cloud.commands import build_step
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
