@@ -71,7 +71,7 @@ def check_artifact(name: str, document: object) -> None:
         Traceback (most recent call last):
         ...
         floe_dbt_cloud.artifacts.ArtifactShapeError: metadata.dbt_schema_version is missing \
-or is not a dbt run-results schema (https://schemas.getdbt.com/dbt/run-results/vN.json)
+or is not https://schemas.getdbt.com/dbt/run-results/vN.json
     """
     if not isinstance(document, dict):
         raise ArtifactShapeError(f"expected a JSON object, got {_json_type(document)}")
@@ -83,8 +83,8 @@ or is not a dbt run-results schema (https://schemas.getdbt.com/dbt/run-results/v
     match = _SCHEMA_URL.fullmatch(version) if isinstance(version, str) else None
     if match is None or match.group(1) != kind:
         raise ArtifactShapeError(
-            f"metadata.dbt_schema_version is missing or is not a dbt {kind} schema "
-            f"(https://schemas.getdbt.com/dbt/{kind}/vN.json)"
+            "metadata.dbt_schema_version is missing or is not "
+            f"https://schemas.getdbt.com/dbt/{kind}/vN.json"
         )
     if kind == "run-results":
         _check_results(document.get("results"))

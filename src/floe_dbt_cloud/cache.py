@@ -42,10 +42,17 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from floe_core.errors import DBTConfigurationError
 from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
-from floe_dbt_cloud.cache_disk import PinnedDirectory, atomic_write_bytes, publish_directory
+from floe_dbt_cloud.cache_disk import (
+    PinnedDirectory,
+    atomic_write_bytes,
+    entries_directory,
+    publish_directory,
+)
 
 __all__ = [
     "DISABLE_ENV_VAR",
+    "READ_PROBLEM",
+    "WRITE_PROBLEM",
     "ArtifactCache",
     "CacheEntry",
     "CacheMetadata",
@@ -61,6 +68,18 @@ DISABLE_ENV_VAR = "FLOE_DISABLE_CACHE"
 METADATA_FILE = "metadata.json"
 _RUN_ID = re.compile(r"^[0-9]{1,20}$")
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.json$")
+_FIX = (
+    "point dbt_runtime_config.cloud.cache_dir in manifest.yaml at a directory this user owns "
+    "(or give {root} back to it), or turn the cache off with FLOE_DISABLE_CACHE=true"
+)
+READ_PROBLEM = (
+    "the dbt Cloud artifact cache at {root} cannot be read ({reason}); get_manifest() asks "
+    "dbt Cloud instead. To use the cache, " + _FIX
+)
+WRITE_PROBLEM = (
+    "the dbt Cloud artifact cache at {root} cannot be written ({reason}); the run's result and "
+    "its files in target/ stand, but nothing was cached. To use the cache, " + _FIX
+)
 # A timestamp slightly ahead of our clock is clock skew; far ahead is a forged
 # entry that would otherwise never expire.
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -193,6 +212,7 @@ class ArtifactCache:
         self.ttl = timedelta(hours=ttl_hours)
         self._forced = enabled
         self._now = now
+        self._warned: set[str] = set()
 
     @property
     def enabled(self) -> bool:
@@ -244,10 +264,11 @@ class ArtifactCache:
             host=self.host,
         )
         try:
-            self._ensure_root()
+            directory = entries_directory(self.root, create=True)
+            assert directory is not None  # created
             # Written beside the entries (a hidden name is never read as one),
             # then published whole.
-            staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{run}."))
+            staging = Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
             try:
                 for name, content in artifacts.items():
                     atomic_write_bytes(staging / name, content)
@@ -255,17 +276,17 @@ class ArtifactCache:
                     staging / METADATA_FILE, metadata.model_dump_json(indent=2).encode()
                 )
                 identity = _identity(staging)
-                published = publish_directory(staging, self.root / run)
+                published = publish_directory(staging, directory / run)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         except OSError as exc:
-            # An unwritable cache costs speed only; the run's result stands.
-            logger.warning("could not write the artifact cache at %s: %s", self.root, exc)
+            # An unusable cache costs speed only: the run's result stands.
+            self._warn_once(WRITE_PROBLEM, exc)
             return None
         if not published:
             logger.debug("cache entry %s was published by another writer meanwhile", run)
             return None
-        return CacheEntry(self.root / run, metadata, identity)
+        return CacheEntry(directory / run, metadata, identity)
 
     def latest(
         self, artifact: str, *, account_id: str, job_ids: Collection[int | str] | None = None
@@ -281,11 +302,17 @@ class ArtifactCache:
             The entry, or None (disabled, nothing cached, everything expired or invalid).
         """
         validate_artifact_name(artifact)
-        if not self.enabled or not self.root.is_dir():
+        if not self.enabled:
+            return None
+        try:
+            directory = entries_directory(self.root, create=False)
+            children = sorted(directory.iterdir()) if directory is not None else []
+        except OSError as exc:
+            self._warn_once(READ_PROBLEM, exc)
             return None
         wanted_jobs = None if job_ids is None else {str(job) for job in job_ids}
         best: CacheEntry | None = None
-        for child in self.root.iterdir():
+        for child in children:
             entry = self._entry(child)
             if (
                 entry is None
@@ -354,10 +381,13 @@ class ArtifactCache:
             return None  # a symlink, a file, unreadable, partial or foreign: a miss
         return CacheEntry(directory, metadata, pinned.identity)
 
-    def _ensure_root(self) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is filtered by the umask and ignored for an existing directory.
-        os.chmod(self.root, 0o700)
+    def _warn_once(self, problem: str, exc: OSError) -> None:
+        where = exc.filename or self.root
+        reason = exc.strerror or type(exc).__name__
+        message = problem.format(root=self.root, reason=f"{reason}: {where}")
+        if message not in self._warned:
+            self._warned.add(message)
+            logger.warning("%s", message)
 
 
 def _identity(directory: Path) -> tuple[int, int]:

@@ -1,4 +1,10 @@
-"""How cache entries live on disk: written beside, published whole, read from one directory.
+"""How cache entries live on disk: in a directory of ours, published whole, read through one handle.
+
+The entries go into the configured cache directory when it is ours and no one
+else can write to it; otherwise (a shared ``/tmp``-like directory with mode
+1777, one owned by another user) into a private subdirectory
+``user-<uid>`` created inside it, mode 0700. The configured directory itself
+is never chmod'ed: it is what the user made.
 
 A writer fills a private staging directory next to the entries and renames it
 into place; it never changes a file of a published entry. When the entry
@@ -21,11 +27,77 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["PinnedDirectory", "atomic_write_bytes", "publish_directory"]
+__all__ = [
+    "PRIVATE_SUBDIRECTORY",
+    "PinnedDirectory",
+    "atomic_write_bytes",
+    "entries_directory",
+    "publish_directory",
+]
 
 # A directory renamed into place by another writer first: its entry is as whole as ours.
 _PUBLISHED_BY_ANOTHER = frozenset({errno.ENOTEMPTY, errno.EEXIST})
 _PINNED = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+
+
+def _uid() -> int | None:
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def _ours_and_private(info: os.stat_result, *, others_may_read: bool) -> bool:
+    uid = _uid()
+    if uid is None:  # pragma: no cover - no POSIX ownership (Windows)
+        return True
+    loose = 0o022 if others_may_read else 0o077
+    return info.st_uid == uid and not info.st_mode & loose
+
+
+PRIVATE_SUBDIRECTORY = f"user-{_uid()}"
+
+
+def entries_directory(root: Path, *, create: bool) -> Path | None:
+    """Where this user's cache entries live under the configured cache directory.
+
+    Args:
+        root: The configured cache directory.
+        create: Create what is missing (writers); readers pass False.
+
+    Returns:
+        ``root`` when it is this user's and only this user can write to it;
+        else ``root/user-<uid>`` (0700). None when ``create`` is False and
+        the directory does not exist yet.
+
+    Raises:
+        OSError: The directory cannot be created or used (``PermissionError``
+            when the private subdirectory exists but belongs to someone else or
+            others can reach it).
+    """
+    try:
+        info = root.stat()
+    except FileNotFoundError:
+        if not create:
+            return None
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = root.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(root))
+    if _ours_and_private(info, others_may_read=True):
+        return root
+    private = root / PRIVATE_SUBDIRECTORY
+    if create:
+        with contextlib.suppress(FileExistsError):
+            private.mkdir(mode=0o700)
+    try:
+        info = private.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or not _ours_and_private(info, others_may_read=False):
+        raise PermissionError(
+            errno.EACCES,
+            "not a private directory of this user (mode 0700, owned by it)",
+            str(private),
+        )
+    return private
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:

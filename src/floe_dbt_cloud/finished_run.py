@@ -9,7 +9,8 @@ becomes the error a person can act on (run id, status, end of the step's log).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from floe_core.errors import (
@@ -30,6 +31,7 @@ from floe_dbt_cloud.artifacts import (
 from floe_dbt_cloud.client import AdminApiClient
 from floe_dbt_cloud.commands import step_runs_command
 from floe_dbt_cloud.models import Run, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
 
 __all__ = ["CATALOG", "MANIFEST", "RUN_RESULTS", "FinishedRun"]
 
@@ -46,11 +48,15 @@ class FinishedRun:
         client: The Admin API client.
         run: The run, with its steps.
         command: ``compile``, ``run`` or ``test``.
+        scrub: Applied to every artifact as it is downloaded: takes out
+            credentials (:func:`~floe_dbt_cloud.scrub.scrub_credentials`) before
+            anything can be written.
     """
 
     client: AdminApiClient
     run: Run
     command: str
+    scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
 
     @property
     def step(self) -> int:
@@ -64,7 +70,7 @@ class FinishedRun:
         return RunStatus(self.run.status)
 
     def fetch(self, name: str, *, required: bool, step: int | None = None) -> bytes | None:
-        """Download one artifact of the command's step (or of ``step``).
+        """Download one artifact of the command's step (or of ``step``), credentials scrubbed.
 
         Raises:
             DBTArtifactNotFoundError: ``required`` and the step saved no such file;
@@ -78,7 +84,7 @@ class FinishedRun:
                 )
             return None
         try:
-            return self.client.get_artifact(self.run.id, name, step=step)
+            return self.scrub(self.client.get_artifact(self.run.id, name, step=step))
         except DBTRemoteError as exc:
             if exc.status_code != 404:
                 raise

@@ -38,6 +38,7 @@ from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
 from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun
 from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
 from floe_dbt_cloud.polling import wait_for_run
+from floe_dbt_cloud.scrub import scrub_credentials
 
 __all__ = ["DBTCloudPlugin"]
 
@@ -445,7 +446,7 @@ class DBTCloudPlugin(DBTPlugin):
         if run.environment_id is not None and self.environment_id is None:
             self.environment_id = run.environment_id
         self._dbt_version = run.dbt_version or self._dbt_version
-        finished = FinishedRun(self._client, run, command)
+        finished = FinishedRun(self._client, run, command, self._scrub)
         if finished.step == 0 and finished.status == RunStatus.SUCCESS:
             raise DBTConfigurationError(
                 f"job {job_id} ran no `dbt {command}` step (run {run.id}); configure the "
@@ -472,13 +473,17 @@ class DBTCloudPlugin(DBTPlugin):
                 run_id=listed.id,
             )
         # The list endpoint cannot include run_steps, and the step matters.
-        return FinishedRun(self._client, self._client.get_run(listed.id), "compile")
+        return FinishedRun(self._client, self._client.get_run(listed.id), "compile", self._scrub)
 
     def _save(self, project_dir: Path, run: Run, job_id: int, artifacts: dict[str, bytes]) -> None:
         target_dir = self._target_dir(project_dir)
         for name, content in artifacts.items():
             atomic_write_bytes(target_dir / name, content, mode=0o644)
         self.cache.store(run.id, account_id=self.account_id, job_id=job_id, artifacts=artifacts)
+
+    def _scrub(self, content: bytes) -> bytes:
+        # The token this runtime holds, and anything shaped like a dbt Cloud credential.
+        return scrub_credentials(content, (self._token.get_secret_value(),))
 
     @staticmethod
     def _target_dir(project_dir: Path) -> Path:

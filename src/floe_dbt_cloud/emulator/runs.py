@@ -7,7 +7,6 @@ with `dbt run`"), and keeps the real artifacts each dbt step wrote.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 from floe_dbt_cloud.emulator.faults import RunOutcome
 from floe_dbt_cloud.emulator.steps import StepExecutor, StepOutcome, parse_step
 from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
 
 __all__ = ["ARTIFACT_NAMES", "RunRecord", "StepRecord", "execute_run"]
 
@@ -183,6 +183,9 @@ class RunContext:
     executor: StepExecutor
     step_delay_seconds: float
     on_step_artifacts: Callable[[RunRecord, StepRecord], None]
+    # Applied to each artifact kept: dbt writes its command line, which may hold the
+    # emulator's own token (`--token`), into run_results.json.
+    scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
 
 
 def _pause(run: RunRecord, seconds: float) -> bool:
@@ -253,6 +256,6 @@ def _collect_artifacts(
         if name in run.missing_artifacts or not source.is_file():
             continue
         destination.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination / name)
+        (destination / name).write_bytes(context.scrub(source.read_bytes()))
         step.artifacts[name] = destination / name
     context.on_step_artifacts(run, step)
