@@ -120,7 +120,17 @@ def validate_target(value: str) -> str:
 
 
 def vars_argument(values: Mapping[str, Any] | None) -> str | None:
-    """Render dbt ``--vars`` from a mapping, as one JSON document (valid YAML too).
+    r"""Render dbt ``--vars`` from a mapping, as one JSON document dbt reads back exactly.
+
+    dbt reads ``--vars`` as YAML 1.1 (PyYAML), which is not quite a superset
+    of JSON: ``1e+16`` is a *string* there (a float needs a dot), the
+    ``\ud83d\ude00`` escapes JSON uses beyond the BMP are a syntax error,
+    a few characters JSON leaves as they are are not allowed or are line
+    breaks, and a mapping key may not be longer than 1024 characters. The
+    document is written so that both readers agree: exponent floats get a
+    ``.0`` (``1.0e+16``), text is written as itself except for the
+    characters YAML would misread (escaped as ``\uXXXX``), and a key too
+    long for dbt is refused.
 
     Args:
         values: Variable names to JSON values, or ``None`` for no ``--vars``.
@@ -131,11 +141,12 @@ def vars_argument(values: Mapping[str, Any] | None) -> str | None:
     Raises:
         DBTConfigurationError: ``values`` is not a mapping with string keys
             and JSON values (finite numbers, strings, booleans, null, lists,
-            mappings).
+            mappings), holds text that is not Unicode (a lone surrogate), or
+            a key longer than dbt's reader accepts.
 
     Examples:
-        >>> vars_argument({"since": "2024-01-01", "limit": 3})
-        '{"since": "2024-01-01", "limit": 3}'
+        >>> vars_argument({"since": "2024-01-01", "limit": 3, "ratio": 1e16})
+        '{"since": "2024-01-01", "limit": 3, "ratio": 1.0e+16}'
     """
     if values is None:
         return None
@@ -150,27 +161,57 @@ def vars_argument(values: Mapping[str, Any] | None) -> str | None:
             f"vars keys must be non-empty strings; {len(bad_keys)} key(s) are not"
         )
     try:
-        _check_json(values, "vars")
-        return json.dumps(dict(values), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        return _render(values, "vars")
+    except ValueError as exc:  # also int-to-text conversion past Python's digit limit
         raise DBTConfigurationError(f"vars must hold JSON values only: {exc}") from None
 
 
-def _check_json(value: Any, where: str) -> None:
-    if value is None or isinstance(value, (bool, str, int)):
-        return
+# Characters JSON writes as themselves that YAML 1.1 refuses (C1 controls,
+# non-characters) or reads as line breaks (NEL, LS, PS), and the BOM.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# PyYAML's limit on a flow mapping key, quotes included.
+_MAX_KEY = 1024
+
+
+def _render(value: Any, where: str) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{where} is {value!r}, not a finite number")
-        return
+        text = repr(value)
+        mantissa, exponent = text.split("e") if "e" in text else (text, None)
+        if exponent is not None and "." not in mantissa:
+            return f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e+16 as a string
+        return text
+    if isinstance(value, str):
+        return _text(value, f"{where} holds a lone surrogate, not Unicode text")
     if isinstance(value, Mapping):
+        items = []
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{where} has a non-string key")
-            _check_json(item, f"{where}.{key}")
-        return
+            rendered = _text(key, f"{where} has a key holding a lone surrogate")
+            if len(rendered) > _MAX_KEY:
+                raise ValueError(
+                    f"{where} has a key of {len(key)} characters, longer than dbt reads"
+                )
+            items.append(f"{rendered}: {_render(item, f'{where}.{key}')}")
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            _check_json(item, f"{where}[{index}]")
-        return
+        rendered_items = (_render(item, f"{where}[{index}]") for index, item in enumerate(value))
+        return "[" + ", ".join(rendered_items) + "]"
     raise ValueError(f"{where} is a {type(value).__name__}")
+
+
+def _text(value: str, lone_surrogate: str) -> str:
+    if _SURROGATE.search(value):
+        raise ValueError(lone_surrogate)
+    return _YAML_UNSAFE.sub(
+        lambda char: f"\\u{ord(char[0]):04x}", json.dumps(value, ensure_ascii=False)
+    )

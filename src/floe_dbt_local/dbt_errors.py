@@ -1,27 +1,52 @@
-"""Translate what ``dbtRunner`` reports into the contract's errors: a public helper.
+"""Public API: turn what ``dbtRunner`` reports into the contract's errors.
 
-A runtime built on dbt-core (this package's ``local``, or a vendor's own)
-must turn dbt's outcomes into :class:`~floe_core.errors.DBTCompilationError` /
-:class:`~floe_core.errors.DBTExecutionError` exactly as the compliance kit
-expects. :func:`raise_for_dbt_result` does it for a ``dbtRunnerResult``;
-:func:`wrap_dbt_exception` for an exception dbt reported.
+For vendors building a runtime on dbt-core (in-process, in a worker, in a
+container that ships results back): the compliance kit expects dbt's
+outcomes classified exactly as this module does, because it classifies
+plain dbt-core, its oracle, the same way. The names below are a stable,
+public API of ``floe-dbt``; everything else in ``floe_dbt_local`` is the
+local runtime's own.
 
-``dbtRunner.invoke`` never raises: an inability to run comes back as
-``dbtRunnerResult.exception``. Failed models and tests come back with no
-exception at all and are results, not errors. The rest is split along
-dbt-core's own hierarchy:
+* :func:`raise_for_dbt_result`: give it every ``dbtRunnerResult``; it raises
+  when dbt could not do its job and returns when dbt ran (failed models and
+  tests included, which are results);
+* :func:`wrap_dbt_exception`: the error for one exception dbt reported (for
+  a runtime that receives dbt's exception some other way);
+* :func:`node_errors`: the failed nodes of a result, for a message;
+* :data:`COMPILATION_EXCEPTIONS`: the dbt exception types that mean "the
+  project does not parse or compile".
+
+Example, the core of a dbt-core runtime::
+
+    from dbt.cli.main import dbtRunner
+    from floe_dbt_local.dbt_errors import raise_for_dbt_result
+
+    outcome = dbtRunner().invoke(["run", "--project-dir", str(project_dir), ...])
+    raise_for_dbt_result(outcome, command="run", project_dir=project_dir)
+    # dbt ran: count target/run_results.json with floe_core.artifacts.count_run_results
+
+How dbt's outcomes are split. ``dbtRunner.invoke`` never raises: an
+inability to run comes back as ``dbtRunnerResult.exception``. Failed models
+and tests come back with no exception at all and are results, not errors.
+The rest follows dbt-core's own hierarchy:
 
 * parse and compile failures (``CompilationError`` and its many subclasses,
   ``ParsingError``, schema validation of YAML, a broken model contract) are
-  :class:`DBTCompilationError`;
+  :class:`~floe_core.errors.DBTCompilationError`;
 * everything else (``DbtProjectError``, ``DbtProfileError``, a usage error,
-  a bad selector, an internal or database error, even ``KeyboardInterrupt``)
-  is :class:`DBTExecutionError`.
+  a bad selector, an internal or database error, a file dbt cannot read,
+  even ``KeyboardInterrupt``) is :class:`~floe_core.errors.DBTExecutionError`.
 
 One exception to the hierarchy: ``dbt compile`` stops at the first node that
 fails to compile and re-raises that node's message as a plain
 ``DbtRuntimeError`` (``GraphRunnableTask._raise_next_tick``), so for
-``compile`` that exact type is a compilation failure too.
+``compile`` that exact type is a compilation failure too; and a ``compile``
+reported as failed without an exception raises, naming the failed nodes
+(``compile`` has no result to carry them).
+
+Every error names the command and the project, and keeps dbt's exception as
+``__cause__`` (:func:`raise_for_dbt_result` raises ``from`` it; a caller of
+:func:`wrap_dbt_exception` does the same). Works with dbt-core 1.8 to 1.11.
 """
 
 from __future__ import annotations
@@ -74,12 +99,41 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         )
     return DBTExecutionError(
         f"dbt could not run `dbt {command}` on the project at {project_dir}: "
-        f"{type(exc).__name__}: {detail}"
+        f"{type(exc).__name__}: {detail}{_fix_for(exc)}"
     )
 
 
+def _fix_for(exc: BaseException) -> str:
+    """The fix for the errors dbt lets through from Python itself (they carry no advice)."""
+    if isinstance(exc, PermissionError) and exc.filename:
+        return (
+            "; make the file readable by the user running dbt (e.g. chmod a+r), "
+            "or move it out of the project"
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            "; dbt reads every project file and profiles.yml as UTF-8: save the file "
+            "written in another encoding (Latin-1, UTF-16 ...) as UTF-8"
+        )
+    return ""
+
+
 def node_errors(result: dbtRunnerResult) -> str:
-    """Name the nodes that failed in a result dbt returned without an exception."""
+    """Name the nodes that failed in a result dbt returned, with dbt's message for each.
+
+    Args:
+        result: What ``dbtRunner().invoke([...])`` returned.
+
+    Returns:
+        ``"<unique_id>: <message>; ..."`` for every node whose status is
+        ``error``, ``fail`` or ``runtime error``, or a sentence saying dbt
+        reported failure without one (e.g. when the result holds no nodes).
+
+    Examples:
+        >>> from dbt.cli.main import dbtRunnerResult
+        >>> node_errors(dbtRunnerResult(success=False))
+        'dbt reported failure without a node error'
+    """
     failed = [
         f"{node_result.node.unique_id}: {node_result.message}"
         for node_result in getattr(result.result, "results", None) or []

@@ -49,12 +49,14 @@ class ProjectLayout:
         target_path: Where dbt writes ``manifest.json`` and ``run_results.json``.
         log_path: Where dbt writes ``dbt.log``.
         source_dirs: Every directory dbt parses (models, macros, tests, packages ...).
+        packages_path: Where ``dbt deps`` installs packages (one of ``source_dirs``).
     """
 
     project_dir: Path
     target_path: Path
     log_path: Path
     source_dirs: tuple[Path, ...]
+    packages_path: Path | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -86,21 +88,31 @@ class ProjectLayout:
         sources = list(_DEFAULT_SOURCE_DIRS)
         for key, value in config.items():
             if str(key).endswith("-paths") and isinstance(value, list):
-                sources.extend(str(item) for item in value)
-        sources.append(_string(config.get("packages-install-path"), "dbt_packages"))
-        source_dirs = tuple(dict.fromkeys((project_dir / s).resolve() for s in sources))
+                # Only strings: dbt refuses anything else, and str() of a nested
+                # YAML alias structure could be exponentially long.
+                sources.extend(item for item in value if isinstance(item, str))
+        packages = (
+            project_dir / _string(config.get("packages-install-path"), "dbt_packages")
+        ).resolve()
+        source_dirs = tuple(
+            dict.fromkeys([*((project_dir / s).resolve() for s in sources), packages])
+        )
         return cls(
             project_dir=project_dir,
             target_path=(project_dir / target).resolve(),
             log_path=(project_dir / logs).resolve(),
             source_dirs=source_dirs,
+            packages_path=packages,
         )
 
 
 def _read_project_file(path: Path) -> dict[str, Any]:
+    # Whatever is wrong with the file (not UTF-8, not YAML, nested past the
+    # recursion limit), dbt reports it when invoked; the runtime checks the
+    # encoding itself first (floe_dbt_local.preflight), with a better message.
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
         return {}
     return document if isinstance(document, dict) else {}
 

@@ -13,32 +13,87 @@ only when the *fingerprint* of everything that parsing reads is unchanged:
 * the whole process environment (``env_var()`` can appear in any project file
   or the profile, and ``DBT_*`` variables are dbt flags) and a ``.env`` file in
   the working directory (dbt 1.12 loads it on every invocation);
-* the dbt-core version and the working directory.
+* the dbt-core version and the working directory;
+* the ``--vars`` of the invocation (``var()`` is rendered while parsing, in
+  configs, ``ref``s and ``enabled``): the cache is keyed by them as well, so
+  runtimes bound to other vars each keep their own parse.
 
 Contents are hashed rather than modification times, whose granularity can
 hide an edit made within the same clock tick. Nothing here stores a value:
 only a digest of the environment and files.
+
+The fingerprint is taken while the process-wide invocation lock is held, so
+its work is bounded:
+
+* directories are walked the way dbt walks them (``os.walk`` without
+  following directory links below a source directory, so two links to
+  ``.`` cost two entries, not an endless walk); each package that
+  ``dbt deps`` installed as a link is a source directory of its own, as dbt
+  loads it;
+* only regular files are read (a FIFO or a link to ``/dev/zero`` would block
+  or never end); a file that cannot be read counts by its metadata, and
+  dbt reports it if it needs it;
+* past :data:`DEFAULT_BUDGET` (files or bytes) the fingerprint gives up and
+  the invocation simply parses, as plain dbt does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import stat
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from dbt.cli.main import dbtRunner
+
+from floe_core.errors import DBTCompilationError
+from floe_dbt_local.dbt_errors import wrap_dbt_exception
+from floe_dbt_local.invocation import Call
 from floe_dbt_local.layout import PROJECT_FILES, ProjectLayout
 
-__all__ = ["ManifestCache", "project_fingerprint"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "FingerprintBudget",
+    "ManifestCache",
+    "current_manifest",
+    "project_fingerprint",
+]
 
-CacheKey = tuple[Path, Path, str]
+logger = logging.getLogger(__name__)
+
+# (project directory, profiles directory, target, --vars document or None)
+CacheKey = tuple[Path, Path, str, str | None]
+# Opening a FIFO that was swapped in after the walk listed it must not block.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+
+
+class FingerprintBudget(NamedTuple):
+    """How much a fingerprint may read before it gives up (and the call parses instead)."""
+
+    max_files: int
+    max_bytes: int
+
+
+DEFAULT_BUDGET = FingerprintBudget(max_files=50_000, max_bytes=256 * 1024 * 1024)
+
+
+class _OverBudget(Exception):
+    pass
 
 
 def project_fingerprint(
-    layout: ProjectLayout, profiles_dir: Path, target: str, dbt_version: str
-) -> str:
+    layout: ProjectLayout,
+    profiles_dir: Path,
+    target: str,
+    dbt_version: str,
+    vars: str | None = None,
+    *,
+    budget: FingerprintBudget | None = None,
+) -> str | None:
     """Digest everything a dbt parse of this project depends on.
 
     Args:
@@ -46,53 +101,145 @@ def project_fingerprint(
         profiles_dir: The directory holding ``profiles.yml``.
         target: The profile target.
         dbt_version: The dbt-core version doing the parsing.
+        vars: The invocation's ``--vars`` document, or None.
+        budget: How many files and bytes it may read; :data:`DEFAULT_BUDGET` by default.
 
     Returns:
-        A hex digest that changes whenever a parse could produce a different manifest.
+        A hex digest that changes whenever a parse could produce a different
+        manifest, or None when the project is larger than ``budget`` (then
+        nothing can be proven current and the caller must parse).
     """
-    digest = hashlib.blake2b(digest_size=20)
-
-    def feed(*parts: str | bytes) -> None:
-        for part in parts:
-            data = part.encode() if isinstance(part, str) else part
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-
+    budget = budget or DEFAULT_BUDGET
+    digest = _Digest(budget)
     # The working directory: dbt-duckdb resolves a relative database path against it.
-    feed("dbt", dbt_version, "target", target, "project", str(layout.project_dir), os.getcwd())
+    digest.feed("dbt", dbt_version, "target", target, "project", str(layout.project_dir))
+    digest.feed(os.getcwd(), "vars", "<none>" if vars is None else vars)
     for key, value in sorted(os.environ.items()):
-        feed(key, value)
+        digest.feed(key, value)
     files = [layout.project_dir / name for name in PROJECT_FILES]
     files += [profiles_dir.resolve() / "profiles.yml", Path.cwd() / ".env"]
-    excluded = (layout.target_path, layout.log_path)
-    for directory in layout.source_dirs:
-        files.extend(_walk(directory, excluded))
-    for path in files:
-        feed("file", str(path))
-        try:
-            feed(path.read_bytes())
-        except FileNotFoundError:
-            feed("<missing>")
-        except IsADirectoryError:
-            feed("<directory>")
+    excluded = frozenset((layout.target_path, layout.log_path))
+    try:
+        for path in files:
+            digest.file(path)
+        for root in _roots(layout):
+            for path, is_link in _walk(root, excluded):
+                if is_link:
+                    digest.link(path)
+                else:
+                    digest.file(path)
+    except _OverBudget:
+        logger.info(
+            "the dbt project at %s has more than %d files or %d bytes in its source "
+            "directories: its parsed manifest is not reused",
+            layout.project_dir,
+            budget.max_files,
+            budget.max_bytes,
+        )
+        return None
     return digest.hexdigest()
 
 
-def _walk(directory: Path, excluded: tuple[Path, ...]) -> Iterator[Path]:
-    if not directory.is_dir() or directory in excluded:
+class _Digest:
+    def __init__(self, budget: FingerprintBudget) -> None:
+        self._hash = hashlib.blake2b(digest_size=20)
+        self._files_left = budget.max_files
+        self._bytes_left = budget.max_bytes
+
+    def feed(self, *parts: str | bytes) -> None:
+        for part in parts:
+            data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
+            self._hash.update(len(data).to_bytes(8, "little"))
+            self._hash.update(data)
+
+    def file(self, path: Path) -> None:
+        self._files_left -= 1
+        if self._files_left < 0:
+            raise _OverBudget
+        self.feed("file", str(path))
+        try:
+            descriptor = os.open(path, _OPEN_FLAGS)
+        except FileNotFoundError:
+            self.feed("<missing>")
+            return
+        except OSError as exc:
+            # Unreadable (or not a file at all): what dbt would see is only that
+            # it cannot read it, and that changes with the file's metadata.
+            self.feed("<unreadable>", str(exc.errno), _metadata(path))
+            return
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                self.feed("<not a regular file>", str(stat.S_IFMT(info.st_mode)))
+                return
+            try:
+                # One byte past what is left tells "too large" from "exactly enough"
+                # even for files whose size stat cannot tell (procfs).
+                data = handle.read(self._bytes_left + 1)
+            except OSError as exc:
+                self.feed("<unreadable>", str(exc.errno), _metadata(path))
+                return
+        self._bytes_left -= len(data)
+        if self._bytes_left < 0:
+            raise _OverBudget
+        self.feed(data)
+
+    def link(self, path: Path) -> None:
+        """A link to a directory: dbt does not walk into it, but where it points may matter."""
+        try:
+            self.feed("link", str(path), os.readlink(path))
+        except OSError as exc:
+            self.feed("link", str(path), f"errno {exc.errno}")
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _metadata(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"errno {exc.errno}"
+    return f"{info.st_mode} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}"
+
+
+def _roots(layout: ProjectLayout) -> Iterator[Path]:
+    """The directories dbt walks: the source directories, and each installed package."""
+    yield from layout.source_dirs
+    packages = layout.packages_path
+    if packages is None or not packages.is_dir():
         return
-    # followlinks: `dbt deps` installs local packages as symlinks into dbt_packages.
-    for root, dirs, names in os.walk(directory, followlinks=True):
+    # `dbt deps` installs a local package as a link; dbt loads it as a project
+    # of its own, so its files count although the walk below does not follow links.
+    try:
+        entries = sorted(packages.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() and entry.is_dir():
+            yield entry
+
+
+def _walk(directory: Path, excluded: frozenset[Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield (path, is a link to a directory) for every entry dbt's walk would see."""
+    if directory in excluded or not directory.is_dir():
+        return
+    # As dbt_common.clients.system.find_matching: no following of directory
+    # links (the start directory itself may be one), unreadable directories skipped.
+    for root, dirs, names in os.walk(directory):
         root_path = Path(root)
         dirs[:] = sorted(d for d in dirs if root_path / d not in excluded)
+        for name in dirs:
+            if (root_path / name).is_symlink():
+                yield root_path / name, True
         for name in sorted(names):
-            yield root_path / name
+            yield root_path / name, False
 
 
 class ManifestCache:
     """The most recently parsed manifests, each valid for one fingerprint.
 
-    Keyed by (project directory, profiles directory, target). Not thread-safe:
+    Keyed by (project directory, profiles directory, target, vars). Not thread-safe:
     the runtime only touches it while holding the invocation lock.
 
     Args:
@@ -132,3 +279,51 @@ class ManifestCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def current_manifest(
+    cache: ManifestCache,
+    call: Call,
+    layout: ProjectLayout,
+    callback: Callable[[Any], None],
+    dbt_version: str,
+) -> tuple[Any, bool]:
+    """Return a manifest that is provably current for ``call``, parsing when needed.
+
+    Args:
+        cache: The runtime's parsed manifests.
+        call: The invocation about to run (its key includes the vars).
+        layout: The project's directories.
+        callback: dbt's event callback for the parse.
+        dbt_version: The dbt-core version.
+
+    Returns:
+        ``(manifest, reused)``; ``(None, False)`` when the project is too large
+        to fingerprint (dbt then parses during the invocation, as plain dbt does).
+
+    Raises:
+        DBTCompilationError: The project does not parse.
+        DBTExecutionError: dbt could not run the parse at all.
+    """
+    # Taken before parsing: an edit made during the parse changes the next
+    # fingerprint, so it can only cost a re-parse, never a stale run.
+    fingerprint = project_fingerprint(
+        layout, call.profiles_dir, call.target, dbt_version, call.vars
+    )
+    if fingerprint is None:
+        cache.discard(call.key)
+        return None, False
+    cached = cache.get(call.key, fingerprint)
+    if cached is not None:
+        return cached, True
+    parsed = dbtRunner(callbacks=[callback]).invoke(call.args("parse"))
+    if parsed.exception is not None:
+        raise wrap_dbt_exception(
+            parsed.exception, command=call.command, project_dir=call.project_dir
+        ) from parsed.exception
+    if not parsed.success or parsed.result is None:
+        raise DBTCompilationError(
+            f"dbt could not parse the project at {call.project_dir} (dbt {call.command})"
+        )
+    cache.put(call.key, fingerprint, parsed.result)
+    return parsed.result, False
