@@ -297,10 +297,12 @@ def test_a_failed_step_ends_the_run_in_error(stub_project: ProjectCopy) -> None:
 def test_an_unsupported_step_fails_with_a_clear_log(
     emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
 ) -> None:
-    run_id = _finished_run(emulator, api, project.job_ids["run"], steps_override=["dbt seed"])
+    run_id = _finished_run(
+        emulator, api, project.job_ids["run"], steps_override=["dbt docs generate"]
+    )
     run = emulator.get_run(run_id)
     assert run.status == 20
-    assert "only compile, run, test" in run.steps[-1].logs
+    assert "only compile, run, test, seed, snapshot, build" in run.steps[-1].logs
 
 
 @pytest.mark.parametrize(

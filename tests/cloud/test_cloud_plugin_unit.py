@@ -322,6 +322,9 @@ def test_from_config_resolves_the_token_through_the_secrets_plugin(tmp_path: Pat
         ({"api_token": TOKEN}, "SecretStr"),
         ({"job_ids": None}, "job_ids is required"),
         ({"job_ids": {"run": 1}}, "job_ids must map compile, run and test"),
+        ({"job_ids": {**JOB_IDS, "deploy": 4}}, "job_ids must map compile, run and test"),
+        ({"job_ids": {**JOB_IDS, "seed": 0}}, "job_ids.seed must be a positive dbt Cloud job id"),
+        ({"job_ids": {**JOB_IDS, "build": True}}, "job_ids.build must be a positive"),
         ({"account_id": "acme"}, "numeric dbt Cloud account id"),
     ],
 )
@@ -341,11 +344,14 @@ def test_runtime_metadata_and_parallelism(tmp_path: Path, fake_time: FakeTime) -
     plugin = unit_plugin(tmp_path, fake_time)
     metadata = plugin.get_runtime_metadata()
     assert metadata["type"] == "cloud"
+    # The lifecycle commands run on the run job unless told otherwise.
+    lifecycle = {"seed": 12, "snapshot": 12, "build": 12}
     assert (metadata["account_id"], metadata["base_url"], metadata["job_ids"]) == (
         ACCOUNT,
         BASE,
-        JOB_IDS,
+        {**JOB_IDS, **lifecycle},
     )
+    assert metadata["bound_vars"] == []
     json.dumps(metadata)
     assert plugin.supports_parallel_execution() is True
 

@@ -33,8 +33,8 @@ from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTRemoteError
 from floe_dbt_cloud.client import AdminApiClient
+from floe_dbt_cloud.invocation import trigger_cause
 from floe_dbt_cloud.models import TriggerRunRequest
-from floe_dbt_cloud.plugin import trigger_cause
 
 TRIGGER = f"{API}/jobs/12/run/"
 LOOKUP = f"{API}/runs/?job_definition_id=12&order_by=-id&limit=100&include_related=trigger"
