@@ -58,17 +58,23 @@ def execute(
     command: str,
     steps: list[str] | None,
     *,
+    target: str,
     waiting: Waiting,
     scrub: Callable[[bytes], bytes],
 ) -> FinishedRun:
     """Trigger the job (at most one run, see :meth:`AdminApiClient.trigger_run`) and wait for it.
+
+    ``target`` is sent as ``target_name_override``: dbt Cloud's ``target.name``
+    for the run (the connection stays the job environment's).
 
     Raises:
         DBTConfigurationError: The run succeeded without a ``dbt <command>`` step.
         DBTExecutionTimeout: It did not end in time (it was cancelled).
         DBTRemoteError: dbt Cloud answered with an error.
     """
-    body = TriggerRunRequest(cause=trigger_cause(command), steps_override=steps)
+    body = TriggerRunRequest(
+        cause=trigger_cause(command), target_name_override=target, steps_override=steps
+    )
     run = client.trigger_run(job_id, body)
     validate_run_id(run.id)
     logger.info("triggered dbt Cloud run %s of job %s (dbt %s)", run.id, job_id, command)

@@ -27,13 +27,13 @@ from pydantic import BaseModel, SecretStr
 
 from floe_core.artifacts import read_json_artifact
 from floe_core.errors import (
-    DBTCompilationError,
     DBTConfigurationError,
     DBTExecutionError,
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.schemas import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig
+from floe_core.selectors import validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, host_key
 from floe_dbt_cloud.cache_disk import atomic_write_bytes
@@ -219,27 +219,27 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
         """Run the compile job and write its ``manifest.json`` into ``<project_dir>/target``.
 
-        ``profiles_dir`` and ``target`` are kept by the dbt Cloud job's
-        environment. Bound vars (:meth:`with_vars`) become ``steps_override``
-        ``dbt compile --vars '...'``.
+        ``profiles_dir`` is the dbt Cloud job environment's; ``target`` is sent
+        as ``target_name_override`` (dbt Cloud's ``target.name``). Bound vars
+        (:meth:`with_vars`) become ``steps_override`` ``dbt compile --vars '...'``.
 
         Raises:
-            DBTCompilationError: The job's compile step failed.
+            DBTConfigurationError: ``target`` is not a profile target name.
+            DBTCompilationError: The project does not parse or compile (the step's log says so).
+            DBTExecutionError: dbt could not run at all (a profile or target it cannot use).
             DBTExecutionTimeout: The run did not finish within ``timeout_seconds``.
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
+        validate_target(target)
         steps = steps_override("compile", self._vars, always=False)
         with dbt_span("compile", runtime=_RUNTIME, target=target) as span:
             self._name_vars(span, None)
-            finished = self._execute("compile", self.job_ids.compile, steps)
+            finished = self._execute("compile", self.job_ids.compile, steps, target)
             if finished.status != RunStatus.SUCCESS:
-                error = finished.error()
-                if finished.status == RunStatus.ERROR and not isinstance(
-                    error, DBTCompilationError
-                ):
-                    raise DBTCompilationError(str(error))
-                raise error
+                # DBTCompilationError when the step's log says the project does not
+                # parse or compile; DBTExecutionError when dbt could not run at all.
+                raise finished.error()
             manifest = finished.fetch(MANIFEST, required=True)
             assert manifest is not None
             finished.check(MANIFEST, manifest)
@@ -484,6 +484,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
         """Run ``dbt <command>`` on its job, inside its span, and count the result."""
+        validate_target(target)
         steps = steps_override(
             command,
             self._merged_vars(vars),
@@ -501,7 +502,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             full_refresh=full_refresh if command in _REFRESHABLE else None,
         ) as span:
             self._name_vars(span, vars)
-            result = self._invoke(command, self.jobs.job_for(command), steps, project_dir)
+            result = self._invoke(command, self.jobs.job_for(command), steps, project_dir, target)
             record_result(span, result)
             return result
 
@@ -515,10 +516,10 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             span.set_attribute("floe.dbt.var_names", names)
 
     def _invoke(
-        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path
+        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path, target: str
     ) -> DBTRunResult:
         started = self._clock()
-        finished = self._execute(command, job_id, steps)
+        finished = self._execute(command, job_id, steps, target)
         result, artifacts = collect(
             finished,
             job_id=job_id,
@@ -530,10 +531,18 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         self._save(project_dir, finished.run, job_id, artifacts)
         return result
 
-    def _execute(self, command: str, job_id: int, steps: list[str] | None) -> FinishedRun:
+    def _execute(
+        self, command: str, job_id: int, steps: list[str] | None, target: str
+    ) -> FinishedRun:
         """Trigger the job, wait for the run to end, and learn its environment."""
         finished = execute(
-            self._client, job_id, command, steps, waiting=self._waiting, scrub=self._scrub
+            self._client,
+            job_id,
+            command,
+            steps,
+            target=target,
+            waiting=self._waiting,
+            scrub=self._scrub,
         )
         run = finished.run
         if run.environment_id is not None and self.environment_id is None:

@@ -101,7 +101,11 @@ def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/catalog.json", "step=5"),
     ]
     body = json.loads(requests[0].content)
-    assert body == {"cause": ANY, "steps_override": ["dbt run --select customers"]}
+    assert body == {
+        "cause": ANY,
+        "target_name_override": "prod",  # the caller's target is dbt Cloud's target.name
+        "steps_override": ["dbt run --select customers"],
+    }
     assert re.fullmatch(r"floe-dbt: dbt run \[[0-9a-f]{32}\]", body["cause"])
     assert all(r.headers["Authorization"] == f"Token {TOKEN}" for r in requests)
     assert (result.success, result.models_run, result.tests_run, result.failures) == (True, 1, 0, 0)
@@ -130,7 +134,7 @@ def test_without_selectors_no_steps_override_is_sent(
     )
     result = unit_plugin(tmp_path, fake_time).run_tests(tmp_path, tmp_path, "dev")
     body = json.loads(httpx_mock.get_requests()[0].content)
-    assert list(body) == ["cause"]
+    assert sorted(body) == ["cause", "target_name_override"]
     assert body["cause"].startswith("floe-dbt: dbt test [")
     assert (result.success, result.tests_run, result.failures) == (False, 2, 1)
 
@@ -146,6 +150,17 @@ def test_full_refresh_and_exclude_become_the_step(
     assert json.loads(httpx_mock.get_requests()[0].content)["steps_override"] == [
         "dbt run --exclude fct_orders --full-refresh"
     ]
+
+
+@pytest.mark.parametrize("target", ["dev --full-refresh", "-t", "", "prod;rm", "dev\nprod"])
+def test_a_target_that_is_not_a_target_name_is_refused_before_any_request(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock, target: str
+) -> None:
+    plugin = unit_plugin(tmp_path, fake_time)
+    for call in (plugin.compile_project, plugin.run_models, plugin.run_tests, plugin.build):
+        with pytest.raises(DBTConfigurationError, match="is not a profile target name"):
+            call(tmp_path, tmp_path, target)
+    assert httpx_mock.get_requests() == []
 
 
 def test_a_bad_selector_is_refused_before_any_request(
