@@ -38,12 +38,15 @@ class ArtifactShapeError(ValueError):
     """An artifact is not the dbt file its name says; the message says why (never its content)."""
 
 
-def parse_artifact(name: str, content: bytes) -> dict[str, Any]:
+def parse_artifact(name: str, content: bytes, *, deep: bool = True) -> dict[str, Any]:
     """Parse an artifact and check its shape.
 
     Args:
         name: ``manifest.json``, ``run_results.json`` or ``catalog.json``.
         content: The file's bytes.
+        deep: Check every node and result too; the cache, whose entries were
+            checked deeply before they were written, checks the top level only
+            (a cache hit costs little more than the parse).
 
     Returns:
         The parsed document.
@@ -55,12 +58,12 @@ def parse_artifact(name: str, content: bytes) -> dict[str, Any]:
         document = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArtifactShapeError(f"it is not JSON ({type(exc).__name__})") from None
-    check_artifact(name, document)
+    check_artifact(name, document, deep=deep)
     return document  # type: ignore[no-any-return]  # check_artifact proved it is a dict
 
 
-def check_artifact(name: str, document: object) -> None:
-    """Check a parsed artifact's shape.
+def check_artifact(name: str, document: object, *, deep: bool = True) -> None:
+    """Check a parsed artifact's shape (with ``deep``, every node and result too).
 
     Raises:
         ArtifactShapeError: It is not a JSON object, declares no dbt schema of
@@ -87,19 +90,16 @@ or is not https://schemas.getdbt.com/dbt/run-results/vN.json
             f"https://schemas.getdbt.com/dbt/{kind}/vN.json"
         )
     if kind == "run-results":
-        _check_results(document.get("results"))
-    elif kind == "manifest":
-        _check_nodes(document, "nodes", keyed_by_unique_id=True)
-        _check_nodes(document, "sources", keyed_by_unique_id=True)
+        _check_results(document.get("results"), deep=deep)
     else:
-        _check_nodes(document, "nodes", keyed_by_unique_id=False)
-        _check_nodes(document, "sources", keyed_by_unique_id=False)
+        for field in ("nodes", "sources"):
+            _check_nodes(document, field, keyed_by_unique_id=kind == "manifest", deep=deep)
 
 
-def _check_results(results: object) -> None:
+def _check_results(results: object, *, deep: bool) -> None:
     if not isinstance(results, list):
         raise ArtifactShapeError(f"'results' is {_json_type(results)}, not a list")
-    for index, result in enumerate(results):
+    for index, result in enumerate(results if deep else ()):
         if not (
             isinstance(result, dict)
             and isinstance(result.get("unique_id"), str)
@@ -110,11 +110,13 @@ def _check_results(results: object) -> None:
             )
 
 
-def _check_nodes(document: Mapping[str, Any], field: str, *, keyed_by_unique_id: bool) -> None:
+def _check_nodes(
+    document: Mapping[str, Any], field: str, *, keyed_by_unique_id: bool, deep: bool
+) -> None:
     nodes = document.get(field)
     if not isinstance(nodes, dict):
         raise ArtifactShapeError(f"'{field}' is {_json_type(nodes)}, not an object")
-    for key, node in nodes.items():
+    for key, node in nodes.items() if deep else ():
         if not isinstance(node, dict):
             raise ArtifactShapeError(f"'{field}' holds {_json_type(node)} where a node belongs")
         if keyed_by_unique_id and (

@@ -349,7 +349,8 @@ class ArtifactCache:
         except (OSError, ValidationError):
             return None  # replaced or removed meanwhile: a miss
         try:
-            return parse_artifact(name, content)
+            # Checked node by node before it was written; here, dbt's schema and the top level.
+            return parse_artifact(name, content, deep=False)
         except ArtifactShapeError as exc:
             logger.warning("ignoring cache entry %s: %s unusable (%s)", entry.path, name, exc)
             return None
