@@ -5,42 +5,59 @@ Layout::
     <root>/<run_id>/manifest.json
                    /run_results.json
                    /catalog.json        (when the run produced one)
-                   /metadata.json       {cached_at, run_id, account_id, job_id, artifacts}
+                   /metadata.json       {cached_at, run_id, account_id, job_id, artifacts, host}
+
+Entries are keyed by dbt Cloud host as well as account and job: ``host`` is
+the API's host (and port), so two dbt Cloud instances whose account and job
+ids coincide never serve each other's artifacts. (Run ids are only unique per
+host: two hosts' runs with the same id share a directory, and the later
+write replaces the earlier; the cache then misses, it never mixes them.)
 
 An entry is written into a private temporary directory and renamed into
-place, so a reader sees a whole entry or none. Anything unexpected on read —
-unparsable metadata, a missing or corrupt file, another account's entry, a
-name that is not a run id, a directory others can write to — is a miss and
-never an exception: the cache can only make things faster, never break them.
+place, and read through one handle on its directory
+(:mod:`floe_dbt_cloud.cache_disk`), so a reader sees one writer's whole entry
+or none. Anything unexpected on read —
+unparsable metadata, a missing or corrupt file, an artifact that is not the
+dbt file its name says, another host's or account's entry, a name that is
+not a run id, a directory others can write to — is a miss and never an
+exception: the cache can only make things faster, never break them.
 Directories are 0700 and files 0600; the token is never written.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from floe_core.errors import DBTConfigurationError
+from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
+from floe_dbt_cloud.cache_disk import (
+    PinnedDirectory,
+    atomic_write_bytes,
+    entries_directory,
+    publish_directory,
+)
 
 __all__ = [
     "DISABLE_ENV_VAR",
+    "READ_PROBLEM",
+    "WRITE_PROBLEM",
     "ArtifactCache",
     "CacheEntry",
     "CacheMetadata",
-    "atomic_write_bytes",
     "cache_disabled_by_env",
+    "host_key",
     "validate_artifact_name",
     "validate_run_id",
 ]
@@ -51,6 +68,18 @@ DISABLE_ENV_VAR = "FLOE_DISABLE_CACHE"
 METADATA_FILE = "metadata.json"
 _RUN_ID = re.compile(r"^[0-9]{1,20}$")
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.json$")
+_FIX = (
+    "point dbt_runtime_config.cloud.cache_dir in manifest.yaml at a directory this user owns "
+    "(or give {root} back to it), or turn the cache off with FLOE_DISABLE_CACHE=true"
+)
+READ_PROBLEM = (
+    "the dbt Cloud artifact cache at {root} cannot be read ({reason}); get_manifest() asks "
+    "dbt Cloud instead. To use the cache, " + _FIX
+)
+WRITE_PROBLEM = (
+    "the dbt Cloud artifact cache at {root} cannot be written ({reason}); the run's result and "
+    "its files in target/ stand, but nothing was cached. To use the cache, " + _FIX
+)
 # A timestamp slightly ahead of our clock is clock skew; far ahead is a forged
 # entry that would otherwise never expire.
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -60,6 +89,21 @@ def cache_disabled_by_env(environ: Mapping[str, str] | None = None) -> bool:
     """True when ``FLOE_DISABLE_CACHE`` is ``true``/``1``/``yes`` (any case)."""
     value = (os.environ if environ is None else environ).get(DISABLE_ENV_VAR, "")
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def host_key(base_url: str) -> str:
+    """The part of an API URL that names the dbt Cloud instance: host, and port unless default.
+
+    Examples:
+        >>> host_key("https://Cloud.getdbt.com/api/v2")
+        'cloud.getdbt.com'
+        >>> host_key("http://127.0.0.1:8765/api/v2")
+        '127.0.0.1:8765'
+    """
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def validate_run_id(run_id: object) -> str:
@@ -96,25 +140,6 @@ def validate_artifact_name(name: str) -> str:
     return name
 
 
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write a file so readers see the old content or the new one, never half.
-
-    Args:
-        path: The destination; its directory must exist.
-        data: The content.
-        mode: The permissions of the new file.
-    """
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class CacheMetadata(BaseModel):
     """``metadata.json`` exactly as REQ-092 shows it (ids as strings)."""
 
@@ -125,14 +150,23 @@ class CacheMetadata(BaseModel):
     account_id: str
     job_id: str
     artifacts: list[str]
+    host: str
 
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """One valid cache entry."""
+    """One valid cache entry, as it was when it was chosen.
+
+    Attributes:
+        path: Its directory.
+        metadata: Its ``metadata.json``.
+        identity: (device, inode) of the directory: a directory published in
+            its place later is another entry, read as a miss.
+    """
 
     path: Path
     metadata: CacheMetadata
+    identity: tuple[int, int] = (0, 0)
 
     def artifact_path(self, name: str) -> Path:
         """Where one of the entry's artifacts is."""
@@ -148,12 +182,15 @@ class ArtifactCache:
 
     Args:
         root: The cache directory (``.floe/dbt-cloud-cache`` by default in the runtime).
+        host: The dbt Cloud host the entries come from (:func:`host_key`).
         ttl_hours: How long an entry is served.
         enabled: Force on/off; by default off whenever ``FLOE_DISABLE_CACHE=true``.
         now: The current UTC time (tests pass a fake clock).
 
     Examples:
-        >>> cache = ArtifactCache(Path(".floe/dbt-cloud-cache"))  # doctest: +SKIP
+        >>> cache = ArtifactCache(  # doctest: +SKIP
+        ...     Path(".floe/dbt-cloud-cache"), host="cloud.getdbt.com"
+        ... )
         >>> entry = cache.store(  # doctest: +SKIP
         ...     42, account_id="1", job_id=7, artifacts={"manifest.json": b"{}"}
         ... )
@@ -163,6 +200,7 @@ class ArtifactCache:
         self,
         root: Path,
         *,
+        host: str,
         ttl_hours: float = 24.0,
         enabled: bool | None = None,
         now: Callable[[], datetime] = _utc_now,
@@ -170,9 +208,11 @@ class ArtifactCache:
         if ttl_hours <= 0:
             raise DBTConfigurationError(f"cache_ttl_hours must be > 0, got {ttl_hours}")
         self.root = Path(root)
+        self.host = host
         self.ttl = timedelta(hours=ttl_hours)
         self._forced = enabled
         self._now = now
+        self._warned: set[str] = set()
 
     @property
     def enabled(self) -> bool:
@@ -184,7 +224,10 @@ class ArtifactCache:
         return (not cache_disabled_by_env()) if self._forced is None else self._forced
 
     def __repr__(self) -> str:
-        return f"ArtifactCache(root={str(self.root)!r}, ttl={self.ttl}, enabled={self.enabled})"
+        return (
+            f"ArtifactCache(root={str(self.root)!r}, host={self.host!r}, ttl={self.ttl}, "
+            f"enabled={self.enabled})"
+        )
 
     def store(
         self,
@@ -218,47 +261,62 @@ class ArtifactCache:
             account_id=str(account_id),
             job_id=str(job_id),
             artifacts=sorted(names),
+            host=self.host,
         )
         try:
-            self._ensure_root()
-            staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{run}."))
+            directory = entries_directory(self.root, create=True)
+            assert directory is not None  # created
+            # Written beside the entries (a hidden name is never read as one),
+            # then published whole.
+            staging = Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
             try:
                 for name, content in artifacts.items():
                     atomic_write_bytes(staging / name, content)
                 atomic_write_bytes(
                     staging / METADATA_FILE, metadata.model_dump_json(indent=2).encode()
                 )
-                self._swap_into_place(staging, self.root / run)
+                identity = _identity(staging)
+                published = publish_directory(staging, directory / run)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         except OSError as exc:
-            # An unwritable cache costs speed only; the run's result stands.
-            logger.warning("could not write the artifact cache at %s: %s", self.root, exc)
+            # An unusable cache costs speed only: the run's result stands.
+            self._warn_once(WRITE_PROBLEM, exc)
             return None
-        return CacheEntry(self.root / run, metadata)
+        if not published:
+            logger.debug("cache entry %s was published by another writer meanwhile", run)
+            return None
+        return CacheEntry(directory / run, metadata, identity)
 
     def latest(
         self, artifact: str, *, account_id: str, job_ids: Collection[int | str] | None = None
     ) -> CacheEntry | None:
-        """Find the newest live entry of an account that holds ``artifact``.
+        """Find the newest live entry of this host and an account that holds ``artifact``.
 
         Args:
             artifact: The file wanted, e.g. ``manifest.json``.
-            account_id: Entries of other accounts are ignored.
+            account_id: Entries of other accounts (and of other hosts) are ignored.
             job_ids: When given, only entries of these jobs count.
 
         Returns:
             The entry, or None (disabled, nothing cached, everything expired or invalid).
         """
         validate_artifact_name(artifact)
-        if not self.enabled or not self.root.is_dir():
+        if not self.enabled:
+            return None
+        try:
+            directory = entries_directory(self.root, create=False)
+            children = sorted(directory.iterdir()) if directory is not None else []
+        except OSError as exc:
+            self._warn_once(READ_PROBLEM, exc)
             return None
         wanted_jobs = None if job_ids is None else {str(job) for job in job_ids}
         best: CacheEntry | None = None
-        for child in self.root.iterdir():
+        for child in children:
             entry = self._entry(child)
             if (
                 entry is None
+                or entry.metadata.host != self.host
                 or entry.metadata.account_id != str(account_id)
                 or (wanted_jobs is not None and entry.metadata.job_id not in wanted_jobs)
                 or artifact not in entry.metadata.artifacts
@@ -270,13 +328,32 @@ class ArtifactCache:
         return best
 
     def read(self, entry: CacheEntry, artifact: str) -> dict[str, Any] | None:
-        """Parse one artifact of an entry; None when it is missing or corrupt."""
+        """Parse one artifact of an entry; None when it is not exactly what was chosen.
+
+        The entry's directory is opened once; its ``metadata.json`` must still
+        be the one :meth:`latest` chose, and the artifact is read through the
+        same handle, so metadata and artifact always come from one writer's
+        entry. A replaced, removed, corrupt or foreign entry is a miss, and an
+        artifact is served only if it is the dbt file its name says
+        (:func:`~floe_dbt_cloud.artifacts.parse_artifact`).
+        """
+        name = validate_artifact_name(artifact)
         try:
-            document = json.loads(entry.artifact_path(artifact).read_bytes())
-        except (OSError, ValueError) as exc:
-            logger.warning("ignoring cache entry %s: %s unreadable (%s)", entry.path, artifact, exc)
+            with PinnedDirectory(entry.path) as directory:
+                if directory.identity != entry.identity:
+                    return None  # another writer's entry was published since
+                current = CacheMetadata.model_validate_json(directory.read_bytes(METADATA_FILE))
+                if current != entry.metadata:
+                    return None
+                content = directory.read_bytes(name)
+        except (OSError, ValidationError):
+            return None  # replaced or removed meanwhile: a miss
+        try:
+            # Checked node by node before it was written; here, dbt's schema and the top level.
+            return parse_artifact(name, content, deep=False)
+        except ArtifactShapeError as exc:
+            logger.warning("ignoring cache entry %s: %s unusable (%s)", entry.path, name, exc)
             return None
-        return document if isinstance(document, dict) else None
 
     def _is_fresh(self, metadata: CacheMetadata) -> bool:
         now = self._now()
@@ -289,45 +366,31 @@ class ArtifactCache:
         if not _RUN_ID.fullmatch(directory.name):
             return None
         try:
-            info = directory.lstat()
-            if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-                return None  # a symlink, a file, or a directory others can write to
-            if hasattr(os, "getuid") and info.st_uid != os.getuid():
-                return None
-            raw = (directory / METADATA_FILE).read_bytes()
-            metadata = CacheMetadata.model_validate_json(raw)
-        except (OSError, ValidationError):
-            return None
-        if metadata.run_id != directory.name:
-            return None
-        try:
-            names = [validate_artifact_name(name) for name in metadata.artifacts]
-        except DBTConfigurationError:
-            return None
-        if not all((directory / name).is_file() for name in names):
-            return None
-        return CacheEntry(directory, metadata)
+            with PinnedDirectory(directory) as pinned:
+                info = pinned.info
+                if info.st_mode & 0o022:
+                    return None  # a directory others can write to
+                if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                    return None
+                metadata = CacheMetadata.model_validate_json(pinned.read_bytes(METADATA_FILE))
+                if metadata.run_id != directory.name:
+                    return None
+                names = [validate_artifact_name(name) for name in metadata.artifacts]
+                if not all(pinned.is_file(name) for name in names):
+                    return None  # a partial entry
+        except (OSError, ValidationError, DBTConfigurationError):
+            return None  # a symlink, a file, unreadable, partial or foreign: a miss
+        return CacheEntry(directory, metadata, pinned.identity)
 
-    def _ensure_root(self) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkdir's mode is filtered by the umask and ignored for an existing directory.
-        os.chmod(self.root, 0o700)
+    def _warn_once(self, problem: str, exc: OSError) -> None:
+        where = exc.filename or self.root
+        reason = exc.strerror or type(exc).__name__
+        message = problem.format(root=self.root, reason=f"{reason}: {where}")
+        if message not in self._warned:
+            self._warned.add(message)
+            logger.warning("%s", message)
 
-    @staticmethod
-    def _swap_into_place(staging: Path, final: Path) -> None:
-        os.chmod(staging, 0o700)
-        if not final.exists():
-            try:
-                os.replace(staging, final)
-                return
-            except OSError:
-                if not final.exists():
-                    raise
-        # Replacing a live entry: move the old one aside first, as a directory
-        # cannot be renamed over a non-empty one.
-        graveyard = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old."))
-        try:
-            os.replace(final, graveyard / "entry")
-            os.replace(staging, final)
-        finally:
-            shutil.rmtree(graveyard, ignore_errors=True)
+
+def _identity(directory: Path) -> tuple[int, int]:
+    info = directory.stat()
+    return info.st_dev, info.st_ino

@@ -31,7 +31,15 @@ from floe_dbt_cloud.models import (
 )
 from floe_dbt_cloud.retry import RetryPolicy
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_PAGE_SIZE", "AdminApiClient", "TokenAuth", "parse_model"]
+__all__ = [
+    "ADOPTION_WINDOW",
+    "DEFAULT_TIMEOUT",
+    "MAX_PAGE_SIZE",
+    "AdminApiClient",
+    "TokenAuth",
+    "parse_model",
+    "shape_problems",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +50,11 @@ MAX_PAGE_SIZE = 100
 _RUN_ORDERINGS = frozenset(
     {"id", "-id", "created_at", "-created_at", "finished_at", "-finished_at"}
 )
+# How many of a job's newest runs are searched for a trigger whose answer was lost.
+ADOPTION_WINDOW = MAX_PAGE_SIZE
+# Failures after which the request was certainly not carried out: the connection
+# never opened, or dbt Cloud's rate limiter refused it before the API saw it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -77,6 +90,18 @@ def _user_message(response: httpx.Response) -> str | None:
     return message if isinstance(message, str) and message else None
 
 
+def _may_have_been_processed(failure: httpx.Response | httpx.TransportError) -> bool:
+    if isinstance(failure, httpx.Response):
+        return failure.status_code != 429
+    return not isinstance(failure, _NOT_SENT)
+
+
+def _failure_name(failure: httpx.Response | httpx.TransportError) -> str:
+    if isinstance(failure, httpx.Response):
+        return f"HTTP {failure.status_code}"
+    return type(failure).__name__
+
+
 def parse_model(
     model: type[ModelT], response: httpx.Response, *, what: str, run_id: int | None = None
 ) -> ModelT:
@@ -107,16 +132,23 @@ def parse_model(
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        # include_input=False: never echo a response body into an error.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False)[:3]
-        )
         raise DBTRemoteError(
-            f"dbt Cloud's answer to {what} does not have the expected shape ({problems})",
+            f"dbt Cloud's answer to {what} does not have the expected shape "
+            f"({shape_problems(exc)})",
             status_code=response.status_code,
             run_id=run_id,
         ) from None
+
+
+def shape_problems(exc: ValidationError) -> str:
+    """The first few places where an answer departs from its model, never the values there.
+
+    ``include_input=False``: a response body is never echoed into an error.
+    """
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
+        for error in exc.errors(include_input=False, include_url=False)[:3]
+    )
 
 
 class AdminApiClient:
@@ -172,18 +204,90 @@ class AdminApiClient:
         self._http.close()
 
     def trigger_run(self, job_id: int, body: TriggerRunRequest) -> Run:
-        """``POST jobs/{job_id}/run/``: start a run of a job.
+        """``POST jobs/{job_id}/run/``: start a run of a job, at most once.
+
+        The Admin API has no idempotency key, so a POST whose answer was lost
+        (a dropped connection, a read timeout, a 5xx from a proxy) may have
+        started a run. Before such a trigger is sent again, and after the last
+        attempt, the job's newest runs are searched for one carrying this
+        trigger's ``cause``; when there is one it is adopted instead of
+        starting a second. ``body.cause`` must therefore be unique per trigger.
 
         Args:
             job_id: The job to run.
-            body: The trigger body (``cause`` and overrides).
+            body: The trigger body (a unique ``cause`` and the overrides).
 
         Returns:
-            The new run (queued).
+            The new run (queued), or the run the lost answer would have named.
+
+        Raises:
+            DBTRemoteError: The trigger failed, or its answer was lost and the
+                job's runs could not be searched (the message names the cause
+                to look for, since a run may have started).
         """
         what = f"POST jobs/{job_id}/run/"
-        response = self._send("POST", f"jobs/{job_id}/run/", what=what, json=body.to_json())
+        adopted: list[Run] = []
+
+        def find_started_run(failure: httpx.Response | httpx.TransportError) -> bool:
+            if not _may_have_been_processed(failure):
+                return False
+            try:
+                run = self.find_run_by_cause(job_id, body.cause)
+            except DBTRemoteError as exc:
+                raise DBTRemoteError(
+                    f"the answer to {what} was lost ({_failure_name(failure)}) and the runs of "
+                    f"job {job_id} could not be searched for the run it may have started; "
+                    f"before triggering again, look in dbt Cloud for a run of job {job_id} "
+                    f"with cause {body.cause!r}",
+                    status_code=exc.status_code,
+                    user_message=exc.user_message,
+                ) from exc
+            if run is None:
+                return False
+            logger.warning(
+                "%s: the answer was lost (%s); adopting run %s, which carries this trigger's cause",
+                what,
+                _failure_name(failure),
+                run.id,
+            )
+            adopted.append(run)
+            return True
+
+        response = self._send_until(
+            "POST",
+            f"jobs/{job_id}/run/",
+            what=what,
+            json=body.to_json(),
+            settled_by=find_started_run,
+        )
+        if response is None:
+            return adopted[-1]
         return parse_model(RunEnvelope, response, what=what).data
+
+    def find_run_by_cause(
+        self, job_id: int, cause: str, *, window: int = ADOPTION_WINDOW
+    ) -> Run | None:
+        """The newest run of a job whose trigger had this ``cause``, among its latest runs.
+
+        Args:
+            job_id: The job.
+            cause: The exact ``cause`` the run was triggered with.
+            window: How many of the job's newest runs are searched (one page).
+
+        Returns:
+            The run (without its steps), or None.
+        """
+        page = self.list_runs(
+            job_definition_id=job_id, order_by="-id", limit=window, include_related=("trigger",)
+        )
+        for run in page.data:
+            if (
+                run.job_definition_id == job_id
+                and run.trigger is not None
+                and run.trigger.cause == cause
+            ):
+                return run
+        return None
 
     def get_run(self, run_id: int, *, include_related: tuple[str, ...] = ("run_steps",)) -> Run:
         """``GET runs/{run_id}/``: the run's status and, by default, its steps.
@@ -247,6 +351,7 @@ class AdminApiClient:
         order_by: str = "id",
         limit: int = MAX_PAGE_SIZE,
         offset: int = 0,
+        include_related: tuple[str, ...] = (),
     ) -> RunListEnvelope:
         """``GET runs/``: one page of the account's runs, filtered and ordered.
 
@@ -259,6 +364,8 @@ class AdminApiClient:
             order_by: ``id``, ``created_at`` or ``finished_at``; a leading ``-`` reverses.
             limit: Runs per page, 1 to :data:`MAX_PAGE_SIZE`.
             offset: Runs to skip.
+            include_related: Related objects (``trigger`` ...), sent as one
+                comma-separated string.
 
         Returns:
             The page (``data``) and ``extra.pagination``.
@@ -281,11 +388,22 @@ class AdminApiClient:
         params["limit"] = str(limit)
         if offset:
             params["offset"] = str(offset)
+        if include_related:
+            params["include_related"] = ",".join(include_related)
         what = "GET runs/?" + "&".join(f"{key}={value}" for key, value in params.items())
         response = self._send("GET", "runs/", what=what, params=params)
         return parse_model(RunListEnvelope, response, what=what)
 
-    def _send(
+    def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """Send with retries; return a 2xx response or raise a remote error.
+
+        ``options`` are :meth:`_send_until`'s (``what``, ``run_id``, ``params``, ``json``).
+        """
+        response = self._send_until(method, path, **options)
+        assert response is not None  # only a `settled_by` check can stop early
+        return response
+
+    def _send_until(
         self,
         method: str,
         path: str,
@@ -294,14 +412,22 @@ class AdminApiClient:
         run_id: int | None = None,
         params: Mapping[str, str] | None = None,
         json: Any = None,
-    ) -> httpx.Response:
-        """Send with retries; return a 2xx response or raise a remote error."""
+        settled_by: Callable[[httpx.Response | httpx.TransportError], bool] | None = None,
+    ) -> httpx.Response | None:
+        """Send with retries; return a 2xx response, None when settled, or raise.
+
+        ``settled_by`` is asked after every failure that would be retried (and
+        after the last one) whether the request already took effect; True
+        stops here and returns None.
+        """
         attempts = self._retry.attempts
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 response = self._http.request(method, path, params=params, json=json)
             except httpx.TransportError as exc:
+                if settled_by is not None and settled_by(exc):
+                    return None
                 if last:
                     raise DBTRemoteError(
                         f"dbt Cloud at {self.base_url} could not be reached for {what} after "
@@ -316,7 +442,11 @@ class AdminApiClient:
                 continue
             if response.is_success:
                 return response
-            if last or not self._retry.should_retry_response(response):
+            if not self._retry.should_retry_response(response):
+                raise self._error(response, what=what, run_id=run_id, attempts=attempt + 1)
+            if settled_by is not None and settled_by(response):
+                return None
+            if last:
                 raise self._error(response, what=what, run_id=run_id, attempts=attempt + 1)
             delay = self._retry.delay(attempt, response)
             logger.warning(

@@ -3,16 +3,21 @@
 A step is a command line that dbt Cloud runs for us, so selector text becomes
 part of a command: anything that is not dbt selector syntax (a newline, ``;``,
 ``&&``, a backtick, a quote, a leading ``-`` that would smuggle in a flag) is
-refused before it leaves the process.
+refused before it leaves the process, and ``--vars`` (a JSON document, any
+text inside) is quoted as one shell word.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
 
-from floe_core.selectors import selector_members
+from floe_core.selectors import selector_members, vars_argument
 
-__all__ = ["build_step", "step_runs_command", "validate_selector"]
+__all__ = ["build_step", "merge_vars", "step_runs_command", "steps_override", "validate_selector"]
 
 
 def validate_selector(value: str, *, field: str) -> list[str]:
@@ -45,14 +50,18 @@ def build_step(
     select: str | None = None,
     exclude: str | None = None,
     full_refresh: bool = False,
+    vars: str | None = None,
 ) -> str:
-    """Build one dbt command for ``steps_override``.
+    r"""Build one dbt command for ``steps_override``.
 
     Args:
-        command: ``compile``, ``run`` or ``test``.
+        command: ``compile``, ``run``, ``test``, ``seed``, ``snapshot`` or ``build``.
         select: A dbt selector.
         exclude: A dbt selector of nodes to leave out.
         full_refresh: Add ``--full-refresh``.
+        vars: The ``--vars`` document
+            (:func:`floe_core.selectors.vars_argument`); dbt Cloud splits a step
+            with shell rules, so it is quoted as one word.
 
     Returns:
         The step, e.g. ``dbt run --select customers --full-refresh``.
@@ -60,6 +69,8 @@ def build_step(
     Examples:
         >>> build_step("run", select="customers+", exclude="fct_orders")
         'dbt run --select customers+ --exclude fct_orders'
+        >>> build_step("build", select="orders", vars='{"x": 1}')
+        'dbt build --select orders --vars \'{"x": 1}\''
     """
     parts = ["dbt", command]
     if select is not None:
@@ -68,7 +79,65 @@ def build_step(
         parts += ["--exclude", *validate_selector(exclude, field="exclude")]
     if full_refresh:
         parts.append("--full-refresh")
+    if vars is not None:
+        parts += ["--vars", shlex.quote(vars)]
     return " ".join(parts)
+
+
+def steps_override(
+    command: str,
+    variables: Mapping[str, Any],
+    *,
+    select: str | None = None,
+    exclude: str | None = None,
+    full_refresh: bool = False,
+    always: bool,
+) -> list[str] | None:
+    r"""The ``steps_override`` of one call, or None to let the job run its own steps.
+
+    Args:
+        command: The dbt command.
+        variables: The vars of the call (already merged and checked).
+        select: A dbt selector.
+        exclude: A dbt selector of nodes to leave out.
+        full_refresh: Add ``--full-refresh``.
+        always: Send the step even without selectors or vars (the lifecycle
+            commands, whose job is not theirs alone).
+
+    Examples:
+        >>> steps_override("run", {}, always=False) is None
+        True
+        >>> steps_override("seed", {"x": 1}, always=True)
+        ['dbt seed --vars \'{"x": 1}\'']
+    """
+    if not (always or variables or select is not None or exclude is not None or full_refresh):
+        return None
+    rendered = vars_argument(variables) if variables else None
+    step = build_step(
+        command, select=select, exclude=exclude, full_refresh=full_refresh, vars=rendered
+    )
+    return [step]
+
+
+def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
+
+    ``extra`` goes through :func:`~floe_core.selectors.vars_argument` and back,
+    which checks it and copies it: a caller mutating its mapping later changes
+    nothing a bound runtime sends.
+
+    Raises:
+        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
+
+    Examples:
+        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
+        {'a': 1, 'b': 3}
+    """
+    checked = vars_argument(extra)
+    merged = dict(bound)
+    if checked is not None:
+        merged.update(json.loads(checked))
+    return merged
 
 
 def step_runs_command(step_name: str, command: str) -> bool:

@@ -33,6 +33,11 @@ class JobIds(ConfigSection):
     compile: _Id
     run: _Id
     test: _Id
+    # The lifecycle capability's commands go out as steps_override, so any job of
+    # the environment can carry them; left out, the run job does (floe_dbt_cloud.jobs).
+    seed: _Id | None = None
+    snapshot: _Id | None = None
+    build: _Id | None = None
 
 
 class CloudRuntimeConfig(ConfigSection):

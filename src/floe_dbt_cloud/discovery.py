@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from floe_core.errors import DBTConfigurationError, DBTRemoteError
-from floe_dbt_cloud.client import DEFAULT_TIMEOUT, TokenAuth, parse_model
+from floe_dbt_cloud.client import DEFAULT_TIMEOUT, TokenAuth, parse_model, shape_problems
 
 __all__ = ["ENVIRONMENT_QUERY", "DiscoveryClient", "default_discovery_url"]
 
@@ -69,6 +69,55 @@ def default_discovery_url(base_url: str) -> str | None:
         prefix, region = parts[0], parts[1]
         return f"https://{prefix}.metadata.{region}.dbt.com/graphql"
     return None
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _ExecutionInfo(_Answer):
+    lastRunStatus: str | None = None
+    lastRunError: str | None = None
+    lastRunId: int | None = None
+    executeCompletedAt: str | None = None
+
+
+class _Model(_Answer):
+    uniqueId: str = Field(min_length=1)
+    name: str | None = None
+    materializedType: str | None = None
+    executionInfo: _ExecutionInfo | None = None
+
+
+class _Edge(_Answer):
+    node: _Model
+
+
+class _PageInfo(_Answer):
+    hasNextPage: bool
+    endCursor: str | None = None
+
+
+class _Models(_Answer):
+    edges: list[_Edge]
+    pageInfo: _PageInfo
+
+
+class _Applied(_Answer):
+    lastUpdatedAt: str | None = None
+    latestGitSha: str | None = None
+    models: _Models
+
+
+class _Environment(_Answer):
+    dbtProjectName: str | None = None
+    adapterType: str | None = None
+    applied: _Applied
+
+
+class _EnvironmentData(_Answer):
+    # Required and typed: an answer of another shape is an error, never "no models".
+    environment: _Environment | None
 
 
 class _GraphQLError(BaseModel):
@@ -168,42 +217,67 @@ class DiscoveryClient:
             model has ``unique_id``, ``name``, ``materialized_type`` and its
             last run's ``last_run_status``, ``last_run_error``, ``last_run_id``
             and ``execute_completed_at``.
+
+        Raises:
+            DBTRemoteError: The request failed, GraphQL reported errors, the
+                environment is unknown, or an answer does not have the shape
+                of the query (an answer of another shape is never read as
+                "no models").
         """
         models: list[dict[str, Any]] = []
         after: str | None = None
+        seen: set[str] = set()
         while True:
-            data = self.query(
-                ENVIRONMENT_QUERY,
-                {"environmentId": environment_id, "first": PAGE_SIZE, "after": after},
-            )
-            environment = data.get("environment") or {}
-            applied = environment.get("applied") or {}
-            connection = applied.get("models") or {}
-            for edge in connection.get("edges", []):
-                node = edge["node"]
-                info = node.get("executionInfo") or {}
+            environment = self._environment_page(environment_id, after)
+            applied = environment.applied
+            for edge in applied.models.edges:
+                node, info = edge.node, edge.node.executionInfo or _ExecutionInfo()
                 models.append(
                     {
-                        "unique_id": node["uniqueId"],
-                        "name": node.get("name"),
-                        "materialized_type": node.get("materializedType"),
-                        "last_run_status": info.get("lastRunStatus"),
-                        "last_run_error": info.get("lastRunError"),
-                        "last_run_id": info.get("lastRunId"),
-                        "execute_completed_at": info.get("executeCompletedAt"),
+                        "unique_id": node.uniqueId,
+                        "name": node.name,
+                        "materialized_type": node.materializedType,
+                        "last_run_status": info.lastRunStatus,
+                        "last_run_error": info.lastRunError,
+                        "last_run_id": info.lastRunId,
+                        "execute_completed_at": info.executeCompletedAt,
                     }
                 )
-            page = connection.get("pageInfo") or {}
-            if not page.get("hasNextPage") or not page.get("endCursor"):
+            page = applied.models.pageInfo
+            if not page.hasNextPage or not page.endCursor:
                 break
-            after = page["endCursor"]
+            if page.endCursor in seen:
+                raise DBTRemoteError(
+                    f"the Discovery API answered the models of environment {environment_id} "
+                    "with a page cursor it had already given; stopped instead of looping"
+                )
+            seen.add(page.endCursor)
+            after = page.endCursor
         result = {
             "environment_id": environment_id,
-            "dbt_project_name": environment.get("dbtProjectName"),
-            "adapter_type": environment.get("adapterType"),
-            "last_updated_at": applied.get("lastUpdatedAt"),
-            "latest_git_sha": applied.get("latestGitSha"),
+            "dbt_project_name": environment.dbtProjectName,
+            "adapter_type": environment.adapterType,
+            "last_updated_at": applied.lastUpdatedAt,
+            "latest_git_sha": applied.latestGitSha,
             "models": models,
         }
         # Round-trip: the contract promises JSON-serialisable metadata.
         return dict(json.loads(json.dumps(result)))
+
+    def _environment_page(self, environment_id: int, after: str | None) -> _Environment:
+        data = self.query(
+            ENVIRONMENT_QUERY, {"environmentId": environment_id, "first": PAGE_SIZE, "after": after}
+        )
+        try:
+            environment = _EnvironmentData.model_validate(data).environment
+        except ValidationError as exc:
+            raise DBTRemoteError(
+                f"the Discovery API's answer about environment {environment_id} does not have "
+                f"the expected shape ({shape_problems(exc)})"
+            ) from None
+        if environment is None:
+            raise DBTRemoteError(
+                f"the Discovery API knows no environment {environment_id}; check "
+                "dbt_runtime_config.cloud.environment_id"
+            )
+        return environment

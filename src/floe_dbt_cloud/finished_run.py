@@ -9,8 +9,8 @@ becomes the error a person can act on (run id, status, end of the step's log).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from floe_core.errors import (
@@ -20,26 +20,24 @@ from floe_core.errors import (
     DBTExecutionError,
     DBTRemoteError,
 )
+from floe_dbt_cloud.artifacts import (
+    CATALOG,
+    MANIFEST,
+    RUN_RESULTS,
+    SCHEMA_KINDS,
+    ArtifactShapeError,
+    parse_artifact,
+)
 from floe_dbt_cloud.client import AdminApiClient
 from floe_dbt_cloud.commands import step_runs_command
 from floe_dbt_cloud.models import Run, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
 
-__all__ = ["CATALOG", "MANIFEST", "RUN_RESULTS", "FinishedRun", "json_object"]
+__all__ = ["CATALOG", "MANIFEST", "RUN_RESULTS", "FinishedRun"]
 
-MANIFEST = "manifest.json"
-RUN_RESULTS = "run_results.json"
-CATALOG = "catalog.json"
 # How dbt names the errors that mean "the project does not compile or parse".
 _COMPILATION_MARKERS = ("Compilation Error", "Parsing Error", "CompilationError", "ParsingError")
 _LOG_TAIL = 600
-
-
-def json_object(content: bytes) -> dict[str, Any]:
-    """Parse an artifact; ValueError when it is not a JSON object."""
-    document = json.loads(content)
-    if not isinstance(document, dict):
-        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
-    return document
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,15 @@ class FinishedRun:
         client: The Admin API client.
         run: The run, with its steps.
         command: ``compile``, ``run`` or ``test``.
+        scrub: Applied to every artifact as it is downloaded: takes out
+            credentials (:func:`~floe_dbt_cloud.scrub.scrub_credentials`) before
+            anything can be written.
     """
 
     client: AdminApiClient
     run: Run
     command: str
+    scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
 
     @property
     def step(self) -> int:
@@ -68,7 +70,7 @@ class FinishedRun:
         return RunStatus(self.run.status)
 
     def fetch(self, name: str, *, required: bool, step: int | None = None) -> bytes | None:
-        """Download one artifact of the command's step (or of ``step``).
+        """Download one artifact of the command's step (or of ``step``), credentials scrubbed.
 
         Raises:
             DBTArtifactNotFoundError: ``required`` and the step saved no such file;
@@ -82,7 +84,7 @@ class FinishedRun:
                 )
             return None
         try:
-            return self.client.get_artifact(self.run.id, name, step=step)
+            return self.scrub(self.client.get_artifact(self.run.id, name, step=step))
         except DBTRemoteError as exc:
             if exc.status_code != 404:
                 raise
@@ -112,17 +114,20 @@ class FinishedRun:
         return catalog
 
     def check(self, name: str, content: bytes, *, step: int | None = None) -> dict[str, Any]:
-        """Parse an artifact, or raise before it can be written anywhere.
+        """Parse an artifact and check it is the dbt file its name says, before it is kept.
 
         Raises:
-            DBTRemoteError: It is not a JSON object.
+            DBTRemoteError: It is not JSON, declares no dbt schema of its kind
+                (``metadata.dbt_schema_version``), or a field the runtime reads
+                has the wrong shape. The message never quotes the content.
         """
         try:
-            return json_object(content)
-        except ValueError as exc:
+            return parse_artifact(name, content)
+        except ArtifactShapeError as exc:
+            kind = SCHEMA_KINDS.get(name, name)
             raise DBTRemoteError(
                 f"dbt Cloud sent a {name} for step {self.step if step is None else step} that "
-                f"is not a JSON object ({exc}); nothing was cached",
+                f"is not a dbt {kind} artifact ({exc}); nothing was cached or written to target/",
                 run_id=self.run.id,
             ) from None
 

@@ -25,6 +25,7 @@ __all__ = [
     "RunListEnvelope",
     "RunStatus",
     "RunStep",
+    "RunTrigger",
     "TriggerRunRequest",
 ]
 
@@ -79,6 +80,12 @@ class RunStep(_ApiModel):
     logs: str | None = None
 
 
+class RunTrigger(_ApiModel):
+    """What started a run (``trigger`` with ``include_related=trigger``): its ``cause``."""
+
+    cause: str | None = None
+
+
 class Run(_ApiModel):
     """A dbt Cloud run as ``GET runs/{id}/`` returns it."""
 
@@ -100,6 +107,7 @@ class Run(_ApiModel):
     is_cancelled: bool | None = None
     href: str | None = None
     run_steps: list[RunStep] = Field(default_factory=list)
+    trigger: RunTrigger | None = None
 
     @property
     def is_terminal(self) -> bool:

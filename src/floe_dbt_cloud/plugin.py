@@ -1,55 +1,75 @@
 """DBTCloudPlugin: dbt runs as dbt Cloud jobs (REQ-088), artifacts cached locally (REQ-092).
 
 One invocation is: trigger the configured job (with ``steps_override`` when
-there is a selector or ``--full-refresh``), poll the run with backoff until it
-ends or ``timeout_seconds`` passes (then cancel it and raise), then fetch the
-artifacts of *the step that ran the command* — not the last step's — and write
-them into ``<project_dir>/target/`` and the cache.
+there is a selector, ``--full-refresh`` or ``--vars``, and always for the
+lifecycle commands ``seed``, ``snapshot`` and ``build``), poll the run with
+backoff until it ends or ``timeout_seconds`` passes (then cancel it and
+raise), then fetch the artifacts of *the step that ran the command* — not the
+last step's — and write them into ``<project_dir>/target/`` and the cache
+(:mod:`floe_dbt_cloud.invocation`).
+
+The module is long because the class is the contract's seven methods and the
+lifecycle capability's four, each documented where callers read it; the
+work behind them lives in ``invocation``, ``commands``, ``jobs`` and ``cache``.
 """
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
-from floe_core.artifacts import count_run_results, read_json_artifact
+from floe_core.artifacts import read_json_artifact
 from floe_core.errors import (
-    DBTArtifactNotFoundError,
-    DBTCompilationError,
     DBTConfigurationError,
     DBTExecutionError,
-    DBTRemoteError,
 )
+from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
+from floe_core.selectors import validate_target
 from floe_core.telemetry import dbt_span, record_result
-from floe_dbt_cloud.cache import ArtifactCache, atomic_write_bytes, validate_run_id
+from floe_dbt_cloud.cache import ArtifactCache, host_key
+from floe_dbt_cloud.cache_disk import atomic_write_bytes
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
-from floe_dbt_cloud.commands import build_step
-from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, JobIds
+from floe_dbt_cloud.commands import merge_vars, steps_override
+from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
-from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun, json_object
-from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
-from floe_dbt_cloud.polling import wait_for_run
+from floe_dbt_cloud.finished_run import MANIFEST, RUN_RESULTS, FinishedRun
+from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
+from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
+from floe_dbt_cloud.models import Run, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["DBTCloudPlugin"]
 
 logger = logging.getLogger(__name__)
 
 _RUNTIME = "cloud"
+# The commands that take --full-refresh (the others' spans do not name it).
+_REFRESHABLE = frozenset({"run", "seed", "build"})
 
 
-class DBTCloudPlugin(DBTPlugin):
+class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     """Runs dbt as dbt Cloud jobs through the Admin API v2.
+
+    Declares the lifecycle capability (:class:`~floe_core.lifecycle.DBTLifecycle`):
+    ``seed``, ``snapshot`` and ``build`` run as ``steps_override`` of their
+    jobs (``job_ids.seed``/``snapshot``/``build``, the ``run`` job by
+    default), and :meth:`with_vars` binds ``--vars`` to every invocation.
 
     Args:
         account_id: The dbt Cloud account (digits).
         api_token: A service token, resolved by the SecretsPlugin.
         base_url: The account's access URL plus ``/api/v2``.
-        job_ids: The jobs that compile, run and test (``{"compile": .., "run": .., "test": ..}``).
+        job_ids: The jobs that compile, run and test (``{"compile": .., "run": .., "test": ..}``),
+            and optionally those that seed, snapshot and build (the run job by default).
         poll_interval_seconds: The longest wait between two status checks.
         timeout_seconds: How long a run may take before it is cancelled.
         cache_ttl_hours: How long cached artifacts are served.
@@ -78,7 +98,7 @@ class DBTCloudPlugin(DBTPlugin):
         account_id: str,
         api_token: SecretStr,
         base_url: str = DEFAULT_CLOUD_BASE_URL,
-        job_ids: JobIds | Mapping[str, int] | None = None,
+        job_ids: BaseModel | Mapping[str, int | None] | None = None,
         *,
         poll_interval_seconds: float = 5,
         timeout_seconds: float = 3600,
@@ -97,18 +117,8 @@ class DBTCloudPlugin(DBTPlugin):
                 "api_token must be a pydantic SecretStr (resolve api_token_ref through the "
                 "SecretsPlugin), not a plain string"
             )
-        if job_ids is None:
-            raise DBTConfigurationError(
-                "job_ids is required: configure dbt_runtime_config.cloud.job_ids "
-                "{compile, run, test} in manifest.yaml"
-            )
-        try:
-            self.job_ids = job_ids if isinstance(job_ids, JobIds) else JobIds(**job_ids)
-        except (TypeError, ValidationError) as exc:
-            raise DBTConfigurationError(
-                "job_ids must map compile, run and test to positive dbt Cloud job ids, "
-                f"e.g. {{'compile': 67890, 'run': 67891, 'test': 67892}} ({exc})"
-            ) from None
+        self.jobs = JobPlan.parse(job_ids)
+        self.job_ids = self.jobs.contract
         if not str(account_id).isdigit():
             raise DBTConfigurationError(
                 f"account_id must be the numeric dbt Cloud account id, got {str(account_id)!r}"
@@ -122,13 +132,18 @@ class DBTCloudPlugin(DBTPlugin):
         self.discovery_url = discovery_url or default_discovery_url(self.base_url)
         self.environment_id = environment_id
         self.no_cache = no_cache
-        self.cache = ArtifactCache(Path(cache_dir), ttl_hours=cache_ttl_hours)
+        self.cache = ArtifactCache(
+            Path(cache_dir), host=host_key(self.base_url), ttl_hours=cache_ttl_hours
+        )
         self._token = api_token
         self._transport = transport
         self._http_timeout = http_timeout
-        self._sleep = sleep
         self._clock = clock
+        self._waiting = Waiting(self.poll_interval_seconds, self.timeout_seconds, sleep, clock)
         self._dbt_version: str | None = None
+        self._vars: dict[str, Any] = {}
+        # with_vars() copies share the pool; only the runtime that opened it closes it.
+        self._owns_client = True
         self._client = AdminApiClient(
             self.base_url,
             self.account_id,
@@ -182,14 +197,16 @@ class DBTCloudPlugin(DBTPlugin):
         )
 
     def __repr__(self) -> str:
+        bound = f", vars={sorted(self._vars)}" if self._vars else ""
         return (
             f"DBTCloudPlugin(account_id={self.account_id!r}, base_url={self.base_url!r}, "
-            f"job_ids={self.job_ids.model_dump()!r}, api_token=SecretStr('**********'))"
+            f"job_ids={self.jobs.as_dict()!r}{bound}, api_token=SecretStr('**********'))"
         )
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
+        """Close the HTTP connection pool (a :meth:`with_vars` copy leaves it to its origin)."""
+        if self._owns_client:
+            self._client.close()
 
     def __enter__(self) -> "DBTCloudPlugin":
         return self
@@ -202,23 +219,27 @@ class DBTCloudPlugin(DBTPlugin):
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
         """Run the compile job and write its ``manifest.json`` into ``<project_dir>/target``.
 
-        ``profiles_dir`` and ``target`` are kept by the dbt Cloud job's environment.
+        ``profiles_dir`` is the dbt Cloud job environment's; ``target`` is sent
+        as ``target_name_override`` (dbt Cloud's ``target.name``). Bound vars
+        (:meth:`with_vars`) become ``steps_override`` ``dbt compile --vars '...'``.
 
         Raises:
-            DBTCompilationError: The job's compile step failed.
+            DBTConfigurationError: ``target`` is not a profile target name.
+            DBTCompilationError: The project does not parse or compile (the step's log says so).
+            DBTExecutionError: dbt could not run at all (a profile or target it cannot use).
             DBTExecutionTimeout: The run did not finish within ``timeout_seconds``.
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        with dbt_span("compile", runtime=_RUNTIME, target=target):
-            finished = self._execute("compile", self.job_ids.compile, None)
+        validate_target(target)
+        steps = steps_override("compile", self._vars, always=False)
+        with dbt_span("compile", runtime=_RUNTIME, target=target) as span:
+            self._name_vars(span, None)
+            finished = self._execute("compile", self.job_ids.compile, steps, target)
             if finished.status != RunStatus.SUCCESS:
-                error = finished.error()
-                if finished.status == RunStatus.ERROR and not isinstance(
-                    error, DBTCompilationError
-                ):
-                    raise DBTCompilationError(str(error))
-                raise error
+                # DBTCompilationError when the step's log says the project does not
+                # parse or compile; DBTExecutionError when dbt could not run at all.
+                raise finished.error()
             manifest = finished.fetch(MANIFEST, required=True)
             assert manifest is not None
             finished.check(MANIFEST, manifest)
@@ -234,7 +255,7 @@ class DBTCloudPlugin(DBTPlugin):
         exclude: str | None = None,
         full_refresh: bool = False,
     ) -> DBTRunResult:
-        """Run the run job (``dbt run`` with the selectors as ``steps_override``).
+        """Run the run job (``dbt run`` with selectors and bound vars as ``steps_override``).
 
         Raises:
             DBTConfigurationError: ``select``/``exclude`` is not a dbt selector.
@@ -243,25 +264,14 @@ class DBTCloudPlugin(DBTPlugin):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        steps = None
-        if select is not None or exclude is not None or full_refresh:
-            steps = [build_step("run", select=select, exclude=exclude, full_refresh=full_refresh)]
-        with dbt_span(
-            "run",
-            runtime=_RUNTIME,
-            target=target,
-            select=select,
-            exclude=exclude,
-            full_refresh=full_refresh,
-        ) as span:
-            result = self._invoke("run", self.job_ids.run, steps, project_dir)
-            record_result(span, result)
-            return result
+        return self._command(
+            "run", project_dir, target, select=select, exclude=exclude, full_refresh=full_refresh
+        )
 
     def run_tests(
         self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None
     ) -> DBTRunResult:
-        """Run the test job (``dbt test`` with the selector as ``steps_override``).
+        """Run the test job (``dbt test`` with the selector and bound vars as ``steps_override``).
 
         Raises:
             DBTConfigurationError: ``select`` is not a dbt selector.
@@ -270,11 +280,107 @@ class DBTCloudPlugin(DBTPlugin):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        steps = [build_step("test", select=select)] if select is not None else None
-        with dbt_span("test", runtime=_RUNTIME, target=target, select=select) as span:
-            result = self._invoke("test", self.job_ids.test, steps, project_dir)
-            record_result(span, result)
-            return result
+        return self._command("test", project_dir, target, select=select)
+
+    # -- the lifecycle capability --------------------------------------------
+
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt seed`` as ``steps_override`` of the seed job (the run job by default).
+
+        ``metadata["seeds_run"]`` counts the seeds loaded or failed; a seed
+        with a bad row is a failed result, not an exception. See
+        :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
+        """
+        del profiles_dir
+        return self._command(
+            "seed",
+            project_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
+        )
+
+    def snapshot(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt snapshot`` as ``steps_override`` of the snapshot job (the run job by default).
+
+        ``metadata["snapshots_run"]`` counts the snapshots run; see
+        :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
+        """
+        del profiles_dir
+        return self._command(
+            "snapshot", project_dir, target, select=select, exclude=exclude, vars=vars
+        )
+
+    def build(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt build`` as ``steps_override`` of the build job (the run job by default).
+
+        Seeds, snapshots, models and tests in DAG order; a failing test skips
+        what depends on its model, as dbt does, and is counted, not raised.
+        See :class:`~floe_core.lifecycle.DBTLifecycle`.
+        """
+        del profiles_dir
+        return self._command(
+            "build",
+            project_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
+        )
+
+    def with_vars(self, vars: Mapping[str, Any]) -> "Self":
+        """Return a runtime like this one whose every invocation passes ``--vars``.
+
+        The copy shares this runtime's settings, HTTP connection pool, artifact
+        cache and what it learnt (environment, dbt version); this runtime is
+        left unchanged, and closing the copy leaves the pool open for it.
+        ``vars`` are updated over the vars this runtime already binds, and a
+        call's own ``vars=`` over both (top-level keys replace). Every job run
+        then gets a ``steps_override`` with ``--vars '<json>'`` (the run and
+        test jobs too, whose own steps it replaces).
+
+        Args:
+            vars: Variable names to JSON values.
+
+        Returns:
+            The bound runtime, of this runtime's class.
+
+        Raises:
+            DBTConfigurationError: ``vars`` is not a mapping of JSON values.
+        """
+        bound = copy.copy(self)
+        bound._vars = self._merged_vars(vars)
+        bound._owns_client = False
+        return bound
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
         """The latest manifest: the cache within its TTL, else the compile job's last good run.
@@ -296,7 +402,9 @@ class DBTCloudPlugin(DBTPlugin):
             document = self.cache.read(entry, MANIFEST) if entry else None
             if document is not None:
                 return document
-        finished = self._latest_compile_run()
+        finished = latest_successful(
+            self._client, self.job_ids.compile, "compile", scrub=self._scrub
+        )
         content = finished.fetch(MANIFEST, required=True)
         assert content is not None
         manifest = finished.check(MANIFEST, content)
@@ -324,7 +432,8 @@ class DBTCloudPlugin(DBTPlugin):
             "type": _RUNTIME,
             "account_id": self.account_id,
             "base_url": self.base_url,
-            "job_ids": self.job_ids.model_dump(),
+            "job_ids": self.jobs.as_dict(),
+            "bound_vars": sorted(self._vars),
             "poll_interval_seconds": self.poll_interval_seconds,
             "timeout_seconds": self.timeout_seconds,
             "cache_enabled": self.cache.enabled,
@@ -363,112 +472,93 @@ class DBTCloudPlugin(DBTPlugin):
 
     # -- one invocation -----------------------------------------------------
 
+    def _command(
+        self,
+        command: str,
+        project_dir: Path,
+        target: str,
+        *,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt <command>`` on its job, inside its span, and count the result."""
+        validate_target(target)
+        steps = steps_override(
+            command,
+            self._merged_vars(vars),
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            always=command in LIFECYCLE_COMMANDS,
+        )
+        with dbt_span(
+            command,
+            runtime=_RUNTIME,
+            target=target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh if command in _REFRESHABLE else None,
+        ) as span:
+            self._name_vars(span, vars)
+            result = self._invoke(command, self.jobs.job_for(command), steps, project_dir, target)
+            record_result(span, result)
+            return result
+
+    def _merged_vars(self, vars: Mapping[str, Any] | None) -> dict[str, Any]:
+        return merge_vars(self._vars, vars)
+
+    def _name_vars(self, span: Any, vars: Mapping[str, Any] | None) -> None:
+        names = sorted(self._merged_vars(vars))
+        if names:
+            # Names only: a var's value may be a credential.
+            span.set_attribute("floe.dbt.var_names", names)
+
     def _invoke(
-        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path
+        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path, target: str
     ) -> DBTRunResult:
         started = self._clock()
-        finished = self._execute(command, job_id, steps)
-        run, step = finished.run, finished.step
-        if finished.status == RunStatus.CANCELLED:
-            raise finished.error()
-        try:
-            run_results = finished.fetch(RUN_RESULTS, required=True)
-        except DBTArtifactNotFoundError:
-            if finished.status == RunStatus.ERROR:
-                # dbt stopped before running anything: that is an error, not a result.
-                raise finished.error() from None
-            raise
-        assert run_results is not None
-        try:
-            counts = count_run_results(json_object(run_results))
-        except ValueError as exc:
-            raise DBTRemoteError(
-                f"dbt Cloud sent a run_results.json for step {step} that is not a dbt "
-                f"run_results file ({exc}); nothing was cached",
-                run_id=run.id,
-            ) from exc
-        artifacts = {RUN_RESULTS: run_results}
-        manifest = finished.fetch(MANIFEST, required=False)
-        if manifest is not None:
-            finished.check(MANIFEST, manifest)
-            artifacts[MANIFEST] = manifest
-        catalog = finished.fetch_catalog()
-        if catalog is not None:
-            artifacts[CATALOG] = catalog
-        # Only validated artifacts reach the project and the cache.
-        self._save(project_dir, run, job_id, artifacts)
-        target_dir = project_dir / "target"
-        return DBTRunResult(
-            success=finished.status == RunStatus.SUCCESS and counts.failures == 0,
-            manifest_path=target_dir / MANIFEST,
-            catalog_path=target_dir / CATALOG if catalog is not None else None,
-            run_results_path=target_dir / RUN_RESULTS,
-            execution_time_seconds=max(self._clock() - started, 0.0),
-            models_run=counts.models_run,
-            tests_run=counts.tests_run,
-            failures=counts.failures,
-            metadata={
-                "run_id": run.id,
-                "job_id": job_id,
-                "account_id": self.account_id,
-                "step": step,
-                "status": finished.status.humanized,
-                "href": run.href,
-                "dbt_version": run.dbt_version,
-            },
+        finished = self._execute(command, job_id, steps, target)
+        result, artifacts = collect(
+            finished,
+            job_id=job_id,
+            account_id=self.account_id,
+            target_dir=project_dir / "target",
+            seconds=self._clock() - started,
         )
+        # Only checked, scrubbed artifacts reach the project and the cache.
+        self._save(project_dir, finished.run, job_id, artifacts)
+        return result
 
-    def _execute(self, command: str, job_id: int, steps: list[str] | None) -> FinishedRun:
-        """Trigger the job and wait for the run to end."""
-        body = TriggerRunRequest(cause=f"floe-dbt: dbt {command}", steps_override=steps)
-        run = self._client.trigger_run(job_id, body)
-        validate_run_id(run.id)
-        logger.info("triggered dbt Cloud run %s of job %s (dbt %s)", run.id, job_id, command)
-        run = wait_for_run(
+    def _execute(
+        self, command: str, job_id: int, steps: list[str] | None, target: str
+    ) -> FinishedRun:
+        """Trigger the job, wait for the run to end, and learn its environment."""
+        finished = execute(
             self._client,
-            run.id,
-            poll_interval=self.poll_interval_seconds,
-            timeout=self.timeout_seconds,
-            sleep=self._sleep,
-            clock=self._clock,
+            job_id,
+            command,
+            steps,
+            target=target,
+            waiting=self._waiting,
+            scrub=self._scrub,
         )
+        run = finished.run
         if run.environment_id is not None and self.environment_id is None:
             self.environment_id = run.environment_id
         self._dbt_version = run.dbt_version or self._dbt_version
-        finished = FinishedRun(self._client, run, command)
-        if finished.step == 0 and finished.status == RunStatus.SUCCESS:
-            raise DBTConfigurationError(
-                f"job {job_id} ran no `dbt {command}` step (run {run.id}); configure the "
-                f"job's commands to include `dbt {command}`"
-            )
         return finished
-
-    def _latest_compile_run(self) -> FinishedRun:
-        """The compile job's newest successful run, with its steps."""
-        job_id = self.job_ids.compile
-        page = self._client.list_runs(
-            job_definition_id=job_id, status=RunStatus.SUCCESS, order_by="-id", limit=1
-        )
-        if not page.data:
-            raise DBTArtifactNotFoundError(
-                f"no {MANIFEST}: nothing cached and compile job {job_id} has no successful "
-                "run yet; run compile_project() first"
-            )
-        listed = page.data[0]
-        if listed.job_definition_id != job_id or listed.status != RunStatus.SUCCESS:
-            raise DBTRemoteError(
-                f"dbt Cloud answered the successful runs of job {job_id} with run {listed.id} "
-                f"of job {listed.job_definition_id} (status {listed.status})",
-                run_id=listed.id,
-            )
-        # The list endpoint cannot include run_steps, and the step matters.
-        return FinishedRun(self._client, self._client.get_run(listed.id), "compile")
 
     def _save(self, project_dir: Path, run: Run, job_id: int, artifacts: dict[str, bytes]) -> None:
         target_dir = self._target_dir(project_dir)
         for name, content in artifacts.items():
             atomic_write_bytes(target_dir / name, content, mode=0o644)
         self.cache.store(run.id, account_id=self.account_id, job_id=job_id, artifacts=artifacts)
+
+    def _scrub(self, content: bytes) -> bytes:
+        # The token this runtime holds, and anything shaped like a dbt Cloud credential.
+        return scrub_credentials(content, (self._token.get_secret_value(),))
 
     @staticmethod
     def _target_dir(project_dir: Path) -> Path:

@@ -91,10 +91,15 @@ def unit_plugin(tmp_path: Path, fake: FakeTime, **options: Any) -> DBTCloudPlugi
 
 
 def run_payload(
-    run_id: int, status: int, *, job_id: int = 12, steps: list[dict[str, Any]] | None = None
+    run_id: int,
+    status: int,
+    *,
+    job_id: int = 12,
+    steps: list[dict[str, Any]] | None = None,
+    cause: str | None = None,
 ) -> dict[str, Any]:
-    """A ``RunResponseEnveloped`` body as dbt Cloud sends it."""
-    return {
+    """A ``RunResponseEnveloped`` body as dbt Cloud sends it (with ``trigger`` given a cause)."""
+    payload = {
         "status": {
             "code": 200,
             "is_success": True,
@@ -123,6 +128,9 @@ def run_payload(
             "run_steps": steps or [],
         },
     }
+    if cause is not None:
+        payload["data"]["trigger"] = {"id": run_id, "cause": cause, "job_definition_id": job_id}
+    return payload
 
 
 def runs_page(*runs: dict[str, Any], total_count: int | None = None) -> dict[str, Any]:
@@ -153,11 +161,37 @@ def step(index: int, name: str, status: int = 10, logs: str = "") -> dict[str, A
     }
 
 
+def _metadata(kind: str) -> dict[str, str]:
+    return {
+        "dbt_schema_version": f"https://schemas.getdbt.com/dbt/{kind}/v12.json",
+        "dbt_version": "1.11.0",
+    }
+
+
 def run_results(*statuses: tuple[str, str]) -> bytes:
-    """A minimal run_results.json with (unique_id, status) results."""
+    """A minimal dbt run_results.json with (unique_id, status) results."""
     return json.dumps(
-        {"results": [{"unique_id": uid, "status": status} for uid, status in statuses]}
+        {
+            "metadata": _metadata("run-results"),
+            "results": [{"unique_id": uid, "status": status} for uid, status in statuses],
+        }
     ).encode()
+
+
+def manifest(*unique_ids: str, **extra: Any) -> bytes:
+    """A minimal dbt manifest.json holding these nodes (and ``extra`` top-level fields)."""
+    nodes = {
+        uid: {"unique_id": uid, "resource_type": uid.split(".")[0], "name": uid.split(".")[-1]}
+        for uid in unique_ids
+    }
+    document = {"metadata": _metadata("manifest"), "nodes": nodes, "sources": {}, **extra}
+    return json.dumps(document).encode()
+
+
+def catalog(*unique_ids: str) -> bytes:
+    """A minimal dbt catalog.json holding these nodes."""
+    nodes = {uid: {"unique_id": uid, "columns": {}} for uid in unique_ids}
+    return json.dumps({"metadata": _metadata("catalog"), "nodes": nodes, "sources": {}}).encode()
 
 
 class StubExecutor:
@@ -174,15 +208,7 @@ class StubExecutor:
         target_dir = project_dir / "target"
         target_dir.mkdir(exist_ok=True)
         node = f"model.stub.{command.command}"
-        (target_dir / "manifest.json").write_text(
-            json.dumps(
-                {
-                    "nodes": {
-                        node: {"unique_id": node, "resource_type": "model", "name": command.command}
-                    }
-                }
-            )
-        )
+        (target_dir / "manifest.json").write_bytes(manifest(node))
         if command.command != "compile":
             status = "success" if self.success else "error"
             (target_dir / "run_results.json").write_bytes(run_results((node, status)))

@@ -9,18 +9,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cloud_helpers import T0, UtcClock
+from cloud_helpers import T0, UtcClock, manifest, run_results
 
 from floe_core.errors import DBTConfigurationError
 from floe_dbt_cloud.cache import ArtifactCache, cache_disabled_by_env
 
-MANIFEST = json.dumps({"nodes": {"model.p.a": {}}}).encode()
+HOST = "cloud.getdbt.com"
+MANIFEST = manifest("model.p.a")
+RUN_RESULTS = run_results()
 
 
 @pytest.fixture
 def cache(tmp_path: Path, clock: UtcClock) -> ArtifactCache:
     return ArtifactCache(
-        tmp_path / ".floe" / "dbt-cloud-cache", ttl_hours=24, enabled=True, now=clock
+        tmp_path / ".floe" / "dbt-cloud-cache", host=HOST, ttl_hours=24, enabled=True, now=clock
     )
 
 
@@ -29,7 +31,7 @@ def _store(cache: ArtifactCache, run_id: int = 77, account: str = "1", job: int 
         run_id,
         account_id=account,
         job_id=job,
-        artifacts={"manifest.json": MANIFEST, "run_results.json": b'{"results": []}'},
+        artifacts={"manifest.json": MANIFEST, "run_results.json": RUN_RESULTS},
     )
 
 
@@ -48,6 +50,7 @@ def test_layout_and_metadata_are_exactly_req_092(cache: ArtifactCache) -> None:
         "account_id": "1",
         "job_id": "3",
         "artifacts": ["manifest.json", "run_results.json"],
+        "host": HOST,
     }
     assert (entry_dir / "manifest.json").read_bytes() == MANIFEST
 
@@ -63,7 +66,7 @@ def test_hit_within_ttl_and_miss_after(cache: ArtifactCache, clock: UtcClock) ->
 
 
 def test_ttl_is_configurable(tmp_path: Path, clock: UtcClock) -> None:
-    short = ArtifactCache(tmp_path / "c", ttl_hours=0.5, enabled=True, now=clock)
+    short = ArtifactCache(tmp_path / "c", host=HOST, ttl_hours=0.5, enabled=True, now=clock)
     _store(short)
     clock.now = T0 + timedelta(minutes=31)
     assert short.latest("manifest.json", account_id="1") is None
@@ -85,11 +88,11 @@ def test_the_newest_entry_wins_and_filters_apply(cache: ArtifactCache, clock: Ut
 def test_floe_disable_cache_disables_reads_and_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    enabled = ArtifactCache(tmp_path / "c")
+    enabled = ArtifactCache(tmp_path / "c", host=HOST)
     _store(enabled)
     monkeypatch.setenv("FLOE_DISABLE_CACHE", value)
     assert cache_disabled_by_env()
-    disabled = ArtifactCache(tmp_path / "c")
+    disabled = ArtifactCache(tmp_path / "c", host=HOST)
     assert disabled.latest("manifest.json", account_id="1") is None
     assert disabled.store(99, account_id="1", job_id=1, artifacts={"manifest.json": b"{}"}) is None
     assert not (tmp_path / "c" / "99").exists()
@@ -109,10 +112,10 @@ def test_rewriting_an_entry_replaces_it_whole_and_leaves_no_temporaries(
 ) -> None:
     _store(cache)
     clock.now = T0 + timedelta(hours=1)
-    cache.store(77, account_id="1", job_id=3, artifacts={"manifest.json": b'{"v": 2}'})
+    cache.store(77, account_id="1", job_id=3, artifacts={"manifest.json": manifest("model.p.v2")})
     entry = cache.latest("manifest.json", account_id="1")
     assert entry.metadata.cached_at == clock.now
-    assert cache.read(entry, "manifest.json") == {"v": 2}
+    assert set(cache.read(entry, "manifest.json")["nodes"]) == {"model.p.v2"}
     assert not (cache.root / "77" / "run_results.json").exists()
     assert [p.name for p in cache.root.iterdir()] == ["77"]
 
@@ -204,19 +207,19 @@ def test_symlinked_entries_and_stray_files_are_ignored(
 def test_an_unwritable_cache_costs_only_the_cache(tmp_path: Path, clock: UtcClock) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    cache = ArtifactCache(blocker / "cache", enabled=True, now=clock)
+    cache = ArtifactCache(blocker / "cache", host=HOST, enabled=True, now=clock)
     assert cache.store(1, account_id="1", job_id=1, artifacts={"manifest.json": b"{}"}) is None
 
 
 def test_ttl_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(DBTConfigurationError, match="cache_ttl_hours"):
-        ArtifactCache(tmp_path, ttl_hours=0)
+        ArtifactCache(tmp_path, host=HOST, ttl_hours=0)
 
 
 def test_the_environment_variable_is_read_at_each_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cache = ArtifactCache(tmp_path / "c")
+    cache = ArtifactCache(tmp_path / "c", host=HOST)
     monkeypatch.setenv("FLOE_DISABLE_CACHE", "true")
     assert cache.store(1, account_id="1", job_id=1, artifacts={"manifest.json": b"{}"}) is None
     monkeypatch.setenv("FLOE_DISABLE_CACHE", "false")

@@ -92,11 +92,32 @@ def test_the_emulator_parses_what_the_plugin_builds() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dbt seed --select a --exclude b --full-refresh", ("seed", "a", "b", True, None)),
+        ("dbt snapshot -s snap", ("snapshot", "snap", None, False, None)),
+        ('dbt build --vars \'{"d": "x y"}\' -s m+', ("build", "m+", None, False, '{"d": "x y"}')),
+        ("dbt test --vars 'a: 1'", ("test", None, None, False, "a: 1")),
+        ("dbt compile --vars 'a: 1'", ("compile", None, None, False, "a: 1")),
+    ],
+)
+def test_the_emulator_parses_the_lifecycle_commands_and_vars(
+    text: str, expected: tuple[object, ...]
+) -> None:
+    command = parse_step(text)
+    parsed = (command.command, command.select, command.exclude, command.full_refresh, command.vars)
+    assert parsed == expected
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("python evil.py", "not a dbt command"),
-        ("dbt seed", "only compile, run, test"),
-        ("dbt run --vars x", "does not support '--vars'"),
+        ("dbt docs generate", "only compile, run, test, seed, snapshot, build"),
+        ("dbt run --vars", "does not support '--vars'"),
+        ("dbt run --vars 'x: 1' --vars 'y: 2'", "does not support '--vars'"),
+        ("dbt test --exclude a", "`dbt test` without --exclude"),
+        ("dbt snapshot --full-refresh", "does not support '--full-refresh'"),
         ("dbt run --select", "needs a value"),
         ("dbt compile --select a", "without selectors"),
         ("dbt run 'unterminated", "cannot parse"),

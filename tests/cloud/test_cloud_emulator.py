@@ -297,10 +297,12 @@ def test_a_failed_step_ends_the_run_in_error(stub_project: ProjectCopy) -> None:
 def test_an_unsupported_step_fails_with_a_clear_log(
     emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
 ) -> None:
-    run_id = _finished_run(emulator, api, project.job_ids["run"], steps_override=["dbt seed"])
+    run_id = _finished_run(
+        emulator, api, project.job_ids["run"], steps_override=["dbt docs generate"]
+    )
     run = emulator.get_run(run_id)
     assert run.status == 20
-    assert "only compile, run, test" in run.steps[-1].logs
+    assert "only compile, run, test, seed, snapshot, build" in run.steps[-1].logs
 
 
 @pytest.mark.parametrize(
@@ -460,3 +462,18 @@ def test_a_cancel_interrupts_the_delay_between_statuses(stub_project: ProjectCop
         emulator.wait_for_runs(timeout=30)
         run = client.get(f"{base}/runs/{run_id}/").json()["data"]
         assert (run["status"], run["is_cancelled"], run["started_at"]) == (30, True, None)
+
+
+def test_runs_show_their_trigger_cause_only_when_asked(
+    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+) -> None:
+    job_id = project.job_ids["run"]
+    run_id = _finished_run(emulator, api, job_id, cause="floe-dbt: dbt run [abc]")
+    listed = api.get("runs/", params={"job_definition_id": job_id, "include_related": "trigger"})
+    [run] = listed.json()["data"]
+    assert (run["id"], run["trigger"]["cause"]) == (run_id, "floe-dbt: dbt run [abc]")
+    assert "run_steps" not in run
+    single = api.get(f"runs/{run_id}/", params={"include_related": "run_steps,trigger"})
+    assert single.json()["data"]["trigger"]["cause"] == "floe-dbt: dbt run [abc]"
+    assert "trigger" not in api.get("runs/").json()["data"][0]
+    assert "trigger" not in api.get(f"runs/{run_id}/").json()["data"]

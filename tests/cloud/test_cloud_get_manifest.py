@@ -18,6 +18,7 @@ from cloud_helpers import (
     T0,
     FakeTime,
     UtcClock,
+    manifest,
     run_payload,
     runs_page,
     step,
@@ -30,8 +31,8 @@ from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_cloud.cache import ArtifactCache
 
 COMPILE_JOB = 11
-OLD = json.dumps({"nodes": {"model.p.old": {}}}).encode()
-NEW = json.dumps({"nodes": {"model.p.customers": {}}}).encode()
+OLD = manifest("model.p.old")
+NEW = manifest("model.p.customers")
 # A compile job whose last step is docs: the manifest must come from step 3.
 COMPILE_STEPS = [
     step(1, "Clone Git Repository"),
@@ -57,7 +58,7 @@ def _plugin(
 ) -> DBTCloudPlugin:
     plugin = unit_plugin(tmp_path, fake_time, **options)
     # enabled=None: FLOE_DISABLE_CACHE still decides, as in the runtime's own cache.
-    plugin.cache = ArtifactCache(plugin.cache.root, ttl_hours=24, now=clock)
+    plugin.cache = ArtifactCache(plugin.cache.root, host=plugin.cache.host, ttl_hours=24, now=clock)
     return plugin
 
 
@@ -118,6 +119,7 @@ def test_a_miss_fetches_the_compile_step_of_the_latest_successful_run_and_caches
         "account_id": ACCOUNT,
         "job_id": "11",
         "artifacts": ["manifest.json"],
+        "host": "cloud.getdbt.com",
     }
     # The next call, from another instance sharing the cache, is a hit.
     assert _plugin(tmp_path, fake_time, clock).get_manifest(project) == json.loads(NEW)

@@ -16,7 +16,7 @@ import pytest
 from cloud_helpers import Served
 from floe_dbt_compliance.projects import copy_project
 
-from floe_core.errors import DBTArtifactNotFoundError, DBTCompilationError
+from floe_core.errors import DBTArtifactNotFoundError, DBTCompilationError, DBTExecutionError
 from floe_dbt_local import LocalDBTPlugin
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -232,3 +232,28 @@ def test_get_manifest_before_any_run_is_a_clear_error(serve: Callable[..., Serve
         served.plugin().get_manifest(served.copy.project_dir)
     with pytest.raises(DBTArtifactNotFoundError):
         served.plugin().get_run_results(served.copy.project_dir)
+
+
+@pytest.mark.parametrize(("wrong", "named"), [("profile", "no_such_profile"), ("target", "nope")])
+def test_a_profile_or_target_dbt_cannot_use_is_an_execution_error_naming_it(
+    serve: Callable[..., Served], wrong: str, named: str
+) -> None:
+    """As with dbt-core: not a compilation error, and the message names what is wrong."""
+    served = serve("healthy")
+    copy = served.copy
+    target = named if wrong == "target" else copy.target
+    if wrong == "profile":
+        settings = copy.project_dir / "dbt_project.yml"
+        settings.write_text(
+            settings.read_text().replace("profile: healthy", f"profile: {named}"), "utf-8"
+        )
+    plugin = served.plugin()
+    for call in (plugin.compile_project, plugin.run_models):
+        with pytest.raises(DBTExecutionError) as raised:
+            call(copy.project_dir, copy.profiles_dir, target)
+        assert not isinstance(raised.value, DBTCompilationError)
+        assert named in str(raised.value)
+    # The caller's target reached dbt Cloud as the run's target name.
+    assert {run.steps[1].logs for run in served.emulator.runs.values()} == {
+        f"Using target {target}"
+    }

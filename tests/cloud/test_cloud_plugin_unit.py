@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from cloud_helpers import (
@@ -14,6 +16,8 @@ from cloud_helpers import (
     JOB_IDS,
     TOKEN,
     FakeTime,
+    catalog,
+    manifest,
     run_payload,
     run_results,
     step,
@@ -41,8 +45,8 @@ RUN_STEPS = [
     step(4, "Invoke dbt with `dbt run --select customers`"),
     step(5, "Invoke dbt with `dbt docs generate`"),
 ]
-MANIFEST = json.dumps({"nodes": {"model.p.customers": {}}}).encode()
-CATALOG = json.dumps({"nodes": {"model.p.customers": {"columns": {}}}}).encode()
+MANIFEST = manifest("model.p.customers")
+CATALOG = catalog("model.p.customers")
 
 
 def _mock_run(
@@ -97,7 +101,12 @@ def test_run_models_triggers_polls_and_reads_the_step_that_ran_the_command(
         ("GET", f"/api/v2/accounts/{ACCOUNT}/runs/900/artifacts/catalog.json", "step=5"),
     ]
     body = json.loads(requests[0].content)
-    assert body == {"cause": "floe-dbt: dbt run", "steps_override": ["dbt run --select customers"]}
+    assert body == {
+        "cause": ANY,
+        "target_name_override": "prod",  # the caller's target is dbt Cloud's target.name
+        "steps_override": ["dbt run --select customers"],
+    }
+    assert re.fullmatch(r"floe-dbt: dbt run \[[0-9a-f]{32}\]", body["cause"])
     assert all(r.headers["Authorization"] == f"Token {TOKEN}" for r in requests)
     assert (result.success, result.models_run, result.tests_run, result.failures) == (True, 1, 0, 0)
     assert result.run_results_path == tmp_path / "proj" / "target" / "run_results.json"
@@ -124,7 +133,9 @@ def test_without_selectors_no_steps_override_is_sent(
         results=run_results(("test.p.t1", "pass"), ("test.p.t2", "fail")),
     )
     result = unit_plugin(tmp_path, fake_time).run_tests(tmp_path, tmp_path, "dev")
-    assert json.loads(httpx_mock.get_requests()[0].content) == {"cause": "floe-dbt: dbt test"}
+    body = json.loads(httpx_mock.get_requests()[0].content)
+    assert sorted(body) == ["cause", "target_name_override"]
+    assert body["cause"].startswith("floe-dbt: dbt test [")
     assert (result.success, result.tests_run, result.failures) == (False, 2, 1)
 
 
@@ -139,6 +150,17 @@ def test_full_refresh_and_exclude_become_the_step(
     assert json.loads(httpx_mock.get_requests()[0].content)["steps_override"] == [
         "dbt run --exclude fct_orders --full-refresh"
     ]
+
+
+@pytest.mark.parametrize("target", ["dev --full-refresh", "-t", "", "prod;rm", "dev\nprod"])
+def test_a_target_that_is_not_a_target_name_is_refused_before_any_request(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock, target: str
+) -> None:
+    plugin = unit_plugin(tmp_path, fake_time)
+    for call in (plugin.compile_project, plugin.run_models, plugin.run_tests, plugin.build):
+        with pytest.raises(DBTConfigurationError, match="is not a profile target name"):
+            call(tmp_path, tmp_path, target)
+    assert httpx_mock.get_requests() == []
 
 
 def test_a_bad_selector_is_refused_before_any_request(
@@ -315,6 +337,9 @@ def test_from_config_resolves_the_token_through_the_secrets_plugin(tmp_path: Pat
         ({"api_token": TOKEN}, "SecretStr"),
         ({"job_ids": None}, "job_ids is required"),
         ({"job_ids": {"run": 1}}, "job_ids must map compile, run and test"),
+        ({"job_ids": {**JOB_IDS, "deploy": 4}}, "job_ids must map compile, run and test"),
+        ({"job_ids": {**JOB_IDS, "seed": 0}}, "job_ids.seed must be a positive dbt Cloud job id"),
+        ({"job_ids": {**JOB_IDS, "build": True}}, "job_ids.build must be a positive"),
         ({"account_id": "acme"}, "numeric dbt Cloud account id"),
     ],
 )
@@ -334,11 +359,14 @@ def test_runtime_metadata_and_parallelism(tmp_path: Path, fake_time: FakeTime) -
     plugin = unit_plugin(tmp_path, fake_time)
     metadata = plugin.get_runtime_metadata()
     assert metadata["type"] == "cloud"
+    # The lifecycle commands run on the run job unless told otherwise.
+    lifecycle = {"seed": 12, "snapshot": 12, "build": 12}
     assert (metadata["account_id"], metadata["base_url"], metadata["job_ids"]) == (
         ACCOUNT,
         BASE,
-        JOB_IDS,
+        {**JOB_IDS, **lifecycle},
     )
+    assert metadata["bound_vars"] == []
     json.dumps(metadata)
     assert plugin.supports_parallel_execution() is True
 

@@ -2,7 +2,9 @@
 
 Every route goes through :func:`_endpoint`, which counts the request, applies
 a programmed fault, and checks the token — in that order, so a fault can hit
-a request whatever its credentials, as a proxy's would.
+a request whatever its credentials, as a proxy's would. A lost-response fault
+is the exception: the request is carried out as usual (token included), then
+its connection is dropped instead of answered.
 """
 
 from __future__ import annotations
@@ -71,11 +73,15 @@ async def _apply_fault(fault: HttpFault, request: Request, emulator: DbtCloudEmu
         return Response(b'{"status": {"code": 200, "is_su', 200, media_type="application/json")
     if fault.kind == "wrong_shape":
         return JSONResponse({"status": {"code": 200}, "data": {"unexpected": [1, 2, 3]}})
+    _drop_connection(request)
+    return Response(status_code=204)  # never reaches the client: the connection is gone
+
+
+def _drop_connection(request: Request) -> None:
     transport = request.scope.get(TRANSPORT_SCOPE_KEY)
     if transport is None:
         raise RuntimeError("a dropped connection needs the real server (serve_emulator)")
     transport.abort()
-    return Response(status_code=204)  # never reaches the client: the connection is gone
 
 
 def _endpoint(route: str, handler: Handler) -> Handler:
@@ -83,23 +89,32 @@ def _endpoint(route: str, handler: Handler) -> Handler:
         emulator: DbtCloudEmulator = request.app.state.emulator
         emulator.counters.record_request(route)
         fault = emulator.faults.take_http(route)
+        if fault is not None and fault.kind == "lose_response":
+            # The request is carried out in full; only its answer never arrives.
+            response = await _answer(request, emulator, handler)
+            _drop_connection(request)
+            return response
         if fault is not None:
             if fault.kind != "hang":
                 return await _apply_fault(fault, request, emulator)
             await emulator.wait_unless_closing(fault.seconds)
-        if not _authorised(request, emulator.token):
-            return _error(
-                401,
-                "Invalid token."
-                if "authorization" in request.headers
-                else ("Authentication credentials were not provided."),
-            )
-        account = request.path_params.get("account_id")
-        if account is not None and account != emulator.account_id:
-            return _error(403, "You do not have permission to access this account.")
-        return await handler(request)
+        return await _answer(request, emulator, handler)
 
     return wrapped
+
+
+async def _answer(request: Request, emulator: DbtCloudEmulator, handler: Handler) -> Response:
+    if not _authorised(request, emulator.token):
+        return _error(
+            401,
+            "Invalid token."
+            if "authorization" in request.headers
+            else ("Authentication credentials were not provided."),
+        )
+    account = request.path_params.get("account_id")
+    if account is not None and account != emulator.account_id:
+        return _error(403, "You do not have permission to access this account.")
+    return await handler(request)
 
 
 def _authorised(request: Request, token: str) -> bool:
@@ -110,6 +125,10 @@ def _authorised(request: Request, token: str) -> bool:
 def _run_or_404(request: Request) -> Any:
     emulator: DbtCloudEmulator = request.app.state.emulator
     return emulator.runs.get(request.path_params["run_id"])
+
+
+def _related(request: Request) -> set[str]:
+    return {part.strip() for part in request.query_params.get("include_related", "").split(",")}
 
 
 def _base_url(request: Request) -> str:
@@ -169,8 +188,10 @@ async def list_runs(request: Request) -> Response:
     if field is None:
         return _error(400, f"Cannot order by {order_by!r}: use id, created_at or finished_at.")
     base_url = _base_url(request)
+    # The list endpoint cannot include run_steps (dbt Cloud's own limit), only trigger & co.
+    with_trigger = "trigger" in _related(request)
     runs = [
-        run.to_api(base_url, include_steps=False)
+        run.to_api(base_url, include_steps=False, include_trigger=with_trigger)
         for run in emulator.list_runs()
         if (job_id is None or run.job_id == job_id) and (status is None or run.status == status)
     ]
@@ -202,8 +223,12 @@ async def get_run(request: Request) -> Response:
     run = _run_or_404(request)
     if run is None:
         return _error(404, "The requested run was not found.")
-    related = {part.strip() for part in request.query_params.get("include_related", "").split(",")}
-    data = run.to_api(_base_url(request), include_steps="run_steps" in related)
+    related = _related(request)
+    data = run.to_api(
+        _base_url(request),
+        include_steps="run_steps" in related,
+        include_trigger="trigger" in related,
+    )
     return JSONResponse(envelope(data))
 
 

@@ -32,6 +32,7 @@ from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, exec
 from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
 from floe_dbt_cloud.emulator.transport import SyncASGITransport
 from floe_dbt_cloud.models import TriggerRunRequest
+from floe_dbt_cloud.scrub import scrub_credentials
 
 __all__ = ["DbtCloudEmulator", "EmulatedProject"]
 
@@ -251,6 +252,7 @@ class DbtCloudEmulator:
                 project_id=environment.project_id,
                 steps_to_run=list(body.steps_override or job.steps),
                 cause=body.cause,
+                steps_override=body.steps_override,
                 outcome_fault=outcome,
                 missing_artifacts=missing,
             )
@@ -264,6 +266,7 @@ class DbtCloudEmulator:
                 executor=self._executor,
                 step_delay_seconds=self.step_delay_seconds,
                 on_step_artifacts=self._record_step,
+                scrub=self._scrub,
             )
             thread = threading.Thread(
                 target=execute_run, args=(run, context), name=f"dbt-cloud-run-{run.id}", daemon=True
@@ -319,6 +322,9 @@ class DbtCloudEmulator:
             run.cancel_requested.set()
         self.wait_for_runs()
         shutil.rmtree(self._workspace, ignore_errors=True)
+
+    def _scrub(self, content: bytes) -> bytes:
+        return scrub_credentials(content, (self.token,))
 
     def _record_step(self, run: RunRecord, step: StepRecord) -> None:
         documents: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from typing import Literal
 
 __all__ = ["ROUTES", "FaultPlan", "HttpFault", "RunFault", "RunOutcome"]
 
-HttpFaultKind = Literal["status", "hang", "drop", "malformed_json", "wrong_shape"]
+HttpFaultKind = Literal["status", "hang", "drop", "lose_response", "malformed_json", "wrong_shape"]
 RunOutcome = Literal["error", "cancelled", "never_finishes"]
 ROUTES = frozenset(
     {
@@ -43,6 +43,8 @@ class HttpFault:
     Attributes:
         kind: ``status`` (answer ``status``), ``hang`` (wait ``seconds`` first),
             ``drop`` (close the TCP connection without answering),
+            ``lose_response`` (carry the request out, then close the connection
+            instead of answering),
             ``malformed_json`` (a truncated JSON body), ``wrong_shape`` (valid
             JSON that is not what the endpoint returns).
         remaining: How many more requests it applies to.
@@ -116,6 +118,16 @@ class FaultPlan:
         """
         _check(count, route)
         self._add(HttpFault("drop", count, route))
+
+    def lose_response_next(self, count: int = 1, *, route: str | None = None) -> None:
+        """Carry out the next ``count`` requests, then drop their connection unanswered.
+
+        What a client sees when the network loses an answer after the server
+        acted: on ``trigger_run`` the run exists and is running, but the
+        caller never learnt its id. Needs the real server (:func:`serve_emulator`).
+        """
+        _check(count, route)
+        self._add(HttpFault("lose_response", count, route))
 
     def malformed_json_next(self, count: int = 1, *, route: str | None = None) -> None:
         """Answer the next ``count`` requests with 200 and a truncated JSON body."""

@@ -7,7 +7,6 @@ with `dbt run`"), and keeps the real artifacts each dbt step wrote.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 from floe_dbt_cloud.emulator.faults import RunOutcome
 from floe_dbt_cloud.emulator.steps import StepExecutor, StepOutcome, parse_step
 from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
 
 __all__ = ["ARTIFACT_NAMES", "RunRecord", "StepRecord", "execute_run"]
 
@@ -64,6 +64,7 @@ class RunRecord:
     project_id: int
     steps_to_run: list[str]
     cause: str
+    steps_override: list[str] | None = None
     outcome_fault: RunOutcome | None = None
     missing_artifacts: frozenset[str] = frozenset()
     status: int = RunStatus.QUEUED
@@ -81,8 +82,10 @@ class RunRecord:
         """True once the run succeeded, failed or was cancelled."""
         return self.status in TERMINAL_STATUSES
 
-    def to_api(self, base_url: str, *, include_steps: bool) -> dict[str, Any]:
-        """The run as ``GET runs/{id}/`` returns it (``run_steps`` only when asked for)."""
+    def to_api(
+        self, base_url: str, *, include_steps: bool, include_trigger: bool = False
+    ) -> dict[str, Any]:
+        """The run as ``GET runs/{id}/`` returns it (``run_steps``, ``trigger`` when asked for)."""
         with self.lock:
             status = RunStatus(self.status)
             data: dict[str, Any] = {
@@ -115,6 +118,13 @@ class RunRecord:
             }
             if include_steps:
                 data["run_steps"] = [step.to_api(self) for step in self.steps]
+            if include_trigger:
+                data["trigger"] = {
+                    "id": self.id,
+                    "cause": self.cause,
+                    "job_definition_id": self.job_id,
+                    "steps_override": self.steps_override,
+                }
             return data
 
     def artifact(self, name: str, step: int | None) -> Path | None:
@@ -173,6 +183,9 @@ class RunContext:
     executor: StepExecutor
     step_delay_seconds: float
     on_step_artifacts: Callable[[RunRecord, StepRecord], None]
+    # Applied to each artifact kept: dbt writes its command line, which may hold the
+    # emulator's own token (`--token`), into run_results.json.
+    scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
 
 
 def _pause(run: RunRecord, seconds: float) -> bool:
@@ -243,6 +256,6 @@ def _collect_artifacts(
         if name in run.missing_artifacts or not source.is_file():
             continue
         destination.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, destination / name)
+        (destination / name).write_bytes(context.scrub(source.read_bytes()))
         step.artifacts[name] = destination / name
     context.on_step_artifacts(run, step)
