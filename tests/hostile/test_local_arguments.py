@@ -85,11 +85,11 @@ def test_paths_named_like_flags_and_awkward_vars_reach_dbt_intact(
     # Relative, starting with "--": it must stay a path, not become --full-refresh.
     relative = Path("--full-refresh") / "healthy"
     runtime = LocalDBTPlugin()
-    first = runtime.run_models(relative, relative, "dev", exclude="probe")
-    second = runtime.run_models(relative, relative, "dev", exclude="probe")
-    assert (first.models_run, second.models_run) == (5, 5)
-    modes = query(copy.database_path, "select distinct load_mode from fct_orders")
-    assert modes == [("incremental",)]
+    result = runtime.run_models(relative, relative, "dev", exclude="probe")
+    assert (result.models_run, result.success) == (5, True)
+    args = runtime.get_run_results(relative)["args"]
+    assert args["project_dir"] == str(copy.project_dir)  # absolute: a path, not a flag
+    assert not args.get("full_refresh")
 
     probe = runtime.with_vars({"limit": 1e16, "label": "jaffle \U0001f600"})
     assert probe.run_models(relative, relative, "dev", select="probe").models_run == 1

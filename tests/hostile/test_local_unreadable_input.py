@@ -142,13 +142,10 @@ def _make_unreadable(path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("reuse_manifest", [True, False])
-def test_an_unreadable_model_file_is_named_with_the_fix(
-    healthy: ProjectCopy, reuse_manifest: bool
-) -> None:
+def test_an_unreadable_model_file_is_named_with_the_fix(healthy: ProjectCopy) -> None:
     model = healthy.project_dir / "models" / "marts" / "customers.sql"
     _make_unreadable(model)
-    runtime = LocalDBTPlugin(reuse_manifest=reuse_manifest)
+    runtime = LocalDBTPlugin()  # manifest reuse on: the fingerprint reads the project first
     with pytest.raises(DBTExecutionError) as raised:
         runtime.run_models(healthy.project_dir, healthy.profiles_dir, "dev")
     message = str(raised.value)
