@@ -58,8 +58,9 @@ class Finding:
 class Disagreement(AssertionError):
     """The runtime under test and the reference ended differently; carries the findings."""
 
-    def __init__(self, findings: Sequence[Finding], reference: str) -> None:
+    def __init__(self, findings: Sequence[Finding], reference: str, note: str = "") -> None:
         self.findings = list(findings)
+        self.reference = reference
         lines = [f"the runtime disagrees with {reference}:"]
         lines += [f"  {finding}" for finding in self.findings]
         first = self.findings[0]
@@ -67,6 +68,8 @@ class Disagreement(AssertionError):
             f"  to reproduce: a fresh copy of {first.scenario}'s project, then "
             + "; ".join(first.steps_so_far)
         )
+        if note:
+            lines.append(note)
         super().__init__("\n".join(lines))
 
     def as_json(self) -> str:

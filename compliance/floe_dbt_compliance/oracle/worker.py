@@ -74,10 +74,11 @@ def dbt_arguments(
     if options.get("full_refresh"):
         arguments.append("--full-refresh")
     if bound_vars is not None or options.get("vars") is not None:
-        merged = {**(bound_vars or {}), **(options.get("vars") or {})}
-        rendered = vars_argument(merged)
-        assert rendered is not None
-        arguments += ["--vars", rendered]
+        # Each is checked on its own (a runtime refuses bad vars where they are given),
+        # then the call's are merged over the bound ones.
+        bound, called = vars_argument(bound_vars), vars_argument(options.get("vars"))
+        merged = {**json.loads(bound or "{}"), **json.loads(called or "{}")}
+        arguments += ["--vars", json.dumps(merged)]
     return arguments
 
 
