@@ -2,7 +2,8 @@
 
 Public surface for runtime authors:
 
-* :class:`RuntimeHarness`: what ``pytest_floe_dbt_harness`` returns;
+* :class:`RuntimeHarness`: what ``pytest_floe_dbt_harness`` may return
+  (:meth:`RuntimeHarness.for_project`), for the :class:`ProjectCopy` it is given;
 * :func:`~floe_dbt_compliance.projects.copy_project`: a private copy of a fixture project;
 * :data:`REQUIREMENTS` / :data:`CAPABILITIES`: the promise catalogue.
 
@@ -18,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from floe_dbt_compliance.catalogue import CAPABILITIES, REQUIREMENTS
     from floe_dbt_compliance.harness import RuntimeHarness
+    from floe_dbt_compliance.projects import ProjectCopy
     from floe_dbt_compliance.requirements import requirement
 
-__all__ = ["CAPABILITIES", "REQUIREMENTS", "RuntimeHarness", "requirement"]
+__all__ = ["CAPABILITIES", "REQUIREMENTS", "ProjectCopy", "RuntimeHarness", "requirement"]
 
 _HOMES = {
     "RuntimeHarness": "floe_dbt_compliance.harness",
+    "ProjectCopy": "floe_dbt_compliance.projects",
     "CAPABILITIES": "floe_dbt_compliance.catalogue",
     "REQUIREMENTS": "floe_dbt_compliance.catalogue",
     "requirement": "floe_dbt_compliance.requirements",

@@ -1,43 +1,65 @@
-"""How a runtime reaches the kit: :class:`RuntimeHarness`, the default harness, the probe.
+"""How a runtime reaches the kit: :class:`RuntimeHarness`, and what the kit learns first.
 
-A runtime's author implements the ``pytest_floe_dbt_harness`` hook (see
-:mod:`floe_dbt_compliance.hookspecs`) when the runtime needs settings, a
-server or a counter; otherwise the kit builds the entry point's class with no
-arguments on its own copy of a fixture project (:func:`default_harness`).
+A harness is one runtime instance wired to one fresh copy of a dbt project.
+The kit builds it through the hooks of :mod:`floe_dbt_compliance.hookspecs`
+(see :mod:`floe_dbt_compliance.building`); a hook returns the runtime built
+for the project it was given, or a harness made with
+:meth:`RuntimeHarness.for_project` when the kit needs more than the runtime.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-import yaml
 
 from floe_core.plugin_interfaces import DBTPlugin
-from floe_core.plugin_registry import PluginRegistry
-from floe_dbt_compliance.projects import FIXTURE_PROJECTS, copy_project
+from floe_dbt_compliance.projects import ProjectCopy
+from floe_dbt_compliance.requirements import NOT_APPLICABLE_PREFIX
 
-__all__ = ["RuntimeHarness", "RuntimeProfile", "build_harness", "default_harness", "probe"]
+__all__ = [
+    "WAREHOUSE",
+    "RuntimeHarness",
+    "RuntimeProfile",
+    "build_harness",
+    "close_harness",
+    "not_applicable",
+    "probe",
+]
+
+#: What :attr:`RuntimeHarness.unobservable` may name: the warehouse the runtime writes to.
+WAREHOUSE = "warehouse"
+
+
+def not_applicable(reason: str) -> NoReturn:
+    """Report the check in progress as *n/a*, with ``reason``, from a harness or a check.
+
+    A harness that cannot give the kit what a check needs (a project it cannot
+    deploy, a warehouse it cannot read) says so with this: the certificate
+    shows the row as n/a with the reason, never as passed.
+    """
+    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
 
 
 @dataclass
 class RuntimeHarness:
-    """One runtime instance wired to one private copy of a fixture project.
+    """One runtime instance wired to one private copy of a dbt project.
+
+    Build one with :meth:`for_project`; the kit reads these attributes.
 
     Attributes:
         plugin: The runtime under test.
-        project_dir: The copy of the fixture project the kit asked for.
+        project_dir: The copy of the project the kit asked for.
         profiles_dir: Where its ``profiles.yml`` is.
         target: The profile target.
         new_instance: Builds another instance working on the same project;
             keyword arguments (``no_cache=True`` ...) are forwarded. Needed by
             the serialisation and no-cache checks.
         database_path: The DuckDB file where the runtime's effects land, when
-            the kit can read it; row-count checks need it.
+            the kit can read it; the warehouse checks need it.
         remote_calls: Returns how many remote calls the runtime has made so
             far (e.g. HTTP requests); cache checks need it.
         cache_root: The artifact cache's root directory; giving it declares
@@ -45,6 +67,9 @@ class RuntimeHarness:
         cache_ttl_hours: The TTL the runtime was built with.
         secrets: Values that must never appear in metadata, spans or the cache.
         close: Releases what the harness holds (servers, clients); called once.
+        unobservable: What the kit cannot observe with this harness
+            (:data:`WAREHOUSE`), and why: the checks that need it are n/a
+            with that reason instead of passing or failing on nothing.
     """
 
     plugin: DBTPlugin
@@ -58,6 +83,84 @@ class RuntimeHarness:
     cache_ttl_hours: float = 24.0
     secrets: Sequence[str] = field(default_factory=tuple)
     close: Callable[[], None] | None = None
+    unobservable: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_project(
+        cls,
+        project: ProjectCopy,
+        runtime: DBTPlugin | Callable[..., DBTPlugin],
+        *,
+        new_instance: Callable[..., DBTPlugin] | None = None,
+        database_path: Path | None = None,
+        remote_calls: Callable[[], int] | None = None,
+        cache_root: Path | None = None,
+        cache_ttl_hours: float = 24.0,
+        secrets: Sequence[str] = (),
+        close: Callable[[], None] | None = None,
+        unobservable: Mapping[str, str] | None = None,
+    ) -> RuntimeHarness:
+        """Wire a runtime to the kit's copy of a project; everything else is a keyword.
+
+        Args:
+            project: The copy the hook was given.
+            runtime: The runtime built for it, or a factory ``(**options) ->
+                runtime``: then the harness's runtime is ``runtime()``, second
+                instances come from ``runtime(**options)``, and every instance
+                it built that has a ``close()`` is closed with the harness.
+            new_instance: How to build a second instance (default: the
+                factory; for a bare runtime, the kit asks your hook again).
+            database_path: Where the runtime's tables land (default: the
+                DuckDB file the copy's profile names).
+            remote_calls: A counter of the runtime's remote calls.
+            cache_root: The artifact cache's root (declares the cache capability).
+            cache_ttl_hours: The TTL the runtime was built with.
+            secrets: Values that must never show up anywhere.
+            close: Called once when the kit is done with the harness.
+            unobservable: What the kit cannot observe here, and why
+                (``{WAREHOUSE: "..."}``): those checks are n/a, and
+                ``database_path`` is ignored.
+
+        Returns:
+            The harness.
+        """
+        built: list[DBTPlugin] = []
+        if isinstance(runtime, DBTPlugin):
+            plugin = runtime
+        else:
+            factory = runtime
+
+            def build(**options: Any) -> DBTPlugin:
+                instance = factory(**options)
+                built.append(instance)
+                return instance
+
+            plugin = build()
+            new_instance = new_instance or build
+
+        def close_all() -> None:
+            while built:
+                closer = getattr(built.pop(), "close", None)
+                if callable(closer):
+                    closer()
+            if close is not None:
+                close()
+
+        hidden = dict(unobservable or {})
+        return cls(
+            plugin=plugin,
+            project_dir=project.project_dir,
+            profiles_dir=project.profiles_dir,
+            target=project.target,
+            new_instance=new_instance,
+            database_path=None if WAREHOUSE in hidden else database_path or project.database_path,
+            remote_calls=remote_calls,
+            cache_root=cache_root,
+            cache_ttl_hours=cache_ttl_hours,
+            secrets=tuple(secrets),
+            close=close_all,
+            unobservable=hidden,
+        )
 
     def another(self, **options: Any) -> DBTPlugin:
         """Return a second instance on the same project.
@@ -67,8 +170,8 @@ class RuntimeHarness:
         """
         if self.new_instance is None:
             pytest.fail(
-                "this check needs a second runtime instance: return a RuntimeHarness with "
-                "new_instance from pytest_floe_dbt_harness",
+                "this check needs a second runtime instance: give RuntimeHarness.for_project "
+                "a factory (or new_instance=...) from pytest_floe_dbt_harness",
                 pytrace=False,
             )
         return self.new_instance(**options)
@@ -82,85 +185,35 @@ class RuntimeHarness:
         if self.remote_calls is None:
             pytest.fail(
                 "a runtime with an artifact cache must let the kit count remote calls: "
-                "return a RuntimeHarness with remote_calls from pytest_floe_dbt_harness",
+                "give RuntimeHarness.for_project remote_calls=... from pytest_floe_dbt_harness",
                 pytrace=False,
             )
         return self.remote_calls()
 
-
-def default_harness(
-    name: str, project: str, tmp_path_factory: pytest.TempPathFactory
-) -> RuntimeHarness:
-    """Build the entry point's class with no arguments on a fresh copy of ``project``.
-
-    Args:
-        name: The ``floe.dbt`` entry-point name.
-        project: The fixture project to copy.
-        tmp_path_factory: Where the copy goes.
-
-    Returns:
-        A harness on DuckDB whose second instances come from ``from_config``.
-    """
-    runtime_cls: type[DBTPlugin] = PluginRegistry().load_class("dbt", name)
-    try:
-        plugin = runtime_cls()
-    except TypeError as exc:
-        raise TypeError(
-            f"the kit cannot build runtime {name!r} ({runtime_cls.__qualname__}) with no "
-            f"arguments ({exc}); implement the pytest_floe_dbt_harness hook in a conftest.py "
-            "or plugin to build it"
-        ) from exc
-    copy = copy_project(project, tmp_path_factory.mktemp(f"{name}-{project}"))
-
-    def new_instance(**options: Any) -> DBTPlugin:
-        return runtime_cls.from_config(None, None, **options)
-
-    return RuntimeHarness(
-        plugin=plugin,
-        project_dir=copy.project_dir,
-        profiles_dir=copy.profiles_dir,
-        target=copy.target,
-        new_instance=new_instance,
-        database_path=copy.database_path,
-    )
-
-
-def _project_name(project_dir: Path) -> str | None:
-    with contextlib.suppress(OSError, yaml.YAMLError, AttributeError):
-        document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-        return str(document["name"])
-    return None
+    def observe(self, what: str) -> None:
+        """Report the check in progress as n/a when the kit cannot observe ``what`` here."""
+        reason = self.unobservable.get(what)
+        if reason is not None:
+            not_applicable(f"{what} not observable: {reason}")
 
 
 def build_harness(
-    config: pytest.Config, name: str, project: str, tmp_path_factory: pytest.TempPathFactory
+    config: pytest.Config,
+    name: str,
+    project: str | ProjectCopy,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> RuntimeHarness:
-    """Ask the hook for a harness, fall back to the default one, and check what came back.
+    """Build runtime ``name`` on ``project`` (see :mod:`floe_dbt_compliance.building`).
 
-    Raises:
-        TypeError: The hook returned something that is not a :class:`RuntimeHarness`.
-        ValueError: The harness is on another project than the one asked for.
+    Args:
+        config: The session's config (its hooks and ``--floe-dbt-runtime``).
+        name: The ``floe.dbt`` entry-point name.
+        project: A fixture project's name (the kit copies it) or a copy.
+        tmp_path_factory: Where copies and the harness's directories go.
     """
-    if project not in FIXTURE_PROJECTS:
-        raise ValueError(f"unknown fixture project {project!r}")
-    harness = config.hook.pytest_floe_dbt_harness(
-        name=name, project=project, tmp_path_factory=tmp_path_factory
-    )
-    if harness is None:
-        return default_harness(name, project, tmp_path_factory)
-    if not isinstance(harness, RuntimeHarness):
-        raise TypeError(
-            f"pytest_floe_dbt_harness returned {type(harness).__name__} for runtime {name!r}; "
-            "return a floe_dbt_compliance.RuntimeHarness (or None to let another answer)"
-        )
-    found = _project_name(Path(harness.project_dir))
-    if found != project:
-        raise ValueError(
-            f"pytest_floe_dbt_harness returned project {found!r} at {harness.project_dir} for "
-            f"runtime {name!r}, but the kit asked for {project!r}: copy the project the "
-            "'project' argument names (floe_dbt_compliance.projects.copy_project)"
-        )
-    return harness
+    from floe_dbt_compliance.building import build  # it needs this module: imported late
+
+    return build(config, name, project, tmp_path_factory)
 
 
 def close_harness(harness: RuntimeHarness) -> None:

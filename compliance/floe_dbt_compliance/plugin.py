@@ -2,8 +2,9 @@
 
 pytest loads this module in every session of everyone who installs floe-dbt,
 so without ``--floe-dbt-compliance`` it only registers its options and its
-hook specification (a conftest implementing ``pytest_floe_dbt_harness`` must
-validate even when the kit is off). With the option it registers the
+hook specifications (a conftest implementing ``pytest_floe_dbt_harness``, or a
+package implementing ``pytest_floe_dbt_package_harness``, must validate even
+when the kit is off). With the option it registers the
 :class:`~floe_dbt_compliance.kit.ComplianceKit` and the kit's fixtures, and
 adds the kit's suites to what pytest collects: only the suites when no path
 was given on the command line (a project's ``testpaths`` do not run), the
@@ -97,7 +98,7 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Add ``pytest_floe_dbt_harness``."""
+    """Add ``pytest_floe_dbt_harness`` (the user's) and ``pytest_floe_dbt_package_harness``."""
     pluginmanager.add_hookspecs(importlib.import_module("floe_dbt_compliance.hookspecs"))
 
 
@@ -129,6 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("floe_dbt_report"))
     if not report_dir.is_absolute():
         report_dir = config.invocation_params.dir / report_dir
+    _warn_about_package_harnesses_on_the_users_hook(config)
     kit = kit_module.ComplianceKit(
         config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
     )
@@ -142,3 +144,16 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args.append(suites)
     else:
         config.args[:] = [suites]
+
+
+def _warn_about_package_harnesses_on_the_users_hook(config: pytest.Config) -> None:
+    building = importlib.import_module("floe_dbt_compliance.building")
+    for origin in building.legacy_package_harnesses(config.pluginmanager):
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"floe-dbt: {origin} implements pytest_floe_dbt_harness, the user's hook; an "
+                "installed package implements pytest_floe_dbt_package_harness. The kit asks it "
+                "after every conftest.py harness, as a package harness."
+            ),
+            stacklevel=2,
+        )

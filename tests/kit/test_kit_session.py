@@ -86,46 +86,6 @@ def test_an_unknown_runtime_is_a_usage_error(pytester: pytest.Pytester):
     result.stderr.fnmatch_lines(["*--floe-dbt-runtime nope: no such floe.dbt runtime*local*"])
 
 
-def test_a_runtime_the_kit_cannot_build_names_the_hook(kit_dir: pytest.Pytester):
-    result = kit_dir.runpytest_inprocess(
-        "--floe-dbt-compliance", "--floe-dbt-runtime=acme-needs-args", "-k", "test_metadata", *FAST
-    )
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    row = rows(certificate(kit_dir, "acme-needs-args"))["contract.metadata"]
-    assert row["status"] == "failed"
-    assert "implement the pytest_floe_dbt_harness hook" in row["reason"]
-
-
-@pytest.mark.parametrize(
-    ("hook_body", "message"),
-    [
-        ("return 42", "return a floe_dbt_compliance.RuntimeHarness"),
-        (
-            "copy = copy_project('sql_error', tmp_path_factory.mktemp('x'))\n"
-            "    return RuntimeHarness(\n"
-            "        acme_dbt.AcmeRuntime(), copy.project_dir, copy.profiles_dir)",
-            "but the kit asked for 'healthy'",
-        ),
-    ],
-)
-def test_a_bad_harness_is_refused_with_the_reason(
-    kit_dir: pytest.Pytester, hook_body: str, message: str
-):
-    kit_dir.makeconftest(
-        "import acme_dbt\n"
-        "from floe_dbt_compliance import RuntimeHarness\n"
-        "from floe_dbt_compliance.projects import copy_project\n\n"
-        "def pytest_floe_dbt_harness(name, tmp_path_factory):\n"
-        f"    {hook_body}\n"
-    )
-    result = kit_dir.runpytest_inprocess(
-        "--floe-dbt-compliance", "--floe-dbt-runtime=acme", "-k", "test_metadata", *FAST
-    )
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    row = rows(certificate(kit_dir, "acme"))["contract.metadata"]
-    assert message in row["reason"]
-
-
 @pytest.mark.integration
 @pytest.mark.timeout(600)
 def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytest.Pytester):

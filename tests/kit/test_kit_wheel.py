@@ -1,28 +1,59 @@
-"""The kit's fixture projects and suites ship inside the wheel."""
+"""The wheel is the product: the kit, its fixture projects and cloud's harness, from any directory.
+
+One wheel is built per session. Its metadata must make ``pip install
+floe-dbt[cloud]`` bring what certifying ``cloud`` needs (the emulator and
+dbt-core), and, installed into a fresh virtual environment, the kit must run
+from an empty directory outside the repository and certify ``local`` and
+``cloud`` (the latter through the harness that ships in the wheel), with
+``fusion`` not implemented. The fresh environment borrows this one's
+third-party packages through a ``.pth`` line (installing dbt-core from an
+index would take minutes); floe-dbt itself comes only from the wheel.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import sysconfig
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
 from floe_dbt_compliance.projects import FIXTURE_PROJECTS
+from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+from .outside import ROOT, clean_env, run
+
+pytestmark = [pytest.mark.integration]
 
 
-@pytest.mark.integration
-@pytest.mark.timeout(300)
-def test_the_wheel_holds_the_fixture_projects_and_the_suites(tmp_path: Path):
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = clean_env()
+    env.pop("PYTHONPATH", None)
+    return run(args, cwd=cwd, env=env)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    built = _run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)], ROOT
     )
-    (wheel,) = tmp_path.glob("floe_dbt-*.whl")
+    assert built.returncode == 0, built.stdout + built.stderr
+    (found,) = out.glob("floe_dbt-*.whl")
+    return found
+
+
+def _dist_info(wheel: Path, name: str) -> str:
+    archive = zipfile.ZipFile(wheel)
+    path = next(item for item in archive.namelist() if item.endswith(f".dist-info/{name}"))
+    return archive.read(path).decode()
+
+
+@pytest.mark.timeout(300)
+def test_the_wheel_holds_the_fixture_projects_the_suites_and_clouds_harness(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for project in FIXTURE_PROJECTS:
         for name in ("dbt_project.yml", "profiles.yml", "README.md"):
@@ -30,7 +61,91 @@ def test_the_wheel_holds_the_fixture_projects_and_the_suites(tmp_path: Path):
     assert "floe_dbt_compliance/fixtures/healthy/models/marts/fct_orders.sql" in names
     for suite in ("suite_contract.py", "suite_concurrency.py", "suite_cache.py"):
         assert f"floe_dbt_compliance/suites/{suite}" in names
+    assert "floe_dbt_cloud/kit_harness.py" in names
+    assert "floe_dbt_cloud/emulator/__main__.py" in names
     assert not [name for name in names if name.endswith((".duckdb", "run_results.json"))]
-    entry_points = next(name for name in names if name.endswith(".dist-info/entry_points.txt"))
-    text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "floe_dbt_compliance = floe_dbt_compliance.plugin" in text
+    entry_points = _dist_info(wheel, "entry_points.txt")
+    assert "floe_dbt_compliance = floe_dbt_compliance.plugin" in entry_points
+    assert "floe_dbt_cloud_kit = floe_dbt_cloud.kit_harness" in entry_points
+
+
+def test_the_cloud_extra_brings_what_certifying_cloud_needs(wheel: Path):
+    metadata = Parser().parsestr(_dist_info(wheel, "METADATA"))
+    requirements = [Requirement(text) for text in metadata.get_all("Requires-Dist") or []]
+    cloud = {
+        requirement.name
+        for requirement in requirements
+        if requirement.marker is not None and requirement.marker.evaluate({"extra": "cloud"})
+    }
+    # httpx for the runtime; the emulator's server and GraphQL, and the dbt-core it runs.
+    assert {"httpx", "starlette", "uvicorn", "graphql-core", "dbt-core", "dbt-duckdb"} <= cloud
+
+
+@pytest.mark.timeout(300)
+def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
+    wheel: Path, tmp_path: Path
+):
+    venv = tmp_path / "venv"
+    created = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    assert created.returncode == 0, created.stderr
+    python = venv / "bin" / "python"
+    installed = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            str(wheel),
+        ],
+        tmp_path,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], tmp_path
+        ).stdout.strip()
+    )
+    # Third-party packages from this environment, after the venv's own (and the wheel).
+    (site / "zz_borrowed.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    where = _run(
+        [
+            str(python),
+            "-c",
+            "import floe_dbt_compliance, floe_dbt_cloud.kit_harness as h; "
+            "print(floe_dbt_compliance.__file__); print(h.__file__)",
+        ],
+        empty,
+    )
+    for line in where.stdout.split():
+        assert Path(line).is_relative_to(site), f"imported from outside the wheel: {line}"
+    # Every installed runtime (no --floe-dbt-runtime), narrowed to one cheap row each.
+    kit = _run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "--floe-dbt-compliance",
+            "-k",
+            "test_compile",
+            "-p",
+            "no:cacheprovider",
+        ],
+        empty,
+    )
+    assert kit.returncode == 0, kit.stdout[-4000:] + kit.stderr[-2000:]
+    report = empty / ".floe" / "compliance"
+    rows = {}
+    for runtime in ("local", "cloud", "fusion"):
+        document = json.loads((report / runtime / "certificate.json").read_text())
+        rows[runtime] = {row["key"]: row for row in document["requirements"]}
+    for runtime in ("local", "cloud"):
+        assert rows[runtime]["contract.compile"]["status"] == "passed", rows[runtime]
+    fusion = rows["fusion"]["contract.compile"]
+    assert fusion["status"] == "skipped"
+    assert fusion["reason"].startswith("[not implemented] ")

@@ -1,0 +1,288 @@
+"""How the kit gets a runtime for a project: the user's hook, then the packages', then its own.
+
+In this order (see :mod:`floe_dbt_compliance.hookspecs`):
+
+1. ``pytest_floe_dbt_harness`` on every plugin that no installed
+   distribution registered (conftests, ``-p module``): the user's.
+2. ``pytest_floe_dbt_package_harness`` on every plugin, then
+   ``pytest_floe_dbt_harness`` on the plugins installed distributions
+   registered (an old-style package harness: still heard, never before the
+   user's). More than one answer is an error that names them.
+3. The entry point's class built with no arguments.
+
+An answer is a runtime (the kit wraps it, and asks again for a second
+instance) or a :class:`~floe_dbt_compliance.harness.RuntimeHarness`.
+
+A runtime nobody can build is an error that says which constructor arguments
+it needs and how to write the hook; when the user did not name it
+(``--floe-dbt-runtime``), the kit certifies the others and reports this one
+as skipped, with the reason, instead of failing the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from floe_core.errors import DBTConfigurationError
+from floe_core.plugin_interfaces import DBTPlugin
+from floe_core.plugin_registry import PluginRegistry
+from floe_dbt_compliance.harness import RuntimeHarness, close_harness
+from floe_dbt_compliance.hookspecs import PACKAGE_HOOK, USER_HOOK
+from floe_dbt_compliance.projects import ProjectCopy, copy_project
+
+__all__ = [
+    "HarnessError",
+    "RuntimeNotBuildable",
+    "build",
+    "default_harness",
+    "legacy_package_harnesses",
+    "required_arguments",
+]
+
+GUIDE = "the floe-dbt guide 'Certifying a runtime'"
+
+
+class HarnessError(Exception):
+    """A harness answered something the kit cannot use, or two packages answered."""
+
+
+class RuntimeNotBuildable(HarnessError):
+    """Nothing can build the runtime here: no hook answered and its class needs arguments.
+
+    Attributes:
+        summary: One line, for a certificate row.
+    """
+
+    def __init__(self, summary: str, detail: str = "") -> None:
+        super().__init__(f"{summary}{detail}")
+        self.summary = summary
+
+
+def required_arguments(runtime_cls: type[Any]) -> list[str] | None:
+    """The constructor parameters without a default, or ``None`` when it needs none."""
+    import inspect
+
+    try:
+        signature = inspect.signature(runtime_cls)
+    except (TypeError, ValueError):
+        return None  # a signature inspect cannot read: building it will tell
+    try:
+        signature.bind()
+    except TypeError:
+        return [
+            parameter.name
+            for parameter in signature.parameters.values()
+            if parameter.default is inspect.Parameter.empty
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
+    return None
+
+
+def _hook_snippet(name: str, runtime_cls: type[Any], needs: list[str]) -> str:
+    top = runtime_cls.__qualname__.split(".")[0]
+    arguments = ", ".join(f"{argument}=..." for argument in needs)
+    return (
+        "\n\n    # conftest.py\n"
+        "    def pytest_floe_dbt_harness(name, project, tmp_path_factory):\n"
+        f"        if name != {name!r}:\n"
+        "            return None\n"
+        f"        from {runtime_cls.__module__} import {top}\n\n"
+        f"        return {runtime_cls.__qualname__}({arguments})\n\n"
+    )
+
+
+def _class_path(runtime_cls: type[Any]) -> str:
+    return f"{runtime_cls.__module__}:{runtime_cls.__qualname__}"
+
+
+def default_harness(name: str, project: ProjectCopy) -> RuntimeHarness:
+    """Build the entry point's class with no arguments, on ``project``.
+
+    Second instances come from ``from_config(None, None, **options)``.
+
+    Raises:
+        RuntimeNotBuildable: The constructor needs arguments, or building it
+            raised ``DBTConfigurationError`` (a missing setting).
+        PluginLoadError: The entry point does not load.
+    """
+    runtime_cls: type[DBTPlugin] = PluginRegistry().load_class("dbt", name)
+    needs = required_arguments(runtime_cls)
+    where = f"runtime {name!r} ({_class_path(runtime_cls)})"
+    if needs is not None:
+        raise RuntimeNotBuildable(
+            f"the kit cannot build {where} with no arguments: its constructor needs "
+            f"{', '.join(needs)}, and no pytest_floe_dbt_harness built it",
+            ". Tell the kit how to build it with the harness hook:"
+            + _hook_snippet(name, runtime_cls, needs)
+            + "Return floe_dbt_compliance.RuntimeHarness.for_project(project, ...) instead when "
+            "the kit needs more (second instances with options, a remote-call counter, a cache "
+            "root, secrets); a package that ships the harness implements "
+            f"pytest_floe_dbt_package_harness. See {GUIDE}.",
+        )
+    try:
+        plugin = runtime_cls()
+    except DBTConfigurationError as exc:
+        raise RuntimeNotBuildable(
+            f"the kit cannot build {where} with no arguments: {exc}",
+            f". Build it in pytest_floe_dbt_harness (see {GUIDE}).",
+        ) from exc
+
+    def new_instance(**options: Any) -> DBTPlugin:
+        return runtime_cls.from_config(None, None, **options)
+
+    return RuntimeHarness.for_project(project, plugin, new_instance=new_instance)
+
+
+def _package_plugins(pluginmanager: pytest.PytestPluginManager) -> dict[int, str]:
+    """Plugins registered from an installed distribution: id -> ``name version``."""
+    return {
+        id(plugin): f"{dist.project_name} {dist.version}"
+        for plugin, dist in pluginmanager.list_plugin_distinfo()
+    }
+
+
+def _package_impls(pluginmanager: pytest.PytestPluginManager) -> Iterator[tuple[Any, str]]:
+    """The packages' implementations, in pluggy's calling order, each with where it is from."""
+    packages = _package_plugins(pluginmanager)
+    for hook_name, only_packages in ((PACKAGE_HOOK, False), (USER_HOOK, True)):
+        caller = getattr(pluginmanager.hook, hook_name, None)
+        if caller is None:
+            continue
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.wrapper or impl.hookwrapper:
+                continue
+            origin = packages.get(id(impl.plugin))
+            if only_packages and origin is None:
+                continue
+            yield impl, f"{impl.plugin_name} ({origin or 'registered by a plugin'})"
+
+
+def legacy_package_harnesses(pluginmanager: pytest.PytestPluginManager) -> list[str]:
+    """Installed packages that implement the user's hook instead of the packages' hook."""
+    caller = getattr(pluginmanager.hook, USER_HOOK, None)
+    packages = _package_plugins(pluginmanager)
+    if caller is None:
+        return []
+    return [
+        f"{impl.plugin_name} ({packages[id(impl.plugin)]})"
+        for impl in caller.get_hookimpls()
+        if id(impl.plugin) in packages
+    ]
+
+
+def _discard(answer: object) -> None:
+    """Release what the kit will not use: a harness's resources, a runtime's ``close()``."""
+    if isinstance(answer, RuntimeHarness):
+        close_harness(answer)
+    elif isinstance(answer, DBTPlugin):
+        closer = getattr(answer, "close", None)
+        if callable(closer):
+            closer()
+
+
+def ask(
+    config: pytest.Config, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Any, str]:
+    """Ask the user's hook, then the packages'; return the answer and who gave it.
+
+    Raises:
+        HarnessError: More than one package answered.
+    """
+    pluginmanager = config.pluginmanager
+    arguments = {"name": name, "project": project, "tmp_path_factory": tmp_path_factory}
+    installed = [plugin for plugin, _dist in pluginmanager.list_plugin_distinfo()]
+    user = pluginmanager.subset_hook_caller(USER_HOOK, remove_plugins=installed)
+    answer = user(**arguments)
+    if answer is not None:
+        return answer, "pytest_floe_dbt_harness"
+    answers = []
+    for impl, origin in _package_impls(pluginmanager):
+        result = impl.function(*(arguments[argument] for argument in impl.argnames))
+        if result is not None:
+            answers.append((result, origin))
+    if len(answers) > 1:
+        for result, _origin in answers:
+            _discard(result)
+        raise HarnessError(
+            f"more than one installed package builds runtime {name!r}: "
+            f"{'; '.join(origin for _result, origin in answers)}. The kit does not pick one: "
+            "choose in your conftest.py (pytest_floe_dbt_harness always wins over packages)"
+        )
+    if not answers:
+        return None, ""
+    answer, origin = answers[0]
+    return answer, f"the package harness of {origin}"
+
+
+def _resolve(
+    config: pytest.Config, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
+) -> RuntimeHarness:
+    answer, origin = ask(config, name, project, tmp_path_factory)
+    if answer is None:
+        return default_harness(name, project)
+    if isinstance(answer, RuntimeHarness):
+        return answer
+    if not isinstance(answer, DBTPlugin):
+        raise HarnessError(
+            f"{origin} returned {type(answer).__name__} for runtime {name!r}; return the runtime "
+            "built for the project (a DBTPlugin), a RuntimeHarness "
+            "(floe_dbt_compliance.RuntimeHarness.for_project), or None to let another answer"
+        )
+    seconds: list[RuntimeHarness] = []
+
+    def again(**options: Any) -> DBTPlugin:
+        if options:
+            pytest.fail(
+                f"this check needs an instance of runtime {name!r} built with {options}: give "
+                "RuntimeHarness.for_project a factory that takes these keyword arguments",
+                pytrace=False,
+            )
+        second = _resolve(config, name, project, tmp_path_factory)
+        seconds.append(second)
+        return second.plugin
+
+    def close() -> None:
+        _discard(answer)
+        while seconds:
+            close_harness(seconds.pop())
+
+    return RuntimeHarness.for_project(project, answer, new_instance=again, close=close)
+
+
+def build(
+    config: pytest.Config,
+    name: str,
+    project: str | ProjectCopy,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RuntimeHarness:
+    """Build runtime ``name`` on ``project`` (a fixture project's name, copied here, or a copy).
+
+    Raises:
+        RuntimeNotBuildable: Nothing builds it and ``--floe-dbt-runtime`` named
+            it (unnamed, the check is skipped with the reason instead).
+        HarnessError: A harness answered something else than a runtime or a
+            harness, or two packages answered.
+    """
+    if isinstance(project, ProjectCopy):
+        copy = project
+    else:
+        copy = copy_project(project, tmp_path_factory.mktemp(f"{name}-{project}"))
+    named = name in (config.getoption("floe_dbt_runtime", None) or ())
+    try:
+        return _resolve(config, name, copy, tmp_path_factory)
+    except RuntimeNotBuildable as exc:
+        if named:
+            raise
+        reason, then = exc.summary, "a failure that shows how to write the hook"
+    except (DBTConfigurationError, ImportError) as exc:
+        # The entry point or a harness's own import fails: not installed with what it needs.
+        if named:
+            raise
+        reason, then = f"runtime {name!r} cannot be built here: {exc}", "a failure"
+    pytest.skip(
+        f"not certified here: {reason}. Skipped because --floe-dbt-runtime did not name it; "
+        f"name it to make this {then}"
+    )

@@ -1,0 +1,313 @@
+"""The cloud runtime's harness for the compliance kit: a ``pytest11`` plugin of floe-dbt.
+
+``pytest --floe-dbt-compliance --floe-dbt-runtime cloud`` certifies ``cloud``
+from any directory:
+
+* by default on the bundled dbt Cloud emulator, served on 127.0.0.1 (a free
+  port) once per session, or per xdist worker, and stopped when it ends; each
+  kit check gets its own emulated project (the kit's fresh copy, run by real
+  dbt-core), cache directory and runtime instances;
+* with ``--floe-dbt-cloud-live``, against a real dbt Cloud account named by
+  the ``FLOE_DBT_CLOUD_LIVE_*`` environment variables (:class:`LiveSettings`).
+
+It answers ``pytest_floe_dbt_package_harness``, the packages' hook: a
+``pytest_floe_dbt_harness`` in the user's conftest.py always wins over it.
+Nothing heavy is imported until the kit asks for ``cloud``: pytest loads
+this module in every session of everyone who installs floe-dbt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    import httpx
+    from floe_dbt_compliance.harness import RuntimeHarness
+    from floe_dbt_compliance.projects import ProjectCopy
+
+__all__ = ["EmulatorHarness", "LiveHarness", "LiveSettings"]
+
+RUNTIME = "cloud"
+SESSION_PLUGIN = "floe_dbt_cloud_kit.session"
+LIVE_PREFIX = "FLOE_DBT_CLOUD_LIVE_"
+_EMULATOR_POLL_SECONDS = 0.05
+_EMULATOR_TIMEOUT_SECONDS = 300.0
+_TTL_HOURS = 24.0
+WAREHOUSE_NOT_OBSERVABLE = (
+    "live mode: the kit cannot read the warehouse of a dbt Cloud account, so the rows about "
+    "tables, row counts and incremental loads are not checked live (the emulator "
+    "certification checks them on DuckDB)"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register ``--floe-dbt-cloud-live``."""
+    group = parser.getgroup("floe-dbt", "floe-dbt compliance kit")
+    group.addoption(
+        "--floe-dbt-cloud-live",
+        action="store_true",
+        default=False,
+        help="Certify the cloud runtime against a real dbt Cloud account named by the "
+        f"{LIVE_PREFIX}* environment variables, instead of the bundled emulator.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With the kit on, register the session's harness (emulator, or live account)."""
+    if not config.getoption("floe_dbt_compliance", False):
+        return
+    harness: EmulatorHarness | LiveHarness
+    if config.getoption("floe_dbt_cloud_live", False):
+        try:
+            harness = LiveHarness(LiveSettings.from_environment(os.environ))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--floe-dbt-cloud-live: {exc}") from None
+    else:
+        harness = EmulatorHarness()
+    config.pluginmanager.register(harness, SESSION_PLUGIN)
+    config.add_cleanup(harness.close)
+
+
+class EmulatorHarness:
+    """``cloud`` on the bundled emulator, started on first use and stopped by :meth:`close`."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._lock = threading.Lock()
+        self._served: tuple[Any, Any] | None = None
+
+    def _serve(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._served is None:
+                try:
+                    from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+                except ImportError as exc:
+                    raise ImportError(
+                        "certifying the cloud runtime needs it and the bundled dbt Cloud "
+                        f"emulator: pip install 'floe-dbt[cloud]' ({type(exc).__name__}: {exc})"
+                    ) from exc
+                emulator = self._stack.enter_context(DbtCloudEmulator())
+                self._served = (emulator, self._stack.enter_context(serve_emulator(emulator)))
+            return self._served
+
+    def pytest_floe_dbt_package_harness(
+        self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
+    ) -> RuntimeHarness | None:
+        """Build ``cloud`` on an emulated copy of ``project``."""
+        if name != RUNTIME:
+            return None
+        from floe_dbt_compliance import RuntimeHarness
+
+        emulator, server = self._serve()  # first: it says what to install when it cannot
+        from floe_dbt_cloud.plugin import DBTCloudPlugin
+
+        emulated = emulator.add_project(project.project_dir, project.profiles_dir, project.target)
+        cache_dir = tmp_path_factory.mktemp("cloud-cache")
+
+        def build(**options: Any) -> DBTCloudPlugin:
+            return DBTCloudPlugin(
+                str(emulator.account_id),
+                SecretStr(emulator.token),
+                server.base_url,
+                emulated.job_ids,
+                poll_interval_seconds=_EMULATOR_POLL_SECONDS,
+                timeout_seconds=_EMULATOR_TIMEOUT_SECONDS,
+                cache_ttl_hours=_TTL_HOURS,
+                cache_dir=cache_dir,
+                discovery_url=server.discovery_url,
+                environment_id=emulated.environment_id,
+                **options,
+            )
+
+        return RuntimeHarness.for_project(
+            project,
+            build,
+            remote_calls=lambda: int(emulator.counters.requests_total),
+            cache_root=cache_dir,
+            cache_ttl_hours=_TTL_HOURS,
+            secrets=(emulator.token,),
+        )
+
+    def close(self) -> None:
+        """Stop the server and the emulator, if they were started."""
+        self._stack.close()
+        self._served = None
+
+
+class LiveSettings(BaseModel):
+    """Live mode's account, from ``FLOE_DBT_CLOUD_LIVE_<FIELD>`` environment variables.
+
+    Attributes:
+        account_id: ``FLOE_DBT_CLOUD_LIVE_ACCOUNT_ID``, the numeric account id.
+        api_token_ref: ``FLOE_DBT_CLOUD_LIVE_API_TOKEN_REF``, a secret reference
+            that the environment secrets backend resolves (``dbt-cloud-api-token``
+            reads ``FLOE_SECRET_DBT_CLOUD_API_TOKEN``), as in ``manifest.yaml``.
+        job_ids: ``FLOE_DBT_CLOUD_LIVE_JOB_IDS``, JSON: for each kit project the
+            account's jobs run, its compile/run/test job ids, e.g.
+            ``{"healthy": {"compile": 1, "run": 2, "test": 3}}``. ``healthy`` is
+            required; the kit's other projects are n/a unless listed.
+        base_url: ``FLOE_DBT_CLOUD_LIVE_BASE_URL``, the access URL plus ``/api/v2``
+            (default dbt Cloud's multi-tenant US host).
+        discovery_url: ``FLOE_DBT_CLOUD_LIVE_DISCOVERY_URL`` (default: derived).
+        poll_interval_seconds: ``FLOE_DBT_CLOUD_LIVE_POLL_INTERVAL_SECONDS`` (default 5).
+        timeout_seconds: ``FLOE_DBT_CLOUD_LIVE_TIMEOUT_SECONDS`` (default 3600).
+    """
+
+    account_id: str = Field(pattern=r"^[0-9]+$")
+    api_token_ref: str = Field(min_length=1)
+    job_ids: dict[str, dict[str, int]]
+    base_url: str | None = None
+    discovery_url: str | None = None
+    poll_interval_seconds: float = Field(5.0, gt=0)
+    timeout_seconds: float = Field(3600.0, gt=0)
+
+    @field_validator("job_ids")
+    @classmethod
+    def _every_project_has_three_jobs(
+        cls, value: dict[str, dict[str, int]]
+    ) -> dict[str, dict[str, int]]:
+        if "healthy" not in value:
+            raise ValueError("it must name the jobs that run the kit's 'healthy' project")
+        for project, jobs in value.items():
+            if set(jobs) != {"compile", "run", "test"} or min(jobs.values()) <= 0:
+                raise ValueError(
+                    f"project {project!r} needs positive compile, run and test job ids"
+                )
+        return value
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> LiveSettings:
+        """Read and check the variables.
+
+        Raises:
+            ValueError: A variable is missing or wrong; the message names it and the fix.
+        """
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = environ.get(LIVE_PREFIX + name.upper())
+            if raw:
+                values[name] = raw
+        if "job_ids" in values:
+            try:
+                values["job_ids"] = json.loads(values["job_ids"])
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"{LIVE_PREFIX}JOB_IDS is not JSON ({exc.msg}); write e.g. "
+                    '{"healthy": {"compile": 1, "run": 2, "test": 3}}'
+                ) from None
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = [
+                f"{LIVE_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}"
+                for error in exc.errors()
+            ]
+            raise ValueError(
+                "live mode reads the dbt Cloud account from environment variables; "
+                + "; ".join(problems)
+            ) from None
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+def _counting_transport(counter: _Counter) -> httpx.BaseTransport:
+    """An HTTP transport that counts the requests it sends (what live mode can count)."""
+    import httpx
+
+    class CountingTransport(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            counter.add()
+            return super().handle_request(request)
+
+    return CountingTransport()
+
+
+class LiveHarness:
+    """``cloud`` against a real dbt Cloud account.
+
+    What live mode observes: everything the runtime returns and writes
+    locally (results, artifacts, spans, metadata, the cache) and the requests
+    it sends. What it cannot: the account's warehouse (those checks are n/a)
+    and projects other than those its jobs run (the kit cannot deploy its fresh
+    copies, or a generated project, into the account's repository: n/a). The
+    account's jobs must run the kit's own fixture project of that name.
+    """
+
+    def __init__(self, settings: LiveSettings) -> None:
+        from floe_core.secrets import EnvSecretsPlugin
+
+        self.settings = settings
+        try:
+            self._token = EnvSecretsPlugin().get_secret(settings.api_token_ref)
+        except Exception as exc:  # a bad reference or a missing variable: both say which
+            raise ValueError(f"{LIVE_PREFIX}API_TOKEN_REF: {exc}") from None
+
+    def pytest_floe_dbt_package_harness(
+        self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
+    ) -> RuntimeHarness | None:
+        """Build ``cloud`` on the account's jobs for ``project``, or report it n/a."""
+        if name != RUNTIME:
+            return None
+        from floe_dbt_compliance import RuntimeHarness
+        from floe_dbt_compliance.harness import WAREHOUSE, not_applicable
+
+        from floe_dbt_cloud.plugin import DBTCloudPlugin
+
+        settings = self.settings
+        jobs = settings.job_ids.get(project.name)
+        if jobs is None:
+            not_applicable(
+                f"live mode: no dbt Cloud job runs the kit's project {project.name!r} "
+                f"({LIVE_PREFIX}JOB_IDS names {', '.join(sorted(settings.job_ids))}); the kit "
+                "cannot deploy its own copy into the account's repository"
+            )
+        cache_dir = tmp_path_factory.mktemp("cloud-live-cache")
+        counter = _Counter()
+        optional: dict[str, Any] = {}
+        if settings.base_url:
+            optional["base_url"] = settings.base_url
+        if settings.discovery_url:
+            optional["discovery_url"] = settings.discovery_url
+
+        def build(**options: Any) -> DBTCloudPlugin:
+            return DBTCloudPlugin(
+                settings.account_id,
+                self._token,
+                job_ids=jobs,
+                poll_interval_seconds=settings.poll_interval_seconds,
+                timeout_seconds=settings.timeout_seconds,
+                cache_ttl_hours=_TTL_HOURS,
+                cache_dir=cache_dir,
+                transport=_counting_transport(counter),
+                **optional,
+                **options,
+            )
+
+        return RuntimeHarness.for_project(
+            project,
+            build,
+            remote_calls=lambda: counter.value,
+            cache_root=cache_dir,
+            cache_ttl_hours=_TTL_HOURS,
+            secrets=(self._token.get_secret_value(),),
+            unobservable={WAREHOUSE: WAREHOUSE_NOT_OBSERVABLE},
+        )
+
+    def close(self) -> None:
+        """Nothing is held between checks: each harness closes its own clients."""
