@@ -51,7 +51,7 @@ test-lowest:
 		pytest-timeout pytest-xdist
 	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local \
 		--floe-dbt-report .floe/compliance-lowest -p no:cacheprovider
-	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider tests/local
+	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider tests/local tests/lifecycle
 
 # The documentation site, as tests/docs/test_docs_site.py builds it.
 docs: $(STAMP)

@@ -3,7 +3,12 @@
 dbt Fusion is dbt's Rust engine. It has no Python bindings yet, so this
 runtime exists only to reserve the ``floe.dbt: fusion`` name and the
 ``dbt_runtime_config.fusion`` section: every method raises
-:class:`NotImplementedError` with :data:`FUSION_NOT_IMPLEMENTED`. It imports
+:class:`NotImplementedError` with :data:`FUSION_NOT_IMPLEMENTED`, the seven
+of the contract and the four of the lifecycle capability it declares
+(:class:`~floe_core.lifecycle.DBTLifecycle`: a Fusion runtime will have
+``seed``, ``snapshot``, ``build`` and vars, and callers that check
+:func:`~floe_core.lifecycle.supports_lifecycle` get the same answer as every
+other call). It imports
 and loads nothing (no binary, no bindings), so discovering or building it is
 always safe. Discovery logs
 :data:`floe_core.plugin_registry.FUSION_WARNING` once per process.
@@ -11,10 +16,15 @@ always safe. Discovery logs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["FUSION_NOT_IMPLEMENTED", "DBTFusionPlugin"]
 
@@ -28,7 +38,7 @@ def _not_implemented() -> NoReturn:
     raise NotImplementedError(FUSION_NOT_IMPLEMENTED)
 
 
-class DBTFusionPlugin(DBTPlugin):
+class DBTFusionPlugin(DBTPlugin, DBTLifecycle):
     """Placeholder runtime for dbt Fusion; every method raises ``NotImplementedError``.
 
     The compliance kit reports it as "not implemented" rather than failed.
@@ -104,6 +114,64 @@ class DBTFusionPlugin(DBTPlugin):
         _not_implemented()
 
     def get_runtime_metadata(self) -> dict[str, Any]:
+        """Not implemented: dbt Fusion has no Python bindings yet.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        _not_implemented()
+
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Not implemented: dbt Fusion has no Python bindings yet.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        _not_implemented()
+
+    def snapshot(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Not implemented: dbt Fusion has no Python bindings yet.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        _not_implemented()
+
+    def build(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Not implemented: dbt Fusion has no Python bindings yet.
+
+        Raises:
+            NotImplementedError: Always.
+        """
+        _not_implemented()
+
+    def with_vars(self, vars: Mapping[str, Any]) -> Self:
         """Not implemented: dbt Fusion has no Python bindings yet.
 
         Raises:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dbt.cli.main import dbtRunnerResult
 
-from floe_core.selectors import selector_members, validate_target
+from floe_core.selectors import selector_members, validate_target, vars_argument
 from floe_dbt_local.layout import ProjectLayout
 
-__all__ = ["Call", "Invocation", "Selection"]
+__all__ = ["Call", "Invocation", "Selection", "merge_vars"]
 
 
 @dataclass(frozen=True)
@@ -41,23 +44,37 @@ class Selection:
 
 @dataclass(frozen=True)
 class Call:
-    """One requested dbt command: what to run, where, against which target."""
+    """One requested dbt command: what to run, where, against which target, with which vars.
+
+    Attributes:
+        command: The dbt command (``run``, ``seed`` ...).
+        project_dir: The project directory, absolute.
+        profiles_dir: The profiles directory, absolute.
+        target: The profile target.
+        vars: The ``--vars`` document (from :func:`floe_core.selectors.vars_argument`),
+            or None for no ``--vars``.
+    """
 
     command: str
     project_dir: Path
     profiles_dir: Path
     target: str
+    vars: str | None = None
 
     @property
-    def key(self) -> tuple[Path, Path, str]:
-        """What a parsed manifest belongs to."""
-        return (self.project_dir, self.profiles_dir, self.target)
+    def key(self) -> tuple[Path, Path, str, str | None]:
+        """What a parsed manifest belongs to.
+
+        The vars are part of it: dbt renders ``var()`` in configs, ``ref``s and
+        ``enabled`` while parsing, so a parse with other vars is another manifest.
+        """
+        return (self.project_dir, self.profiles_dir, self.target, self.vars)
 
     def __post_init__(self) -> None:
         validate_target(self.target)
 
     def args(self, command: str, *extra: str) -> list[str]:
-        """The dbt arguments of ``command`` on this project, profile and target."""
+        """The dbt arguments of ``command`` on this project, profile, target and vars."""
         return [
             command,
             "--project-dir",
@@ -67,6 +84,7 @@ class Call:
             "--target",
             self.target,
             *_log_args(),
+            *(["--vars", self.vars] if self.vars is not None else []),
             *extra,
         ]
 
@@ -97,3 +115,31 @@ def _log_args() -> list[str]:
         "--log-level-file",
         os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
     ]
+
+
+def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
+
+    Round-tripping ``extra`` through JSON both checks it and copies it, so a
+    caller that later mutates the mapping it passed cannot change what a
+    bound runtime sends.
+
+    Args:
+        bound: Vars already checked (a runtime's bound vars).
+        extra: Vars to add, or None.
+
+    Returns:
+        The merged vars.
+
+    Raises:
+        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
+
+    Examples:
+        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
+        {'a': 1, 'b': 3}
+    """
+    checked = vars_argument(extra)
+    merged = dict(bound)
+    if checked is not None:
+        merged.update(json.loads(checked))
+    return merged

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import platform
 import time
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,22 +14,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dbt.cli.main import dbtRunner
 from pydantic import BaseModel
 
-from floe_core.artifacts import count_run_results, read_json_artifact
+from floe_core.artifacts import read_json_artifact
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTCompilationError,
     DBTConfigurationError,
-    DBTExecutionError,
 )
+from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.schemas import LocalRuntimeConfig
+from floe_core.selectors import vars_argument
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
 from floe_dbt_local.dbt_errors import raise_for_dbt_result, wrap_dbt_exception
 from floe_dbt_local.events import DbtEventRouter
-from floe_dbt_local.invocation import Call, Invocation, Selection
+from floe_dbt_local.invocation import Call, Invocation, Selection, merge_vars
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
+from floe_dbt_local.results import invocation_result
 from floe_dbt_local.reuse import ManifestCache, project_fingerprint
 
 if TYPE_CHECKING:
@@ -40,7 +44,7 @@ RUNTIME_TYPE = "local"
 DBT_VERSION = version("dbt-core")
 
 
-class LocalDBTPlugin(DBTPlugin):
+class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
     """Runs dbt-core in-process with ``dbtRunner``, one invocation at a time per process.
 
     Every invocation of every instance (and of subclasses) waits for the one
@@ -48,6 +52,11 @@ class LocalDBTPlugin(DBTPlugin):
     ``floe_dbt_local.events`` logger and each invocation is a
     ``floe.dbt.<command>`` span, opened once the lock is held so that the
     spans of serialised invocations never overlap.
+
+    It declares the lifecycle capability
+    (:class:`~floe_core.lifecycle.DBTLifecycle`): :meth:`seed`,
+    :meth:`snapshot`, :meth:`build`, and :meth:`with_vars` for a runtime whose
+    every invocation passes ``--vars``.
 
     Args:
         lock_timeout_seconds: How long an invocation waits for the lock before
@@ -85,11 +94,14 @@ class LocalDBTPlugin(DBTPlugin):
         self.reuse_manifest = reuse_manifest
         self._manifests = ManifestCache()
         self._adapter: tuple[str, str] | None = None
+        self._vars: dict[str, Any] = {}
 
     def __repr__(self) -> str:
+        # Names only: a var's value may be anything, a credential included.
+        bound = f", vars={sorted(self._vars)}" if self._vars else ""
         return (
             f"{type(self).__name__}(lock_timeout_seconds={self.lock_timeout_seconds:g}, "
-            f"reuse_manifest={self.reuse_manifest})"
+            f"reuse_manifest={self.reuse_manifest}{bound})"
         )
 
     @classmethod
@@ -164,6 +176,89 @@ class LocalDBTPlugin(DBTPlugin):
         selection = Selection(select)
         return self._invoke_for_result("test", project_dir, profiles_dir, target, selection)
 
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt seed``; a seed that fails to load (a bad row) is counted, not raised.
+
+        ``metadata["seeds_run"]`` counts the seeds loaded or failed; see
+        :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
+        """
+        selection = Selection(select, exclude, full_refresh)
+        return self._invoke_for_result("seed", project_dir, profiles_dir, target, selection, vars)
+
+    def snapshot(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt snapshot``; a snapshot that fails is counted, not raised.
+
+        ``metadata["snapshots_run"]`` counts the snapshots run; see
+        :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
+        """
+        selection = Selection(select, exclude)
+        return self._invoke_for_result(
+            "snapshot", project_dir, profiles_dir, target, selection, vars
+        )
+
+    def build(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        """Run ``dbt build``: seeds, snapshots, models and tests in DAG order.
+
+        A failing test skips what depends on its model, as dbt does; failures
+        are counted, not raised. See :class:`~floe_core.lifecycle.DBTLifecycle`.
+        """
+        selection = Selection(select, exclude, full_refresh)
+        return self._invoke_for_result("build", project_dir, profiles_dir, target, selection, vars)
+
+    def with_vars(self, vars: Mapping[str, Any]) -> Self:
+        """Return a runtime like this one whose every invocation passes ``--vars``.
+
+        The copy shares this runtime's settings, the class-level lock and the
+        parsed-manifest cache (whose entries are keyed by the vars, so a parse
+        with other vars is never reused); this runtime is left unchanged.
+        ``vars`` are updated over the vars this runtime already binds, and a
+        call's own ``vars=`` over both (top-level keys replace, as in
+        ``dict.update``).
+
+        Args:
+            vars: Variable names to JSON values.
+
+        Returns:
+            The bound runtime, of this runtime's class.
+
+        Raises:
+            DBTConfigurationError: ``vars`` is not a mapping of JSON values.
+
+        Examples:
+            >>> nightly = LocalDBTPlugin().with_vars({"start_date": "2024-01-01"})
+            >>> nightly
+            LocalDBTPlugin(lock_timeout_seconds=3600, reuse_manifest=True, vars=['start_date'])
+        """
+        bound = copy.copy(self)
+        bound._vars = merge_vars(self._vars, vars)
+        return bound
+
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
         """Read ``<target-path>/manifest.json`` of the project.
 
@@ -198,6 +293,7 @@ class LocalDBTPlugin(DBTPlugin):
             "parallel_execution": False,
             "lock_timeout_seconds": self.lock_timeout_seconds,
             "manifest_reuse": self.reuse_manifest,
+            "bound_vars": sorted(self._vars),
         }
         if self._adapter is not None:
             metadata["adapter"], metadata["adapter_version"] = self._adapter
@@ -210,49 +306,19 @@ class LocalDBTPlugin(DBTPlugin):
         profiles_dir: Path,
         target: str,
         selection: Selection,
+        vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
         _, result = self._invoke(
-            command, project_dir, profiles_dir, target, selection, wants_result=True
+            command, project_dir, profiles_dir, target, selection, vars=vars, wants_result=True
         )
         assert result is not None  # wants_result=True always builds one
         return result
 
     def _last_result(self, invocation: Invocation) -> DBTRunResult:
-        layout = invocation.layout
-        run_results = read_json_artifact(
-            layout.run_results_path,
-            what=f"`dbt {invocation.command}` reported no error but did not write it",
-        )
-        written_by = run_results.get("metadata", {}).get("invocation_id")
-        if invocation.invocation_id is not None and written_by != invocation.invocation_id:
-            # Reading an older file would report another invocation's counts.
-            raise DBTExecutionError(
-                f"{layout.run_results_path} was not written by this `dbt {invocation.command}` "
-                f"(invocation {invocation.invocation_id}, file from {written_by}); "
-                "is DBT_WRITE_JSON=false set, or is another process running dbt on the same "
-                "project and target path?"
-            )
-        counts = count_run_results(run_results)
-        metadata: dict[str, Any] = {
-            "runtime": RUNTIME_TYPE,
-            "command": invocation.command,
-            "target": invocation.target,
-            "invocation_id": invocation.invocation_id,
-            "dbt_version": DBT_VERSION,
-            "manifest_reused": invocation.manifest_reused,
-        }
+        metadata: dict[str, Any] = {"runtime": RUNTIME_TYPE, "dbt_version": DBT_VERSION}
         if self._adapter is not None:
             metadata["adapter"] = self._adapter[0]
-        return DBTRunResult(
-            success=bool(invocation.result.success) and counts.failures == 0,
-            manifest_path=layout.manifest_path,
-            run_results_path=layout.run_results_path,
-            execution_time_seconds=invocation.seconds,
-            models_run=counts.models_run,
-            tests_run=counts.tests_run,
-            failures=counts.failures,
-            metadata=metadata,
-        )
+        return invocation_result(invocation, metadata)
 
     def _invoke(
         self,
@@ -262,11 +328,20 @@ class LocalDBTPlugin(DBTPlugin):
         target: str,
         selection: Selection | None = None,
         *,
+        vars: Mapping[str, Any] | None = None,
         wants_result: bool = False,
     ) -> tuple[Invocation, DBTRunResult | None]:
         """Run one dbt command under the lock, inside its span; raise if dbt could not run."""
         selection = selection or Selection()
-        call = Call(command, Path(project_dir).resolve(), Path(profiles_dir).resolve(), target)
+        # Checked before waiting for the lock: a malformed var never waits for a long run.
+        variables = merge_vars(self._vars, vars)
+        call = Call(
+            command,
+            Path(project_dir).resolve(),
+            Path(profiles_dir).resolve(),
+            target,
+            vars=vars_argument(variables) if variables else None,
+        )
         with (
             self.invocation_lock.hold(
                 command, call.project_dir, timeout_seconds=self.lock_timeout_seconds
@@ -281,6 +356,9 @@ class LocalDBTPlugin(DBTPlugin):
             ) as span,
         ):
             invocation = self._invoke_locked(call, selection.args())
+            if variables:
+                # Names only: a var's value may be a credential.
+                span.set_attribute("floe.dbt.var_names", sorted(variables))
             span.set_attribute("floe.dbt.manifest_reused", invocation.manifest_reused)
             if invocation.invocation_id:
                 span.set_attribute("floe.dbt.invocation_id", invocation.invocation_id)
@@ -326,7 +404,9 @@ class LocalDBTPlugin(DBTPlugin):
             return None, False
         # Taken before parsing: an edit made during the parse changes the next
         # fingerprint, so it can only cost a re-parse, never a stale run.
-        fingerprint = project_fingerprint(layout, call.profiles_dir, call.target, DBT_VERSION)
+        fingerprint = project_fingerprint(
+            layout, call.profiles_dir, call.target, DBT_VERSION, call.vars
+        )
         cached = self._manifests.get(call.key, fingerprint)
         if cached is not None:
             return cached, True

@@ -13,7 +13,10 @@ only when the *fingerprint* of everything that parsing reads is unchanged:
 * the whole process environment (``env_var()`` can appear in any project file
   or the profile, and ``DBT_*`` variables are dbt flags) and a ``.env`` file in
   the working directory (dbt 1.12 loads it on every invocation);
-* the dbt-core version and the working directory.
+* the dbt-core version and the working directory;
+* the ``--vars`` of the invocation (``var()`` is rendered while parsing, in
+  configs, ``ref``s and ``enabled``): the cache is keyed by them as well, so
+  runtimes bound to other vars each keep their own parse.
 
 Contents are hashed rather than modification times, whose granularity can
 hide an edit made within the same clock tick. Nothing here stores a value:
@@ -33,11 +36,16 @@ from floe_dbt_local.layout import PROJECT_FILES, ProjectLayout
 
 __all__ = ["ManifestCache", "project_fingerprint"]
 
-CacheKey = tuple[Path, Path, str]
+# (project directory, profiles directory, target, --vars document or None)
+CacheKey = tuple[Path, Path, str, str | None]
 
 
 def project_fingerprint(
-    layout: ProjectLayout, profiles_dir: Path, target: str, dbt_version: str
+    layout: ProjectLayout,
+    profiles_dir: Path,
+    target: str,
+    dbt_version: str,
+    vars: str | None = None,
 ) -> str:
     """Digest everything a dbt parse of this project depends on.
 
@@ -46,6 +54,7 @@ def project_fingerprint(
         profiles_dir: The directory holding ``profiles.yml``.
         target: The profile target.
         dbt_version: The dbt-core version doing the parsing.
+        vars: The invocation's ``--vars`` document, or None.
 
     Returns:
         A hex digest that changes whenever a parse could produce a different manifest.
@@ -60,6 +69,7 @@ def project_fingerprint(
 
     # The working directory: dbt-duckdb resolves a relative database path against it.
     feed("dbt", dbt_version, "target", target, "project", str(layout.project_dir), os.getcwd())
+    feed("vars", "<none>" if vars is None else vars)
     for key, value in sorted(os.environ.items()):
         feed(key, value)
     files = [layout.project_dir / name for name in PROJECT_FILES]
@@ -92,7 +102,7 @@ def _walk(directory: Path, excluded: tuple[Path, ...]) -> Iterator[Path]:
 class ManifestCache:
     """The most recently parsed manifests, each valid for one fingerprint.
 
-    Keyed by (project directory, profiles directory, target). Not thread-safe:
+    Keyed by (project directory, profiles directory, target, vars). Not thread-safe:
     the runtime only touches it while holding the invocation lock.
 
     Args:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from floe_core import plugin_registry
+from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin
 from floe_core.plugin_registry import FUSION_WARNING, PluginRegistry
 from floe_core.schemas import PlatformManifest
@@ -24,11 +25,13 @@ REQ_089_MESSAGE = (
     "Track progress: https://github.com/dbt-labs/dbt-fusion/issues/10"
 )
 CONTRACT_METHODS = sorted(DBTPlugin.__abstractmethods__)
+LIFECYCLE_METHODS = sorted(DBTLifecycle.__abstractmethods__)
 
 _ARGUMENTS: dict[str, dict[str, Any]] = {
     "project_dir": {"project_dir": Path("proj")},
     "profiles_dir": {"profiles_dir": Path("proj")},
     "target": {"target": "dev"},
+    "vars": {"vars": {"start_date": "2024-01-01"}},
 }
 
 
@@ -41,12 +44,13 @@ def _call(plugin: DBTPlugin, method: str) -> Any:
     return bound(**arguments)
 
 
-def test_the_contract_has_seven_methods() -> None:
+def test_the_contract_has_seven_methods_and_the_lifecycle_four() -> None:
     # Guards the parametrisation below: a new abstract method must be covered too.
     assert len(CONTRACT_METHODS) == 7
+    assert LIFECYCLE_METHODS == ["build", "seed", "snapshot", "with_vars"]
 
 
-@pytest.mark.parametrize("method", CONTRACT_METHODS)
+@pytest.mark.parametrize("method", CONTRACT_METHODS + LIFECYCLE_METHODS)
 def test_every_method_raises_the_req_089_message(method: str) -> None:
     with pytest.raises(NotImplementedError) as raised:
         _call(DBTFusionPlugin(), method)
@@ -57,6 +61,15 @@ def test_every_method_raises_the_req_089_message(method: str) -> None:
 def test_is_a_concrete_dbt_plugin() -> None:
     assert issubclass(DBTFusionPlugin, DBTPlugin)
     assert not inspect.isabstract(DBTFusionPlugin)
+
+
+def test_declares_the_lifecycle_capability_with_the_interface_signatures() -> None:
+    # Declared, so a caller asking supports_lifecycle() gets REQ-089's answer, not "absent".
+    assert supports_lifecycle(DBTFusionPlugin())
+    for method in LIFECYCLE_METHODS:
+        assert inspect.signature(getattr(DBTFusionPlugin, method)) == inspect.signature(
+            getattr(DBTLifecycle, method)
+        ), method
 
 
 def test_registry_discovers_and_builds_it_from_a_manifest(
@@ -92,6 +105,10 @@ calls = [
     lambda: plugin.get_run_results(Path("p")),
     plugin.supports_parallel_execution,
     plugin.get_runtime_metadata,
+    lambda: plugin.seed(Path("p"), Path("p"), "dev"),
+    lambda: plugin.snapshot(Path("p"), Path("p"), "dev"),
+    lambda: plugin.build(Path("p"), Path("p"), "dev", vars={"x": 1}),
+    lambda: plugin.with_vars({"x": 1}),
 ]
 raised = 0
 for call in calls:
@@ -109,7 +126,7 @@ def test_loads_no_binary_and_no_bindings() -> None:
     )
     report = json.loads(completed.stdout)
 
-    assert report["raised"] == 7
+    assert report["raised"] == 11
     roots = {name.split(".")[0] for name in report["loaded"]}
     assert not roots & {"dbt", "dbt_fusion", "dbt_sa_cli", "ctypes", "_ctypes", "cffi"}
     assert not {"floe_dbt_local", "floe_dbt_cloud"} & roots

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from floe_dbt_compliance.projects import ProjectCopy
@@ -172,3 +173,31 @@ def test_reuse_can_be_turned_off(project: Callable[[str], ProjectCopy]) -> None:
     results = [runtime.run_models(*where, select="customers") for _ in range(2)]
     assert [r.metadata["manifest_reused"] for r in results] == [False, False]
     assert [r.models_run for r in results] == [1, 1]
+
+
+def test_a_parse_with_other_vars_is_never_reused(
+    project: Callable[[str], ProjectCopy],
+    runtime: LocalDBTPlugin,
+    tables: Callable[[Path], set[str]],
+    query: Query,
+) -> None:
+    # The alias is rendered while parsing: a manifest parsed with other vars
+    # would write this run's value into the other run's table.
+    copy = project("healthy")
+    _write(
+        copy,
+        PROBE,
+        "{{ config(alias='probe_' ~ var('probe')) }}\nselect '{{ var(\"probe\") }}' as v",
+    )
+    where = (copy.project_dir, copy.profiles_dir, copy.target)
+    reused = []
+    for value in ("a", "b", "a", "b"):
+        with duckdb.connect(str(copy.database_path)) as connection:
+            connection.execute("drop view if exists probe_a; drop view if exists probe_b")
+        result = runtime.with_vars({"probe": value}).run_models(*where, select="probe")
+        assert (result.models_run, result.success) == (1, True)
+        reused.append(result.metadata["manifest_reused"])
+        assert {"probe_a", "probe_b"} & tables(copy.database_path) == {f"probe_{value}"}
+        assert query(copy.database_path, f"select v from probe_{value}") == [(value,)]
+    # Bound runtimes share the cache; each vars document keeps its own parse.
+    assert reused == [False, False, True, True]

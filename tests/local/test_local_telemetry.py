@@ -130,3 +130,38 @@ def test_runtime_metadata_names_versions_and_adapter_without_credentials(
     text = json.dumps(metadata) + json.dumps(result.metadata)
     assert "s3cr3t" not in text
     assert str(copy.database_path) not in text
+
+
+def test_lifecycle_spans_name_the_vars_never_their_values(
+    project: Callable[[str], ProjectCopy],
+    runtime: LocalDBTPlugin,
+    spans: Callable[[], list[ReadableSpan]],
+) -> None:
+    copy = project("healthy")
+    where = (copy.project_dir, copy.profiles_dir, copy.target)
+    bound = runtime.with_vars({"api_token": "s3cr3t-t0ken"})
+    seeded = bound.seed(*where)
+    snapshotted = bound.snapshot(*where, exclude="customers")
+    built = bound.build(*where, vars={"since": "2018-01-01"})
+
+    seed_span, snapshot_span, build_span = spans()
+    assert [seed_span.name, snapshot_span.name, build_span.name] == [
+        "floe.dbt.seed",
+        "floe.dbt.snapshot",
+        "floe.dbt.build",
+    ]
+    build_attributes = dict(build_span.attributes or {})
+    assert build_attributes["floe.dbt.var_names"] == ("api_token", "since")
+    assert (build_attributes["floe.dbt.models_run"], build_attributes["floe.dbt.tests_run"]) == (
+        5,
+        7,
+    )
+    assert (built.metadata["seeds_run"], built.metadata["snapshots_run"]) == (0, 0)
+    assert (seeded.metadata["command"], snapshotted.metadata["command"]) == ("seed", "snapshot")
+    snapshot_attributes = dict(snapshot_span.attributes or {})
+    assert snapshot_attributes["floe.dbt.exclude"] == "customers"
+    assert "floe.dbt.full_refresh" not in snapshot_attributes
+    assert dict(seed_span.attributes or {})["floe.dbt.full_refresh"] is False
+    for span in (seed_span, snapshot_span, build_span):
+        assert "s3cr3t" not in json.dumps(dict(span.attributes or {}), default=str)
+    assert "s3cr3t" not in json.dumps([r.metadata for r in (seeded, snapshotted, built)])
