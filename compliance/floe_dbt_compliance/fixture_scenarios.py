@@ -15,14 +15,16 @@ __all__ = [
     "BAD_PROFILE",
     "BAD_TARGET",
     "COMPILE_ERROR",
-    "FAILING",
     "HEALTHY",
+    "INCREMENTAL",
     "ORACLE_ROWS",
     "ROW_STEPS",
     "SCENARIOS",
+    "SELECTORS",
     "SQL_ERROR",
+    "TESTS",
     "UNPARSEABLE",
-    "WARN",
+    "WAREHOUSE_ROWS",
 ]
 
 HOSTILE_STEPS = ("hostile_select", "hostile_exclude", "hostile_test", "hostile_target")
@@ -39,23 +41,29 @@ HEALTHY = Scenario.on_fixture(
     step("hostile_test", "run_tests", select="customers\n--target=prod"),
     step("hostile_target", "run_models", target="dev --full-refresh"),
     step("test", "run_tests"),
-    step("exclude", "run_models", exclude="fct_orders"),
+    step("test_select", "run_tests", select="customers"),
+)
+INCREMENTAL = Scenario.on_fixture(
+    "incremental",
+    "healthy",
+    step("run", "run_models"),
     step("select", "run_models", select="fct_orders"),
     step("full_refresh", "run_models", full_refresh=True),
-    step("select_exclude", "run_models", select="tag:mart stg_orders", exclude="fct_orders"),
-    step("test_select", "run_tests", select="customers"),
+    step("exclude", "run_models", exclude="fct_orders"),
+)
+SELECTORS = Scenario.on_fixture(
+    "selectors",
+    "healthy",
     step("graph", "run_models", select="+customers"),
+    step("select_exclude", "run_models", select="tag:mart stg_orders", exclude="fct_orders"),
     step("union", "run_models", select="path:models/staging tag:raw"),
 )
-FAILING = Scenario.on_fixture(
-    "failing_test", "failing_test", step("run", "run_models"), step("test", "run_tests")
-)
-WARN = Scenario.on_fixture(
-    "warn_test",
-    "warn_test",
+TESTS = Scenario.on_fixture(
+    "test_outcomes",
+    "test_outcomes",
     step("run", "run_models"),
-    step("test", "run_tests"),
-    step("test_warn", "run_tests", select="warn_negative_amounts"),
+    step("test_fail", "run_tests", select="fail_large_amounts"),
+    step("test_warn", "run_tests", select="tag:warnings"),
 )
 SQL_ERROR = Scenario.on_fixture(
     "sql_error",
@@ -92,8 +100,9 @@ SCENARIOS = {
     scenario.name: scenario
     for scenario in (
         HEALTHY,
-        FAILING,
-        WARN,
+        INCREMENTAL,
+        SELECTORS,
+        TESTS,
         SQL_ERROR,
         COMPILE_ERROR,
         UNPARSEABLE,
@@ -108,29 +117,41 @@ ORACLE_ROWS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
     "compile.manifest": ((HEALTHY, ("compile",)),),
     "compile.node-error": ((COMPILE_ERROR, ("compile", "run")),),
     "run.all": ((HEALTHY, ("run",)),),
-    "run.select": ((HEALTHY, ("select",)),),
-    "run.exclude": ((HEALTHY, ("exclude",)),),
-    "run.select-exclude": ((HEALTHY, ("select_exclude",)),),
-    "run.selector-syntax": ((HEALTHY, ("graph", "union")),),
-    "run.full-refresh": ((HEALTHY, ("full_refresh",)),),
+    "run.select": ((INCREMENTAL, ("select",)),),
+    "run.exclude": ((INCREMENTAL, ("exclude",)),),
+    "run.select-exclude": ((SELECTORS, ("select_exclude",)),),
+    "run.selector-syntax": ((SELECTORS, ("graph", "union")),),
+    "run.full-refresh": ((INCREMENTAL, ("full_refresh",)),),
     "run.sql-error": ((SQL_ERROR, ("run",)),),
     "run.edited-project": ((SQL_ERROR, ("run_fixed",)),),
     "test.all": ((HEALTHY, ("test",)),),
     "test.select": ((HEALTHY, ("test_select",)),),
-    "test.fail": ((FAILING, ("run", "test")),),
-    "test.warn": ((WARN, ("run", "test", "test_warn")),),
+    "test.fail": ((TESTS, ("test_fail",)),),
+    "test.warn": ((TESTS, ("test_warn",)),),
     "errors.unparseable": ((UNPARSEABLE, _ALL),),
     "errors.execution": ((BAD_PROFILE, _ALL), (BAD_TARGET, _ALL)),
     "config.hostile-input": ((HEALTHY, HOSTILE_STEPS),),
 }
+#: Rows whose promise shows only in the warehouse (n/a where it cannot be observed).
+WAREHOUSE_ROWS = frozenset(
+    {
+        "run.all",
+        "run.select",
+        "run.exclude",
+        "run.full-refresh",
+        "run.edited-project",
+        "config.hostile-input",
+    }
+)
 #: The results, spans and errors the other rows read.
-RESULT_CALLS = ((HEALTHY, ("run", "test", "select")), (FAILING, ("test",)))
+RESULT_CALLS = ((HEALTHY, ("run", "test")), (TESTS, ("test_fail",)))
 SPAN_CALLS = (
-    (HEALTHY, ("compile", "run", "test", "select_exclude", "full_refresh")),
-    (FAILING, ("test",)),
+    (HEALTHY, ("compile", "run", "test_select")),
+    (SELECTORS, ("graph", "select_exclude")),
+    (TESTS, ("test_fail",)),
     (BAD_TARGET, ("run",)),
 )
-LATEST_CALLS = ((HEALTHY, ("compile", "run", "test", "select")),)
+LATEST_CALLS = ((HEALTHY, ("compile", "run", "test")),)
 #: Raised errors and what dbt's message names in each (the message must name it too).
 MENTIONS = (
     (UNPARSEABLE, _ALL, "broken_jinja"),

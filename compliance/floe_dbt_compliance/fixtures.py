@@ -7,14 +7,18 @@ User tests collected in the same session may use them too: ask for
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
-from floe_dbt_compliance.harness import RuntimeHarness, RuntimeProfile, close_harness
+from floe_dbt_compliance.harness import (
+    RuntimeHarness,
+    RuntimeProfile,
+    build_harness,
+    close_harness,
+)
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.oracle.reference import (
     DEFAULT_REFERENCE,
@@ -24,7 +28,7 @@ from floe_dbt_compliance.oracle.reference import (
     RuntimeReference,
 )
 from floe_dbt_compliance.oracle.store import ReferenceStore
-from floe_dbt_compliance.projects import FIXTURE_PROJECTS, ProjectCopy, copy_project
+from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.requirements import MARKER, not_applicable_reason
 from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
@@ -53,30 +57,9 @@ def build_runtime(
     """Build runtime ``name`` on a project copy (or a fixture project, copied here).
 
     Goes through the harness hooks (the user's, the packages', the kit's
-    default); see :mod:`floe_dbt_compliance.hookspecs`.
+    default); see :mod:`floe_dbt_compliance.building`.
     """
-    if isinstance(project, str):
-        project = copy_project(project, tmp_path_factory.mktemp(f"{name}-{project}"))
-    try:
-        building: Any = importlib.import_module("floe_dbt_compliance.building")
-    except ImportError:  # pragma: no cover - the harness API before shared decision 4
-        return _build_on_fixture(config, name, project, tmp_path_factory)
-    harness: RuntimeHarness = building.build(config, name, project, tmp_path_factory)
-    return harness
-
-
-def _build_on_fixture(
-    config: pytest.Config,
-    name: str,
-    project: ProjectCopy,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> RuntimeHarness:  # pragma: no cover - removed once shared decision 4 lands
-    build_harness: Any = importlib.import_module("floe_dbt_compliance.harness").build_harness
-    fixture = project.project_dir.name
-    if fixture not in FIXTURE_PROJECTS:
-        pytest.skip("generated projects need the new harness hook (shared decision 4)")
-    built: RuntimeHarness = build_harness(config, name, fixture, tmp_path_factory)
-    return built
+    return build_harness(config, name, project, tmp_path_factory)
 
 
 class HarnessFactory:

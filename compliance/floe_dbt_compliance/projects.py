@@ -31,7 +31,7 @@ FIXTURE_PROJECTS = (
     "failing_test",
     "sql_error",
     "unparseable",
-    "warn_test",
+    "test_outcomes",
     "compile_error",
     "bad_profile",
     "lifecycle",

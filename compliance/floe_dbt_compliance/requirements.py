@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MARKER",
-    "NOT_APPLICABLE_PREFIX",
     "Capability",
     "Requirement",
     "Unchecked",
@@ -31,9 +30,6 @@ __all__ = [
 ]
 
 MARKER = "floe_dbt_requirement"
-#: Kept for harnesses written against the first kit; statuses are typed now
-#: (:mod:`floe_dbt_compliance.status`), and nothing parses this prefix.
-NOT_APPLICABLE_PREFIX = "[n/a] "
 
 
 @dataclass(frozen=True)

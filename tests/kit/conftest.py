@@ -18,7 +18,7 @@ from typing import Any
 
 import dbt.cli.main  # noqa: F401
 import duckdb  # noqa: F401
-import floe_dbt_compliance.oracle.reference  # noqa: F401
+import floe_dbt_compliance.oracle.reference
 import floe_dbt_compliance.spans  # noqa: F401
 import opentelemetry.sdk.trace  # noqa: F401
 import pytest
@@ -46,8 +46,8 @@ def harness_classes() -> dict[str, str]:
         module, _, attribute = variant.target.partition(":")
         if variant.harness is not None:
             module, attribute = "acme_dbt", variant.harness
-        classes[name] = f"acme_dbt.{module}:{attribute}" if module != "acme_dbt" else (
-            f"acme_dbt:{attribute}"
+        classes[name] = (
+            f"acme_dbt.{module}:{attribute}" if module != "acme_dbt" else (f"acme_dbt:{attribute}")
         )
     return classes
 

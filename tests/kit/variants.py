@@ -33,20 +33,27 @@ def _v(target: str, *rows: str, **options: object) -> Variant:
     return Variant(target, rows, **options)  # type: ignore[arg-type]
 
 
-I, C, R, E = "broken_interface", "broken_compile", "broken_run", "broken_errors"
-S, O, X, K = "broken_results", "broken_observability", "broken_concurrency", "broken_cache"
+IF, C, R, E = "broken_interface", "broken_compile", "broken_run", "broken_errors"
+S, OB, X, K = "broken_results", "broken_observability", "broken_concurrency", "broken_cache"
 L, G, F = "broken_lifecycle", "broken_generated", "broken_config"
 
 VARIANTS: dict[str, Variant] = {
     # the interface
-    "acme-duck-typed": _v(f"{I}:DuckTyped", "interface.subclass"),
-    "acme-wrong-signature": _v(f"{I}:WrongSignature", "interface.signatures"),
-    "acme-renamed-parameter": _v(f"{I}:RenamedParameter", "interface.signatures"),
-    "acme-entry-point-function": _v(
-        f"{I}:make_acme", "interface.subclass", "interface.entry-point", harness="AcmeRuntime"
+    # Not a DBTPlugin: the registry refuses it and its class has none of the methods.
+    "acme-duck-typed": _v(
+        f"{IF}:DuckTyped", "interface.subclass", "interface.entry-point", "interface.signatures"
     ),
-    "acme-metadata-without-type": _v(f"{O}:MetadataWithoutType", "metadata.type"),
-    "acme-metadata-not-json": _v(f"{O}:MetadataNotJson", "metadata.type"),
+    "acme-wrong-signature": _v(f"{IF}:WrongSignature", "interface.signatures"),
+    "acme-renamed-parameter": _v(f"{IF}:RenamedParameter", "interface.signatures"),
+    "acme-entry-point-function": _v(
+        f"{IF}:make_acme",
+        "interface.subclass",
+        "interface.entry-point",
+        "interface.signatures",
+        harness="AcmeRuntime",
+    ),
+    "acme-metadata-without-type": _v(f"{OB}:MetadataWithoutType", "metadata.type"),
+    "acme-metadata-not-json": _v(f"{OB}:MetadataNotJson", "metadata.type"),
     # compile
     "acme-wrong-manifest-path": _v(f"{C}:WrongManifestPath", "compile.manifest"),
     "acme-compile-only-parses": _v(f"{C}:CompileOnlyParses", "compile.manifest"),
@@ -84,26 +91,23 @@ VARIANTS: dict[str, Variant] = {
     "acme-parse-error-as-result": _v(f"{E}:ParseErrorAsResult", "errors.unparseable"),
     "acme-ignores-target": _v(f"{E}:IgnoresTarget", "errors.execution", "config.hostile-input"),
     "acme-generic-message": _v(f"{E}:GenericMessage", "errors.message"),
-    "acme-secret-in-error": _v(f"{E}:SecretInError", "secrets.errors"),
+    # A span records the exception it ends with, message and all.
+    "acme-secret-in-error": _v(f"{E}:SecretInError", "secrets.errors", "secrets.spans"),
     "acme-passes-flags": _v(f"{F}:PassesFlags", "config.hostile-input"),
     "acme-unchecked-exclude": _v(f"{F}:UncheckedExclude", "config.hostile-input"),
     "acme-unchecked-target": _v(f"{F}:UncheckedTarget", "config.hostile-input"),
     # observability and secrets
-    "acme-no-span": _v(
-        f"{O}:NoSpan", "spans.invocation", "spans.attributes", "spans.status"
-    ),
-    "acme-double-span": _v(f"{O}:DoubleSpan", "spans.invocation"),
-    "acme-span-without-counts": _v(f"{O}:SpanWithoutCounts", "spans.attributes"),
-    "acme-span-without-selectors": _v(f"{O}:SpanWithoutSelectors", "spans.attributes"),
-    "acme-span-status-unset": _v(f"{O}:SpanStatusUnset", "spans.status"),
-    "acme-secret-in-span": _v(f"{O}:SecretInSpan", "secrets.spans"),
-    "acme-secret-in-metadata": _v(f"{O}:SecretInMetadata", "metadata.no-credential"),
-    "acme-secret-in-result-metadata": _v(
-        f"{O}:SecretInResultMetadata", "metadata.no-credential"
-    ),
-    "acme-secret-in-repr": _v(f"{O}:SecretInRepr", "secrets.repr"),
-    "acme-secret-in-logs": _v(f"{O}:SecretInLogs", "secrets.logs"),
-    "acme-secret-in-target": _v(f"{O}:SecretInTarget", "secrets.files"),
+    "acme-no-span": _v(f"{OB}:NoSpan", "spans.invocation", "spans.attributes", "spans.status"),
+    "acme-double-span": _v(f"{OB}:DoubleSpan", "spans.invocation"),
+    "acme-span-without-counts": _v(f"{OB}:SpanWithoutCounts", "spans.attributes"),
+    "acme-span-without-selectors": _v(f"{OB}:SpanWithoutSelectors", "spans.attributes"),
+    "acme-span-status-unset": _v(f"{OB}:SpanStatusUnset", "spans.status"),
+    "acme-secret-in-span": _v(f"{OB}:SecretInSpan", "secrets.spans"),
+    "acme-secret-in-metadata": _v(f"{OB}:SecretInMetadata", "metadata.no-credential"),
+    "acme-secret-in-result-metadata": _v(f"{OB}:SecretInResultMetadata", "metadata.no-credential"),
+    "acme-secret-in-repr": _v(f"{OB}:SecretInRepr", "secrets.repr"),
+    "acme-secret-in-logs": _v(f"{OB}:SecretInLogs", "secrets.logs"),
+    "acme-secret-in-target": _v(f"{OB}:SecretInTarget", "secrets.files"),
     # concurrency
     "acme-no-lock": _v(f"{X}:NoLock", "concurrency.serialised", default_harness=True),
     "acme-per-instance-lock": _v(
@@ -135,9 +139,7 @@ VARIANTS: dict[str, Variant] = {
     "acme-vars-ignored": _v(f"{L}:VarsIgnored", "lifecycle.vars"),
     "acme-vars-replace-bound": _v(f"{L}:VarsReplaceBound", "lifecycle.vars"),
     "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars"),
-    "acme-bound-vars-only-in-lifecycle": _v(
-        f"{L}:BoundVarsOnlyInLifecycle", "lifecycle.with-vars"
-    ),
+    "acme-bound-vars-only-in-lifecycle": _v(f"{L}:BoundVarsOnlyInLifecycle", "lifecycle.with-vars"),
     "acme-no-lifecycle-counts": _v(f"{L}:NoLifecycleCounts", "lifecycle.counts"),
     "acme-unchecked-vars": _v(f"{L}:UncheckedVars", "lifecycle.hostile-input"),
     "acme-lifecycle-without-spans": _v(f"{L}:LifecycleWithoutSpans", "lifecycle.spans"),

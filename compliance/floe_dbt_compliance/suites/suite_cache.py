@@ -31,6 +31,7 @@ from floe_dbt_compliance.recorder import Call, Recorder, read_json
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
 from floe_dbt_compliance.scenarios import Scenario, step
+from floe_dbt_compliance.status import not_applicable
 
 ARTIFACTS = {"manifest.json", "run_results.json", "catalog.json"}
 METADATA_FIELDS = ("cached_at", "run_id", "account_id", "job_id", "artifacts")
@@ -368,7 +369,7 @@ def test_no_secret(cache: CacheScenario, floe_dbt_profile: RuntimeProfile) -> No
 @requirement("cache.private")
 def test_private(cache: CacheScenario) -> None:
     if sys.platform == "win32":  # pragma: no cover - POSIX permissions only
-        pytest.skip("[n/a] file modes are POSIX-only")
+        not_applicable("file modes are POSIX-only")
     _step(cache, "prime").returned()
     loose = []
     for path in [cache.root, *cache.root.rglob("*")]:

@@ -72,9 +72,7 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
     def _record(self, span: Any, result: DBTRunResult) -> None:
         record_result(span, result)
 
-    def _selection(
-        self, select: str | None, exclude: str | None, full_refresh: bool
-    ) -> list[str]:
+    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
         args = []
         if select is not None:
             args += ["--select", *selector_members(select, field="select")]
@@ -121,8 +119,14 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
 
     # -- dbt ----------------------------------------------------------------------------
 
-    def _arguments(self, command: str, project_dir: Path, profiles_dir: Path, target: str,
-                   options: dict[str, Any]) -> list[str]:
+    def _arguments(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        options: dict[str, Any],
+    ) -> list[str]:
         arguments = [self._command(command), "--project-dir", str(project_dir)]
         arguments += ["--profiles-dir", str(profiles_dir), "--target", self._target(target)]
         arguments += ["--quiet", *self._vars(options.pop("vars", None))]
@@ -143,8 +147,9 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
         self.counter.add()
         return outcome, elapsed
 
-    def _execute(self, command: str, project_dir: Path, profiles_dir: Path, target: str,
-                 **options: Any) -> DBTRunResult:
+    def _execute(
+        self, command: str, project_dir: Path, profiles_dir: Path, target: str, **options: Any
+    ) -> DBTRunResult:
         arguments = self._arguments(command, project_dir, profiles_dir, target, dict(options))
         shown = {k: v for k, v in options.items() if k in ("select", "exclude", "full_refresh")}
         with self._invocation(command, target, **shown) as span:
@@ -153,7 +158,9 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
             self._record(span, result)
         return result if result.success else self._failed(result)
 
-    def _result(self, command: str, project_dir: Path, outcome: Any, elapsed: float) -> DBTRunResult:
+    def _result(
+        self, command: str, project_dir: Path, outcome: Any, elapsed: float
+    ) -> DBTRunResult:
         run_results_path = project_dir / "target" / "run_results.json"
         run_results = read_json_artifact(run_results_path, what="run dbt")
         counts = self._counts(run_results)
@@ -189,8 +196,13 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
         full_refresh: bool = False,
     ) -> DBTRunResult:
         return self._execute(
-            "run", project_dir, profiles_dir, target,
-            select=select, exclude=exclude, full_refresh=full_refresh,
+            "run",
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
         )
 
     def run_tests(
@@ -226,8 +238,14 @@ class AcmeRuntime(AcmeBasic, DBTLifecycle):
         vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
         return self._execute(
-            "seed", project_dir, profiles_dir, target,
-            select=select, exclude=exclude, full_refresh=full_refresh, vars=vars,
+            "seed",
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
         )
 
     def snapshot(
@@ -240,8 +258,13 @@ class AcmeRuntime(AcmeBasic, DBTLifecycle):
         vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
         return self._execute(
-            "snapshot", project_dir, profiles_dir, target,
-            select=select, exclude=exclude, vars=vars,
+            "snapshot",
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            vars=vars,
         )
 
     def build(
@@ -255,8 +278,14 @@ class AcmeRuntime(AcmeBasic, DBTLifecycle):
         vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
         return self._execute(
-            "build", project_dir, profiles_dir, target,
-            select=select, exclude=exclude, full_refresh=full_refresh, vars=vars,
+            "build",
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
         )
 
     def with_vars(self, vars: Mapping[str, Any]) -> AcmeRuntime:

@@ -16,26 +16,49 @@ from . import LIFECYCLE, AcmeRuntime
 
 
 class SeedIgnoresSelect(AcmeRuntime):
-    def seed(self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None,
-             exclude: str | None = None, full_refresh: bool = False,
-             vars: Mapping[str, Any] | None = None) -> DBTRunResult:
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
         return super().seed(project_dir, profiles_dir, target, None, exclude, full_refresh, vars)
 
 
 class SeedIgnoresFullRefresh(AcmeRuntime):
-    def seed(self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None,
-             exclude: str | None = None, full_refresh: bool = False,
-             vars: Mapping[str, Any] | None = None) -> DBTRunResult:
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
         return super().seed(project_dir, profiles_dir, target, select, exclude, False, vars)
 
 
 class BadSeedRaises(AcmeRuntime):
     """A seed that fails to load raises instead of being a result."""
 
-    def seed(self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None,
-             exclude: str | None = None, full_refresh: bool = False,
-             vars: Mapping[str, Any] | None = None) -> DBTRunResult:
-        result = super().seed(project_dir, profiles_dir, target, select, exclude, full_refresh, vars)
+    def seed(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
+        result = super().seed(
+            project_dir, profiles_dir, target, select, exclude, full_refresh, vars
+        )
         if result.failures:
             raise DBTExecutionError(f"{result.failures} seed(s) failed to load")
         return result
@@ -44,9 +67,15 @@ class BadSeedRaises(AcmeRuntime):
 class SnapshotOnce(AcmeRuntime):
     """Snapshots a project once; later calls answer the first result."""
 
-    def snapshot(self, project_dir: Path, profiles_dir: Path, target: str,
-                 select: str | None = None, exclude: str | None = None,
-                 vars: Mapping[str, Any] | None = None) -> DBTRunResult:
+    def snapshot(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
         if not hasattr(self, "_snapshotted"):
             self._snapshotted = super().snapshot(
                 project_dir, profiles_dir, target, select, exclude, vars
@@ -55,9 +84,16 @@ class SnapshotOnce(AcmeRuntime):
 
 
 class BuildIgnoresExclude(AcmeRuntime):
-    def build(self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None,
-              exclude: str | None = None, full_refresh: bool = False,
-              vars: Mapping[str, Any] | None = None) -> DBTRunResult:
+    def build(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
         return super().build(project_dir, profiles_dir, target, select, None, full_refresh, vars)
 
 
@@ -67,9 +103,16 @@ class BuildIsRunThenTest(AcmeRuntime):
     def _command(self, command: str) -> str:
         return "run" if command == "build" else command
 
-    def build(self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None,
-              exclude: str | None = None, full_refresh: bool = False,
-              vars: Mapping[str, Any] | None = None) -> DBTRunResult:
+    def build(
+        self,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        select: str | None = None,
+        exclude: str | None = None,
+        full_refresh: bool = False,
+        vars: Mapping[str, Any] | None = None,
+    ) -> DBTRunResult:
         ran = super().build(project_dir, profiles_dir, target, select, exclude, full_refresh, vars)
         tested = self._execute("test", project_dir, profiles_dir, target, select=select, vars=vars)
         return tested.model_copy(
@@ -110,8 +153,14 @@ class WithVarsMutates(AcmeRuntime):
 class BoundVarsOnlyInLifecycle(AcmeRuntime):
     """Bound vars reach seed, snapshot and build, not run_models or run_tests."""
 
-    def _arguments(self, command: str, project_dir: Path, profiles_dir: Path, target: str,
-                   options: dict[str, Any]) -> list[str]:
+    def _arguments(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        options: dict[str, Any],
+    ) -> list[str]:
         if command in LIFECYCLE:
             return super()._arguments(command, project_dir, profiles_dir, target, options)
         bound, self._bound = self._bound, {}

@@ -29,9 +29,10 @@ class DoubleSpan(AcmeRuntime):
 
     @contextlib.contextmanager
     def _span(self, command: str, target: str, **attributes: Any) -> Iterator[Any]:
-        with super()._span(command, target, **attributes), super()._span(
-            command, target, **attributes
-        ) as inner:
+        with (
+            super()._span(command, target, **attributes),
+            super()._span(command, target, **attributes) as inner,
+        ):
             yield inner
 
 

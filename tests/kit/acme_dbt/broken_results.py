@@ -78,7 +78,9 @@ class ResultMetadataNotJson(AcmeRuntime):
 
 
 class CatalogPathMissing(AcmeRuntime):
-    def _result(self, command: str, project_dir: Path, outcome: Any, elapsed: float) -> DBTRunResult:
+    def _result(
+        self, command: str, project_dir: Path, outcome: Any, elapsed: float
+    ) -> DBTRunResult:
         result = super()._result(command, project_dir, outcome, elapsed)
         return result.model_copy(update={"catalog_path": project_dir / "target" / "catalog.json"})
 
