@@ -13,7 +13,7 @@ the kit, the reference's worker, the emulator's dbt) side by side in one run:
 * **before**: the same sessions with the kit before the oracle (commit
   ``44a010e``, checked out in a temporary worktree and put first on the path).
 
-The kit's own overhead is kit − bare, as a share of bare.
+The kit's own overhead is kit - bare, as a share of bare.
 
 Run: ``.venv/bin/python -m benchmarks.kit_certification [--examples N] [--skip-before]``.
 """
@@ -103,13 +103,17 @@ def bare(examples: int) -> dict[str, float]:
     """The bare dbt-core work, in a child process: wall seconds, CPU seconds, invocations."""
     import json
 
-    output = subprocess.run(
-        [sys.executable, "-c", BARE, str(examples), str(SEED)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip().splitlines()[-1]
+    output = (
+        subprocess.run(
+            [sys.executable, "-c", BARE, str(examples), str(SEED)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     found: dict[str, float] = json.loads(output)
     return found
 
