@@ -60,7 +60,7 @@ examples, chosen = int(sys.argv[1]), int(sys.argv[2])
 drawn = []
 settings(max_examples=examples, database=None, deadline=None, derandomize=False,
          phases=(Phase.generate,), suppress_health_check=list(HealthCheck))(
-    seed(chosen)(given(projects())(drawn.append)))()
+    seed(chosen)(given(projects())(lambda spec: drawn.append(spec))))()
 count = 0
 
 def play(scenario, steps, scratch, tag):
@@ -157,6 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--examples", type=int, default=3, help="generated projects (kit default)")
     parser.add_argument("--skip-before", action="store_true", help="only the kit as it is")
+    parser.add_argument("--local-only", action="store_true", help="only `local`, serial")
     options = parser.parse_args()
     found = bare(options.examples)
     print(
@@ -170,6 +171,8 @@ def main() -> None:
         ("all runtimes, serial", ()),
         ("all runtimes, -n 2", ("-n", "2")),
     )
+    if options.local_only:
+        sessions = sessions[:1]
     seeded = (f"--floe-dbt-seed={SEED}", f"--floe-dbt-examples={options.examples}")
     for label, args in sessions:
         wall, cpu, code = kit(ROOT, after, *args, *seeded)
