@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+
 from floe_core.errors import DBTExecutionError
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_core.selectors import vars_argument
@@ -187,5 +189,5 @@ class UncheckedVars(AcmeRuntime):
 class LifecycleWithoutSpans(AcmeRuntime):
     def _span(self, command: str, target: str, **attributes: Any) -> Any:
         if command in LIFECYCLE:
-            return contextlib.nullcontext()
+            return contextlib.nullcontext(trace.INVALID_SPAN)
         return super()._span(command, target, **attributes)
