@@ -97,7 +97,7 @@ VARIANTS: dict[str, Variant] = {
     "acme-unchecked-exclude": _v(f"{F}:UncheckedExclude", "config.hostile-input"),
     "acme-unchecked-target": _v(f"{F}:UncheckedTarget", "config.hostile-input"),
     # observability and secrets
-    "acme-no-span": _v(f"{OB}:NoSpan", "spans.invocation", "spans.attributes", "spans.status"),
+    "acme-no-span": _v(f"{OB}:NoSpan", "spans.invocation"),
     "acme-double-span": _v(f"{OB}:DoubleSpan", "spans.invocation"),
     "acme-span-without-counts": _v(f"{OB}:SpanWithoutCounts", "spans.attributes"),
     "acme-span-without-selectors": _v(f"{OB}:SpanWithoutSelectors", "spans.attributes"),
