@@ -64,10 +64,17 @@ VARIANTS: dict[str, Variant] = {
     "acme-ignores-full-refresh": _v(f"{R}:IgnoresFullRefresh", "run.full-refresh"),
     "acme-always-full-refresh": _v(f"{R}:AlwaysFullRefresh", "run.select"),
     "acme-exclude-drops-select": _v(f"{R}:ExcludeDropsSelect", "run.select-exclude"),
-    "acme-first-member-only": _v(f"{R}:FirstMemberOnly", "run.selector-syntax"),
-    "acme-strips-graph-operators": _v(f"{R}:StripsGraphOperators", "run.selector-syntax"),
+    # "a b" selects a: the union in select_exclude loses stg_orders too.
+    "acme-first-member-only": _v(
+        f"{R}:FirstMemberOnly", "run.selector-syntax", "run.select-exclude"
+    ),
+    # "+customers" builds customers alone; what the next call needs is missing.
+    "acme-strips-graph-operators": _v(
+        f"{R}:StripsGraphOperators", "run.selector-syntax", "run.select-exclude"
+    ),
     "acme-run-is-build": _v(f"{R}:RunIsBuild", "run.all"),
-    "acme-test-ignores-select": _v(f"{R}:TestIgnoresSelect", "test.select"),
+    # An ignored selector is never checked either: the hostile one runs.
+    "acme-test-ignores-select": _v(f"{R}:TestIgnoresSelect", "test.select", "config.hostile-input"),
     "acme-stale-parse": _v(f"{R}:StaleParse", "run.edited-project"),
     # results
     "acme-wrong-counts": _v(f"{S}:WrongCounts", "test.all"),
@@ -128,7 +135,14 @@ VARIANTS: dict[str, Variant] = {
     "acme-cache-never-hits": _v(f"{K}:CacheNeverHits", "cache.hit"),
     "acme-cache-without-account": _v(f"{K}:CacheWithoutAccount", "cache.layout"),
     # the lifecycle capability
-    "acme-seed-ignores-select": _v(f"{L}:SeedIgnoresSelect", "lifecycle.seed"),
+    # Every seed loads, the bad one too, whatever is selected (and nothing is checked).
+    "acme-seed-ignores-select": _v(
+        f"{L}:SeedIgnoresSelect",
+        "lifecycle.seed",
+        "lifecycle.counts",
+        "lifecycle.snapshot",
+        "lifecycle.hostile-input",
+    ),
     "acme-seed-ignores-full-refresh": _v(
         f"{L}:SeedIgnoresFullRefresh", "lifecycle.seed-full-refresh"
     ),
@@ -138,7 +152,8 @@ VARIANTS: dict[str, Variant] = {
     "acme-build-is-run-then-test": _v(f"{L}:BuildIsRunThenTest", "lifecycle.build"),
     "acme-vars-ignored": _v(f"{L}:VarsIgnored", "lifecycle.vars"),
     "acme-vars-replace-bound": _v(f"{L}:VarsReplaceBound", "lifecycle.vars"),
-    "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars"),
+    # The runtime it was asked about carries the vars into every later call.
+    "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars", "lifecycle.vars"),
     "acme-bound-vars-only-in-lifecycle": _v(f"{L}:BoundVarsOnlyInLifecycle", "lifecycle.with-vars"),
     "acme-no-lifecycle-counts": _v(f"{L}:NoLifecycleCounts", "lifecycle.counts"),
     "acme-unchecked-vars": _v(f"{L}:UncheckedVars", "lifecycle.hostile-input"),
