@@ -44,7 +44,7 @@ def test_generated_projects(
     chosen: int = floe_dbt_kit.oracle["seed"]
     if examples == 0:
         raise KitSkip(Status.SKIPPED, "--floe-dbt-examples 0: no generated project was run")
-    failed: set[ProjectSpec] = set()
+    failed: set[str] = set()  # listings: a spec holds dicts, so is not hashable
     runs_after_failure = [0]
     replay = (
         f"pytest --floe-dbt-compliance --floe-dbt-runtime {floe_dbt_runtime} "
@@ -54,7 +54,7 @@ def test_generated_projects(
     reproducer = floe_dbt_kit.report_dir / floe_dbt_runtime / "generated-reproducer"
 
     def check(spec: ProjectSpec) -> None:
-        if failed and spec not in failed:
+        if failed and spec.listing() not in failed:
             if runs_after_failure[0] >= SHRINK_BUDGET:
                 reject()  # the budget is spent: keep the smallest disagreement found so far
             runs_after_failure[0] += 1
@@ -70,7 +70,7 @@ def test_generated_projects(
         try:
             agree([(runs(scenario), [candidate.key for candidate in spec.steps])])
         except Disagreement as exc:
-            failed.add(spec)
+            failed.add(spec.listing())
             shutil.rmtree(reproducer, ignore_errors=True)
             shutil.copytree(source, reproducer)
             note = (
