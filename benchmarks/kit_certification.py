@@ -1,20 +1,28 @@
-"""Wall time of ``pytest --floe-dbt-compliance`` against the bare dbt-core work it needs.
+"""Certification time: the kit against the bare dbt-core work its scenarios need, before and after.
 
-Printed, never asserted. The *bare* figure is the same dbt invocations the
-kit's suites make for ``local`` (each on a fresh copy of its fixture project,
-as the suites do), through ``dbtRunner`` in one process with nothing around
-them: 6 on ``healthy`` (compile, run, test, run --exclude, run --select, run
---full-refresh), 2 on ``failing_test``, 1 on ``sql_error``, 3 on
-``unparseable`` and 10 runs on a fresh ``healthy`` (the serialisation check),
-plus the import of dbt-core. Then each kit session runs in a subprocess:
-``local`` alone and every runtime, serial and with ``-n 2``.
+Printed, never asserted. Wall time and CPU time (of the whole process tree:
+the kit, the reference's worker, the emulator's dbt) side by side in one run:
 
-Run: ``.venv/bin/python -m benchmarks.kit_certification``.
+* **bare**: every dbt invocation the kit makes to certify ``local``, through
+  ``dbtRunner`` in one process with nothing around it (dbt-core's import
+  included): the runtime's share (each scenario's steps on a fresh copy, the
+  concurrent batch, the generated projects of the default seed) and the
+  reference's share (each scenario once more, on another copy);
+* **kit**: ``pytest --floe-dbt-compliance`` in a subprocess for ``local`` and
+  for every runtime, serial and with ``-n 2``;
+* **before**: the same sessions with the kit before the oracle (commit
+  ``44a010e``, checked out in a temporary worktree and put first on the path).
+
+The kit's own overhead is kit - bare, as a share of bare.
+
+Run: ``.venv/bin/python -m benchmarks.kit_certification [--examples N] [--skip-before]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,51 +32,96 @@ from pathlib import Path
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
-SEQUENCE: dict[str, list[list[str]]] = {
-    "healthy": [
-        ["compile"],
-        ["run"],
-        ["test"],
-        ["run", "--exclude", "fct_orders"],
-        ["run", "--select", "fct_orders"],
-        ["run", "--full-refresh"],
-    ],
-    "failing_test": [["run"], ["test"]],
-    "sql_error": [["run"]],
-    "unparseable": [["compile"], ["run"], ["test"]],
-    "serialisation": [["run"]] * 10,
-}
+BEFORE = "44a010e"
+SEED = 20261201
 
 
-def bare_seconds() -> tuple[float, int]:
-    """Run the suites' dbt invocations bare in a child process; return (seconds, count)."""
-    code = f"""
-import time, tempfile
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+BARE = """
+import json, resource, sys, tempfile, time
 from pathlib import Path
 started = time.perf_counter()
 from dbt.cli.main import dbtRunner
-from floe_dbt_compliance.projects import copy_project
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from floe_core.errors import DBTConfigurationError
+from floe_dbt_compliance.fixture_scenarios import SCENARIOS
+from floe_dbt_compliance.generated import projects, write_project
+from floe_dbt_compliance.oracle.worker import _release_dbt, dbt_arguments
+from floe_dbt_compliance.projects import copy_tree
+from floe_dbt_compliance.scenarios import Scenario
+from floe_dbt_compliance.suites.suite_concurrency import SERIAL_BATCH, SERIAL_LIFECYCLE
+from floe_dbt_compliance.suites.suite_lifecycle import LIFECYCLE
+
+examples, chosen = int(sys.argv[1]), int(sys.argv[2])
+drawn = []
+settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+         phases=(Phase.generate,), suppress_health_check=list(HealthCheck))(
+    seed(chosen)(given(projects())(lambda spec: drawn.append(spec))))()
 count = 0
+
+def play(scenario, steps, scratch, tag):
+    global count
+    copy = copy_tree(scenario.source, Path(tempfile.mkdtemp(dir=scratch, prefix=tag)))
+    for step in steps:
+        if step.method == "edit":
+            (copy.project_dir / step.path).write_text(step.text)
+            continue
+        try:
+            args = dbt_arguments(step.command, copy.project_dir, copy.profiles_dir,
+                                 step.target or "dev", step.options, step.bound_vars)
+        except DBTConfigurationError:
+            continue
+        dbtRunner().invoke(args)
+        _release_dbt()
+        count += 1
+
 with tempfile.TemporaryDirectory() as scratch:
-    for key, commands in {SEQUENCE!r}.items():
-        project = "healthy" if key == "serialisation" else key
-        copy = copy_project(project, Path(scratch) / key)
-        for command in commands:
-            dbtRunner().invoke([*command, "--project-dir", str(copy.project_dir),
-                                "--profiles-dir", str(copy.profiles_dir), "--quiet"])
-            count += 1
-print(time.perf_counter() - started, count)
+    generated = []
+    for number, spec in enumerate(drawn):
+        source = write_project(spec, Path(scratch) / f"g{number}")
+        generated.append(Scenario("generated", source, spec.steps))
+    every = [*SCENARIOS.values(), SERIAL_LIFECYCLE, LIFECYCLE, *generated]
+    for scenario in every:  # the reference's share
+        play(scenario, scenario.steps, scratch, "reference-")
+    for scenario in every:  # the runtime's share
+        steps = list(scenario.steps)
+        if scenario is SERIAL_LIFECYCLE:
+            batch = [*SERIAL_BATCH, "build", "build"]
+            steps = [steps[0]] + [scenario.steps[scenario.index(key)] for key in batch]
+        play(scenario, steps, scratch, "runtime-")
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - started, "count": count,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
 """
-    output = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout.split()
-    return float(output[-2]), int(output[-1])
 
 
-def kit_seconds(*args: str) -> tuple[float, int]:
-    """Wall time and exit code of one kit session in a subprocess."""
+def bare(examples: int) -> dict[str, float]:
+    """The bare dbt-core work, in a child process: wall seconds, CPU seconds, invocations."""
+    import json
+
+    output = (
+        subprocess.run(
+            [sys.executable, "-c", BARE, str(examples), str(SEED)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    found: dict[str, float] = json.loads(output)
+    return found
+
+
+def kit(cwd: Path, env: dict[str, str], *args: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (the whole process tree) and exit code of one kit session."""
     with tempfile.TemporaryDirectory() as report:
-        started = time.perf_counter()
+        cpu, started = _children_cpu(), time.perf_counter()
         completed = subprocess.run(
             [
                 sys.executable,
@@ -81,24 +134,68 @@ def kit_seconds(*args: str) -> tuple[float, int]:
                 "-q",
                 *args,
             ],
-            cwd=ROOT,
+            cwd=cwd,
+            env=env,
             capture_output=True,
             check=False,
         )
-        return time.perf_counter() - started, completed.returncode
+        return time.perf_counter() - started, _children_cpu() - cpu, completed.returncode
+
+
+def _before_tree(scratch: Path) -> Path:
+    tree = scratch / "kit-before"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(tree), BEFORE],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return tree
 
 
 def main() -> None:
-    seconds, count = bare_seconds()
-    print(f"bare dbt-core, {count} invocations the local suites need: {seconds:.1f} s")
-    for label, args in (
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--examples", type=int, default=3, help="generated projects (kit default)")
+    parser.add_argument("--skip-before", action="store_true", help="only the kit as it is")
+    parser.add_argument("--local-only", action="store_true", help="only `local`, serial")
+    options = parser.parse_args()
+    found = bare(options.examples)
+    print(
+        f"bare dbt-core, {found['count']:.0f} invocations the local certification needs "
+        f"(runtime and reference): {found['seconds']:.1f} s wall, {found['cpu']:.1f} s CPU"
+    )
+    after = {**os.environ}
+    sessions = (
         ("local, serial", ("--floe-dbt-runtime=local",)),
         ("local, -n 2", ("--floe-dbt-runtime=local", "-n", "2")),
         ("all runtimes, serial", ()),
         ("all runtimes, -n 2", ("-n", "2")),
-    ):
-        wall, code = kit_seconds(*args)
-        print(f"pytest --floe-dbt-compliance ({label}): {wall:.1f} s (exit {code})")
+    )
+    if options.local_only:
+        sessions = sessions[:1]
+    seeded = (f"--floe-dbt-seed={SEED}", f"--floe-dbt-examples={options.examples}")
+    for label, args in sessions:
+        wall, cpu, code = kit(ROOT, after, *args, *seeded)
+        extra = ""
+        if label == "local, serial":
+            extra = (
+                f"; kit overhead {100 * (wall - found['seconds']) / found['seconds']:.0f} % wall, "
+                f"{100 * (cpu - found['cpu']) / found['cpu']:.0f} % CPU"
+            )
+        print(f"after  ({label}): {wall:.1f} s wall, {cpu:.1f} s CPU (exit {code}){extra}")
+    if options.skip_before:
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = _before_tree(Path(scratch))
+        try:
+            before = {**os.environ, "PYTHONPATH": f"{tree / 'compliance'}:{tree / 'src'}"}
+            for label, args in sessions:
+                wall, cpu, code = kit(tree, before, "-p", "no:floe_dbt_cloud_kit", *args)
+                print(f"before ({label}): {wall:.1f} s wall, {cpu:.1f} s CPU (exit {code})")
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Public surface for runtime authors:
 * :class:`RuntimeHarness`: what ``pytest_floe_dbt_harness`` may return
   (:meth:`RuntimeHarness.for_project`), for the :class:`ProjectCopy` it is given;
 * :func:`~floe_dbt_compliance.projects.copy_project`: a private copy of a fixture project;
-* :data:`REQUIREMENTS` / :data:`CAPABILITIES`: the requirement catalogue.
+* :data:`REQUIREMENTS` / :data:`CAPABILITIES`: the promise catalogue.
 
 Nothing is imported until asked for: pytest loads this package's plugin in
 every session of everyone who installs floe-dbt.
@@ -17,17 +17,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from floe_dbt_compliance.catalogue import CAPABILITIES, REQUIREMENTS
     from floe_dbt_compliance.harness import RuntimeHarness
     from floe_dbt_compliance.projects import ProjectCopy
-    from floe_dbt_compliance.requirements import CAPABILITIES, REQUIREMENTS, requirement
+    from floe_dbt_compliance.requirements import requirement
 
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "ProjectCopy", "RuntimeHarness", "requirement"]
 
 _HOMES = {
     "RuntimeHarness": "floe_dbt_compliance.harness",
     "ProjectCopy": "floe_dbt_compliance.projects",
-    "CAPABILITIES": "floe_dbt_compliance.requirements",
-    "REQUIREMENTS": "floe_dbt_compliance.requirements",
+    "CAPABILITIES": "floe_dbt_compliance.catalogue",
+    "REQUIREMENTS": "floe_dbt_compliance.catalogue",
     "requirement": "floe_dbt_compliance.requirements",
 }
 

@@ -7,7 +7,8 @@ User tests collected in the same session may use them too: ask for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -19,25 +20,46 @@ from floe_dbt_compliance.harness import (
     close_harness,
 )
 from floe_dbt_compliance.kit import ComplianceKit
-from floe_dbt_compliance.report import NOT_IMPLEMENTED_PREFIX
-from floe_dbt_compliance.requirements import (
-    CAPABILITIES,
-    MARKER,
-    NOT_APPLICABLE_PREFIX,
-    REQUIREMENTS,
-    not_applicable_reason,
+from floe_dbt_compliance.oracle.reference import (
+    DEFAULT_REFERENCE,
+    DbtCoreReference,
+    Oracle,
+    Reference,
+    RuntimeReference,
 )
+from floe_dbt_compliance.oracle.store import ReferenceStore
+from floe_dbt_compliance.projects import ProjectCopy
+from floe_dbt_compliance.requirements import MARKER, not_applicable_reason
+from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
+from floe_dbt_compliance.status import not_applicable, not_implemented
 
 __all__ = [
     "HarnessFactory",
+    "build_runtime",
     "floe_dbt_harness",
     "floe_dbt_kit",
+    "floe_dbt_oracle",
     "floe_dbt_profile",
     "floe_dbt_runtime",
+    "floe_dbt_scenarios",
     "floe_dbt_spans",
     "require_capability",
 ]
+
+
+def build_runtime(
+    config: pytest.Config,
+    name: str,
+    project: ProjectCopy | str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RuntimeHarness:
+    """Build runtime ``name`` on a project copy (or a fixture project, copied here).
+
+    Goes through the harness hooks (the user's, the packages', the kit's
+    default); see :mod:`floe_dbt_compliance.building`.
+    """
+    return build_harness(config, name, project, tmp_path_factory)
 
 
 class HarnessFactory:
@@ -47,13 +69,13 @@ class HarnessFactory:
         self, config: pytest.Config, name: str, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
         self._config = config
-        self._name = name
+        self.name = name
         self._tmp_path_factory = tmp_path_factory
         self._built: list[RuntimeHarness] = []
 
-    def __call__(self, project: str) -> RuntimeHarness:
-        """Return the runtime on a new copy of ``project``."""
-        harness = build_harness(self._config, self._name, project, self._tmp_path_factory)
+    def __call__(self, project: ProjectCopy | str) -> RuntimeHarness:
+        """Return the runtime on ``project`` (a copy, or a fixture project's name)."""
+        harness = build_runtime(self._config, self.name, project, self._tmp_path_factory)
         self._built.append(harness)
         return harness
 
@@ -78,6 +100,43 @@ def floe_dbt_spans() -> SpanRecorder:
     return span_recorder()
 
 
+def _shared_root(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's base temp, the same for the controller and every xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(config, "workerinput") else base
+
+
+@pytest.fixture(scope="session")
+def floe_dbt_oracle(
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+    floe_dbt_spans: SpanRecorder,
+    floe_dbt_kit: ComplianceKit,
+) -> Iterator[Oracle]:
+    """The reference's outcomes, memoised per scenario for the whole session (and workers)."""
+    name: str = pytestconfig.getoption("floe_dbt_reference")
+    workspace = tmp_path_factory.mktemp("reference")
+    reference: Reference
+    if name == DEFAULT_REFERENCE:
+        reference = DbtCoreReference(workspace)
+    else:
+        reference = RuntimeReference(
+            name,
+            lambda copy: build_runtime(pytestconfig, name, copy, tmp_path_factory),
+            floe_dbt_spans,
+        )
+    cache = pytestconfig.getoption("floe_dbt_reference_cache")
+    store_root = (
+        Path(cache).resolve()
+        if cache
+        else _shared_root(pytestconfig, tmp_path_factory) / "floe-dbt-reference"
+    )
+    oracle = Oracle(reference, ReferenceStore(store_root), workspace)
+    floe_dbt_kit.oracle["reference"] = reference.description
+    yield oracle
+    oracle.close()
+
+
 @pytest.fixture(scope="module")
 def floe_dbt_runtime(request: pytest.FixtureRequest) -> str:
     """The runtime under test (parametrized over ``--floe-dbt-runtime``)."""
@@ -94,27 +153,31 @@ def floe_dbt_profile(
     """What the kit learnt about the runtime; a runtime that implements nothing is skipped."""
     profile = floe_dbt_kit.profile(floe_dbt_runtime, tmp_path_factory)
     if profile.not_implemented is not None:
-        pytest.skip(f"{NOT_IMPLEMENTED_PREFIX}{profile.not_implemented}")
+        not_implemented(profile.not_implemented)
     return profile
 
 
 def require_capability(profile: RuntimeProfile, capability: str) -> None:
-    """Skip as not applicable unless the runtime has ``capability``."""
+    """End the check as not applicable unless the runtime has ``capability``."""
+    from floe_dbt_compliance.catalogue import CAPABILITIES
+
     found = CAPABILITIES[capability]
     if not found.present(profile):
-        pytest.skip(f"{NOT_APPLICABLE_PREFIX}{found.name}: {found.absent_reason}")
+        not_applicable(f"{found.name}: {found.absent_reason}")
 
 
 @pytest.fixture(autouse=True)
 def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
     """Report a requirement whose capability the runtime lacks as n/a."""
+    from floe_dbt_compliance.catalogue import REQUIREMENTS
+
     marker = request.node.get_closest_marker(MARKER)
     if marker is None or "floe_dbt_runtime" not in request.fixturenames:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
     reason = not_applicable_reason(REQUIREMENTS[marker.args[0]], profile)
     if reason is not None:
-        pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
+        not_applicable(reason)
 
 
 @pytest.fixture
@@ -123,7 +186,7 @@ def floe_dbt_harness(
     floe_dbt_runtime: str,
     floe_dbt_profile: RuntimeProfile,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[[str], RuntimeHarness]]:
+) -> Iterator[HarnessFactory]:
     """``floe_dbt_harness("healthy")``: the runtime on a fresh copy of a fixture project."""
     del floe_dbt_profile  # requested so a runtime that implements nothing is skipped first
     factory = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
@@ -143,3 +206,20 @@ def floe_dbt_module_harness(
     factory = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
     yield factory
     factory.close_all()
+
+
+@pytest.fixture(scope="module")
+def floe_dbt_scenarios(
+    floe_dbt_module_harness: HarnessFactory,
+    floe_dbt_oracle: Oracle,
+    floe_dbt_spans: SpanRecorder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ScenarioRuns:
+    """The runtime's scenario runs of this module, each beside the reference's."""
+    name = floe_dbt_module_harness.name
+    return ScenarioRuns(
+        floe_dbt_module_harness,
+        floe_dbt_oracle,
+        floe_dbt_spans,
+        lambda scenario: tmp_path_factory.mktemp(f"{name}-{scenario}"),
+    )

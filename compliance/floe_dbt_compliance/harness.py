@@ -18,7 +18,7 @@ import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin
 from floe_dbt_compliance.projects import ProjectCopy
-from floe_dbt_compliance.requirements import NOT_APPLICABLE_PREFIX
+from floe_dbt_compliance.status import not_applicable as _not_applicable
 
 __all__ = [
     "WAREHOUSE",
@@ -41,7 +41,7 @@ def not_applicable(reason: str) -> NoReturn:
     deploy, a warehouse it cannot read) says so with this: the certificate
     shows the row as n/a with the reason, never as passed.
     """
-    pytest.skip(f"{NOT_APPLICABLE_PREFIX}{reason}")
+    _not_applicable(reason)
 
 
 @dataclass

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import asdict
+import random
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from floe_core.plugin_registry import PluginRegistry
-from floe_dbt_compliance.harness import RuntimeProfile, build_harness, close_harness, probe
+from floe_dbt_compliance.harness import RuntimeProfile, close_harness, probe
 from floe_dbt_compliance.report import (
     REQUIREMENT_PROPERTY,
     RUNTIME_PROPERTY,
@@ -23,11 +24,19 @@ from floe_dbt_compliance.report import (
     write_certificate,
 )
 from floe_dbt_compliance.requirements import MARKER
+from floe_dbt_compliance.runs import Disagreement
+from floe_dbt_compliance.status import (
+    FINDINGS_ATTRIBUTE,
+    REASON_ATTRIBUTE,
+    STATUS_ATTRIBUTE,
+    KitSkip,
+)
 
 __all__ = ["ComplianceKit", "XdistMerge"]
 
 RUNTIME_FIXTURE = "floe_dbt_runtime"
 _WORKER_KEY = "floe_dbt_compliance"
+_SEED_KEY = "floe_dbt_seed"
 _SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
 
@@ -52,13 +61,34 @@ class ComplianceKit:
         self.runtime_info: dict[str, dict[str, Any]] = {}
         self.certificates: list[Certificate] = []
         self._profiles: dict[str, RuntimeProfile] = {}
+        reference: str = config.getoption("floe_dbt_reference")
+        if reference != "dbt-core" and reference not in PluginRegistry().names("dbt"):
+            raise pytest.UsageError(
+                f"--floe-dbt-reference {reference}: neither 'dbt-core' nor an installed floe.dbt "
+                f"runtime; installed: {', '.join(PluginRegistry().names('dbt')) or 'none'}"
+            )
+        examples: int = config.getoption("floe_dbt_examples")
+        if examples < 0:
+            raise pytest.UsageError(f"--floe-dbt-examples {examples}: give 0 or more")
+        self.selection = _selection(config.getoption("floe_dbt_requirement"))
+        workerinput = getattr(config, "workerinput", None)
+        seed = config.getoption("floe_dbt_seed")
+        if workerinput is not None and _SEED_KEY in workerinput:
+            seed = workerinput[_SEED_KEY]
+        #: What the certificates record about the oracle (the reference is added when used).
+        self.oracle: dict[str, Any] = {
+            "examples": examples,
+            "seed": seed if seed is not None else random.randrange(2**32),  # noqa: S311
+        }
 
     # -- runtimes -------------------------------------------------------------------------
 
     def profile(self, name: str, tmp_path_factory: pytest.TempPathFactory) -> RuntimeProfile:
         """Probe a runtime once per process (metadata, parallelism, cache, not implemented)."""
         if name not in self._profiles:
-            harness = build_harness(self.config, name, "healthy", tmp_path_factory)
+            from floe_dbt_compliance.fixtures import build_runtime
+
+            harness = build_runtime(self.config, name, "healthy", tmp_path_factory)
             try:
                 profile = probe(harness, name)
             finally:
@@ -89,15 +119,41 @@ class ComplianceKit:
                 RUNTIME_FIXTURE, self.runtimes, ids=self.runtimes, indirect=True, scope="module"
             )
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Tag kit tests with their runtime and requirement, so reports carry both."""
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Tag kit tests with their runtime and requirement; keep only the rows asked for."""
+        kept, dropped = [], []
         for item in items:
             marker = item.get_closest_marker(MARKER)
             callspec = getattr(item, "callspec", None)
             if marker is None or callspec is None or RUNTIME_FIXTURE not in callspec.params:
+                kept.append(item)
                 continue
-            item.user_properties.append((RUNTIME_PROPERTY, callspec.params[RUNTIME_FIXTURE]))
-            item.user_properties.append((REQUIREMENT_PROPERTY, marker.args[0]))
+            runtime, key = callspec.params[RUNTIME_FIXTURE], marker.args[0]
+            if self.selection and not ({key, f"{runtime}:{key}"} & self.selection):
+                dropped.append(item)
+                continue
+            item.user_properties.append((RUNTIME_PROPERTY, runtime))
+            item.user_properties.append((REQUIREMENT_PROPERTY, key))
+            kept.append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Put a typed status and a disagreement's findings on the report."""
+        report = yield
+        error = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(error, KitSkip):
+            setattr(report, STATUS_ATTRIBUTE, error.status.value)
+            setattr(report, REASON_ATTRIBUTE, error.reason)
+        elif isinstance(error, Disagreement):
+            setattr(report, FINDINGS_ATTRIBUTE, error.as_json())
+        return report
 
     # -- outcomes -------------------------------------------------------------------------
 
@@ -112,9 +168,11 @@ class ComplianceKit:
     def merge(self, payload: str) -> None:
         """Take a worker's outcomes and runtime facts (controller side)."""
         data = json.loads(payload)
-        self.outcomes.extend(Outcome(**outcome) for outcome in data["outcomes"])
+        self.outcomes.extend(Outcome.from_json(outcome) for outcome in data["outcomes"])
         for name, info in data["runtime_info"].items():
             self.runtime_info.setdefault(name, info)
+        for key, value in data["oracle"].items():
+            self.oracle.setdefault(key, value)
 
     def _runtime_class(self, name: str) -> str:
         try:
@@ -131,8 +189,9 @@ class ComplianceKit:
         if workeroutput is not None:
             workeroutput[_WORKER_KEY] = json.dumps(
                 {
-                    "outcomes": [asdict(outcome) for outcome in self.outcomes],
+                    "outcomes": [outcome.as_json() for outcome in self.outcomes],
                     "runtime_info": self.runtime_info,
+                    "oracle": self.oracle,
                 }
             )
             return
@@ -142,7 +201,12 @@ class ComplianceKit:
                 "metadata": None,
             }
             certificate = build_certificate(
-                name, info["class"], info["metadata"], self.outcomes, strict=self.strict
+                name,
+                info["class"],
+                info["metadata"],
+                self.outcomes,
+                strict=self.strict,
+                oracle=self.oracle,
             )
             write_certificate(certificate, self.report_dir)
             self.certificates.append(certificate)
@@ -160,7 +224,23 @@ class ComplianceKit:
         terminalreporter.write_sep("=", "floe-dbt compliance")
         for line in summary_lines(self.certificates):
             terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            "oracle: " + "; ".join(f"{key} {value}" for key, value in self.oracle.items())
+        )
         terminalreporter.write_line(f"certificates: {self.report_dir}/<runtime>/certificate.json")
+
+
+def _selection(requested: list[str]) -> set[str]:
+    """``--floe-dbt-requirement`` values, checked against the catalogue."""
+    from floe_dbt_compliance.catalogue import REQUIREMENTS
+
+    unknown = [value for value in requested if value.rpartition(":")[2] not in REQUIREMENTS]
+    if unknown:
+        raise pytest.UsageError(
+            f"--floe-dbt-requirement {', '.join(unknown)}: no such row in the catalogue "
+            "(see docs/reference/promises.md)"
+        )
+    return set(requested)
 
 
 def runtime_scope(nodeid: str) -> str:
@@ -193,6 +273,10 @@ class XdistMerge:
                 return runtime_scope(nodeid)
 
         return RuntimeScopeScheduling(config, log)
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give every worker the session's seed, so all generate the same projects."""
+        node.workerinput[_SEED_KEY] = self.kit.oracle["seed"]
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Merge the worker's rows (sent through ``workeroutput``)."""

@@ -53,6 +53,48 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Anything short of certified (a skipped mandatory requirement, a runtime that is "
         "not implemented) fails the session.",
     )
+    _add_oracle_options(group)
+
+
+def _add_oracle_options(group: pytest.OptionGroup) -> None:
+    """The oracle's options (the reference, generated projects, row selection)."""
+    group.addoption(
+        "--floe-dbt-reference",
+        default="dbt-core",
+        metavar="NAME",
+        help="What runtimes are compared with: 'dbt-core' (default: plain dbt-core, run by the "
+        "kit itself in a subprocess) or the name of a registered floe.dbt runtime.",
+    )
+    group.addoption(
+        "--floe-dbt-reference-cache",
+        default=None,
+        metavar="DIR",
+        help="Keep the reference's outcomes in DIR and reuse them in later sessions (keyed by "
+        "scenario, project fingerprint and dbt version); default: this session only.",
+    )
+    group.addoption(
+        "--floe-dbt-examples",
+        type=int,
+        default=3,
+        metavar="N",
+        help="How many generated dbt projects to run on each runtime (default 3; 0 skips them).",
+    )
+    group.addoption(
+        "--floe-dbt-seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="The seed of the generated projects (default: a random one, printed and written "
+        "in the certificate so a failure replays).",
+    )
+    group.addoption(
+        "--floe-dbt-requirement",
+        action="append",
+        default=[],
+        metavar="[RUNTIME:]KEY",
+        help="Run only the checks of this catalogue row (repeatable); prefix a runtime name to "
+        "narrow it to that runtime, e.g. acme:run.select. Other rows are 'not run'.",
+    )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from floe_dbt_compliance.requirements import NOT_APPLICABLE_PREFIX, REQUIREMENTS
+from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.status import FINDINGS_ATTRIBUTE, REASON_ATTRIBUTE, Status, status_of
 
 __all__ = [
-    "NOT_IMPLEMENTED_PREFIX",
     "Certificate",
     "Outcome",
     "build_certificate",
@@ -31,11 +31,8 @@ __all__ = [
     "write_certificate",
 ]
 
-NOT_IMPLEMENTED_PREFIX = "[not implemented] "
 RUNTIME_PROPERTY = "floe_dbt_runtime"
 REQUIREMENT_PROPERTY = "floe_dbt_requirement"
-# Worst first: a row takes the worst status of its tests and phases.
-_RANK = {"failed": 0, "skipped": 1, "passed": 2, "n/a": 3}
 _REASON_LIMIT = 600
 _COLOURS = {
     "certified": "#4c1",
@@ -47,14 +44,31 @@ _COLOURS = {
 
 @dataclass
 class Outcome:
-    """One test phase's outcome for one (runtime, requirement)."""
+    """One test phase's outcome for one (runtime, requirement).
+
+    Attributes:
+        findings: A disagreement with the reference, as JSON text (see
+            :class:`~floe_dbt_compliance.runs.Finding`), when that is why it failed.
+    """
 
     runtime: str
     requirement: str
     nodeid: str
-    status: str
+    status: Status
     reason: str
     duration: float
+    findings: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """For the xdist controller."""
+        document = asdict(self)
+        document["status"] = self.status.value
+        return document
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Outcome:
+        """Read back :meth:`as_json`."""
+        return cls(**{**document, "status": Status(document["status"])})
 
 
 @dataclass
@@ -66,10 +80,17 @@ class Row:
     title: str
     capability: str | None
     mandatory: bool
-    status: str
+    status: Status
     reason: str
     duration_seconds: float
     tests: list[str] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The row in ``certificate.json``."""
+        document = asdict(self)
+        document["status"] = self.status.value
+        return document
 
 
 @dataclass
@@ -84,12 +105,13 @@ class Certificate:
     rows: list[Row]
     generated_at: str
     versions: dict[str, str | None]
+    oracle: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The ``certificate.json`` document."""
         counts: dict[str, int] = {}
         for row in self.rows:
-            counts[row.status] = counts.get(row.status, 0) + 1
+            counts[row.status.value] = counts.get(row.status.value, 0) + 1
         return {
             "kit": {"name": "floe-dbt compliance kit", "version": self.versions["kit"]},
             "runtime": {
@@ -106,7 +128,8 @@ class Certificate:
             "strict": self.strict,
             "verdict": self.verdict,
             "summary": counts,
-            "requirements": [asdict(row) for row in self.rows],
+            "oracle": self.oracle,
+            "requirements": [row.as_json() for row in self.rows],
         }
 
 
@@ -119,7 +142,10 @@ def _version(distribution: str) -> str | None:
 
 def _reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
-    if report.skipped and isinstance(longrepr, tuple):
+    typed = getattr(report, REASON_ATTRIBUTE, None)
+    if typed is not None:
+        text = str(typed)
+    elif report.skipped and isinstance(longrepr, tuple):
         text = str(longrepr[2]).removeprefix("Skipped: ")
     else:
         crash = getattr(longrepr, "reprcrash", None)
@@ -136,24 +162,26 @@ def outcome_from_report(report: pytest.TestReport) -> Outcome | None:
         return None
     if report.passed and report.when != "call":
         return None
-    status: str = report.outcome
+    status = status_of(report)
     reason = "" if report.passed else _reason(report)
-    if report.skipped and reason.startswith(NOT_APPLICABLE_PREFIX):
-        status, reason = "n/a", reason.removeprefix(NOT_APPLICABLE_PREFIX)
     if report.failed and report.when != "call":
         reason = f"error in {report.when}: {reason}"
-    return Outcome(str(runtime), str(key), report.nodeid, status, reason, report.duration)
+    findings = getattr(report, FINDINGS_ATTRIBUTE, None)
+    return Outcome(str(runtime), str(key), report.nodeid, status, reason, report.duration, findings)
 
 
 def _rows(outcomes: list[Outcome]) -> list[Row]:
     rows = []
     for key, entry in REQUIREMENTS.items():
         mine = [outcome for outcome in outcomes if outcome.requirement == key]
+        findings: list[dict[str, Any]] = []
         if mine:
-            worst = min(mine, key=lambda outcome: _RANK[outcome.status])
+            worst = min(mine, key=lambda outcome: outcome.status.rank)
             status, reason = worst.status, worst.reason
+            for outcome in mine:
+                findings += json.loads(outcome.findings) if outcome.findings else []
         else:
-            status, reason = "not run", "no kit test for it was selected"
+            status, reason = Status.NOT_RUN, "no kit test for it was selected"
         rows.append(
             Row(
                 key=key,
@@ -165,6 +193,7 @@ def _rows(outcomes: list[Outcome]) -> list[Row]:
                 reason=reason,
                 duration_seconds=round(sum(outcome.duration for outcome in mine), 4),
                 tests=sorted({outcome.nodeid for outcome in mine}),
+                findings=findings,
             )
         )
     return rows
@@ -180,13 +209,13 @@ def verdict(rows: list[Row], *, strict: bool) -> str:
     * ``certified``: every row passed or does not apply.
     """
     statuses = {row.status for row in rows}
-    if statuses == {"skipped"} and all(
-        row.reason.startswith(NOT_IMPLEMENTED_PREFIX) for row in rows
-    ):
+    if statuses == {Status.NOT_IMPLEMENTED}:
         decided = "not implemented"
-    elif "failed" in statuses:
+    elif Status.FAILED in statuses:
         decided = "not certified"
-    elif "not run" in statuses or any(row.status == "skipped" and row.mandatory for row in rows):
+    elif Status.NOT_RUN in statuses or any(
+        row.status in (Status.SKIPPED, Status.NOT_IMPLEMENTED) and row.mandatory for row in rows
+    ):
         decided = "incomplete"
     else:
         decided = "certified"
@@ -202,8 +231,18 @@ def build_certificate(
     outcomes: list[Outcome],
     *,
     strict: bool,
+    oracle: dict[str, Any] | None = None,
 ) -> Certificate:
-    """Combine a runtime's outcomes into its certificate."""
+    """Combine a runtime's outcomes into its certificate.
+
+    Args:
+        runtime: The runtime's name.
+        runtime_class: ``module:QualName`` of its class.
+        metadata: Its ``get_runtime_metadata()``.
+        outcomes: Every outcome of the session (others' are ignored).
+        strict: ``--floe-dbt-strict``.
+        oracle: The reference and the generated projects' seed, for the record.
+    """
     rows = _rows([outcome for outcome in outcomes if outcome.runtime == runtime])
     return Certificate(
         runtime=runtime,
@@ -219,6 +258,7 @@ def build_certificate(
             "python": platform.python_version(),
             "platform": f"{platform.platform()} ({sys.implementation.name})",
         },
+        oracle=dict(oracle or {}),
     )
 
 
@@ -235,6 +275,7 @@ def _markdown(certificate: Certificate) -> str:
         f"Python {document['environment']['python_version']}; "
         f"{document['environment']['platform']}",
         f"* Generated: {certificate.generated_at}" + (" (strict)" if certificate.strict else ""),
+        *(f"* Oracle {key}: {value}" for key, value in certificate.oracle.items()),
         "",
         "| requirement | spec | status | reason | seconds |",
         "|---|---|---|---|---|",
@@ -242,7 +283,7 @@ def _markdown(certificate: Certificate) -> str:
     for row in certificate.rows:
         reason = row.reason.replace("|", "\\|")
         lines.append(
-            f"| `{row.key}` {row.title} | {', '.join(row.req_ids)} | {row.status} | "
+            f"| `{row.key}` {row.title} | {', '.join(row.req_ids)} | {row.status.value} | "
             f"{reason} | {row.duration_seconds:.2f} |"
         )
     return "\n".join(lines) + "\n"
@@ -282,7 +323,14 @@ def write_certificate(certificate: Certificate, report_dir: Path) -> Path:
     return directory
 
 
-_CELLS = {"passed": "pass", "failed": "FAIL", "skipped": "skip", "n/a": "n/a", "not run": "-"}
+_CELLS = {
+    Status.PASSED: "pass",
+    Status.FAILED: "FAIL",
+    Status.SKIPPED: "skip",
+    Status.NOT_APPLICABLE: "n/a",
+    Status.NOT_RUN: "-",
+    Status.NOT_IMPLEMENTED: "n/i",
+}
 
 
 def summary_lines(certificates: list[Certificate]) -> list[str]:
@@ -298,11 +346,11 @@ def summary_lines(certificates: list[Certificate]) -> list[str]:
     for certificate in certificates:
         lines.append(f"{certificate.runtime} ({certificate.runtime_class}): {certificate.verdict}")
         # Failures one per line; other rows grouped when they share a reason.
-        groups: dict[tuple[str, str], list[str]] = {}
+        groups: dict[tuple[Status, str], list[str]] = {}
         for row in certificate.rows:
-            if row.status == "failed":
+            if row.status == Status.FAILED:
                 lines.append(f"  {_CELLS[row.status]:>4} {row.key}: {row.reason}")
-            elif row.status != "passed":
+            elif row.status != Status.PASSED:
                 groups.setdefault((row.status, row.reason), []).append(row.key)
         for (status, reason), keys in groups.items():
             lines.append(f"  {_CELLS[status]:>4} {', '.join(keys)}: {reason}")

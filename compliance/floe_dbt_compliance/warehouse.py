@@ -1,48 +1,26 @@
-"""Reading a runtime's effects from the DuckDB file, and what the fixtures must produce.
+"""What a run leaves in the warehouse: every relation of the DuckDB file, its rows, a digest.
 
-The expected numbers come from the fixture projects (their READMEs and SQL),
-never from the runtime's own artifacts: a runtime that lies in its result and
-its run_results.json alike must still fail.
+The kit reads the warehouse itself, never through the runtime, after every
+call on the runtime under test and on the reference. Two warehouses are the
+same when they hold the same relations (schema and name), of the same kind,
+with the same rows: the digest covers the column names and every row, in any
+order. Snapshot bookkeeping columns (``dbt_valid_from``, ``dbt_scd_id`` ...)
+hold timestamps of the moment dbt ran, so they are left out of the digest;
+how many snapshot rows are current (``dbt_valid_to`` is null) is kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXPECTED", "Warehouse", "model_ids", "read_warehouse"]
+__all__ = ["Relation", "read_warehouse"]
 
-#: Per fixture project and call: (models_run, tests_run, failures, success).
-EXPECTED: dict[str, tuple[int, int, int, bool]] = {
-    "healthy.run": (5, 0, 0, True),
-    "healthy.run.select=fct_orders": (1, 0, 0, True),
-    "healthy.run.exclude=fct_orders": (4, 0, 0, True),
-    "healthy.run.full_refresh": (5, 0, 0, True),
-    "healthy.test": (0, 7, 0, True),
-    "failing_test.run": (2, 0, 0, True),
-    "failing_test.test": (0, 3, 1, False),
-    "sql_error.run": (2, 0, 1, False),
-}
-#: Rows the healthy project's tables hold after any successful run.
-HEALTHY_ROWS = {"customers": 3, "fct_orders": 4}
-HEALTHY_TESTS = 7
-FAILING_TEST_ID = "test.failing_test.assert_no_negative_amounts"
-
-
-def model_ids(project_dir: Path, project: str) -> set[str]:
-    """The unique ids of the models a fixture project defines (one per ``.sql`` file)."""
-    return {f"model.{project}.{path.stem}" for path in (project_dir / "models").rglob("*.sql")}
-
-
-class Warehouse:
-    """A snapshot of the tables a fixture project's runs leave in DuckDB."""
-
-    def __init__(self, tables: dict[str, int], load_modes: set[str]) -> None:
-        self.tables = tables
-        self.load_modes = load_modes
-
-    def __repr__(self) -> str:
-        return f"Warehouse(tables={self.tables}, load_modes={sorted(self.load_modes)})"
+#: A relation's state: ``{"kind": "table"|"view", "rows": int, "digest": str, "current": int}``.
+Relation = dict[str, Any]
+_SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
+_SNAPSHOT_VALID_TO = "dbt_valid_to"
 
 
 def _connect(database_path: Path) -> Any:
@@ -51,44 +29,60 @@ def _connect(database_path: Path) -> Any:
     try:
         return duckdb.connect(str(database_path), read_only=True)
     except duckdb.ConnectionException as exc:
-        # dbt-duckdb keeps its read-write connection open in this process;
+        # dbt-duckdb may keep its read-write connection open in this process;
         # DuckDB then only allows connections with the same configuration.
         if "different configuration" not in str(exc):
             raise
         return duckdb.connect(str(database_path))
 
 
-def read_warehouse(database_path: Path | None) -> Warehouse | None:
-    """Read the row count of every table and the ``load_mode`` values of ``fct_orders``.
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _relation(connection: Any, schema: str, name: str, kind: str) -> Relation:
+    relation = f"{_quoted(schema)}.{_quoted(name)}"
+    try:
+        cursor = connection.execute(f"select * from {relation}")  # noqa: S608 - names from the catalog
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    except Exception as exc:  # a view over a dropped table: the state, not a crash
+        return {"kind": kind, "rows": None, "digest": None, "error": type(exc).__name__}
+    kept = [index for index, column in enumerate(columns) if not column.startswith("dbt_")]
+    digest = hashlib.sha256(repr([columns[index] for index in kept]).encode())
+    for text in sorted(repr(tuple(row[index] for index in kept)) for row in rows):
+        digest.update(text.encode() + b"\n")
+    state: Relation = {"kind": kind, "rows": len(rows), "digest": digest.hexdigest()[:16]}
+    if _SNAPSHOT_VALID_TO in columns:
+        position = columns.index(_SNAPSHOT_VALID_TO)
+        state["current"] = sum(1 for row in rows if row[position] is None)
+    return state
+
+
+def read_warehouse(database_path: Path | None) -> dict[str, Relation] | None:
+    """Read every relation of a DuckDB file.
 
     Args:
         database_path: The DuckDB file, or ``None`` when the harness gives none.
 
     Returns:
-        The snapshot, or ``None`` when there is no file to read.
+        ``{"<schema>.<name>": relation state}``, or ``None`` when there is no
+        file to read (nothing was ever written, or the harness gives none).
     """
-    if database_path is None or not database_path.is_file():
+    if database_path is None or not Path(database_path).is_file():
         return None
-    connection = _connect(database_path)
+    connection = _connect(Path(database_path))
     try:
-        names = [
-            row[0]
-            for row in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-            ).fetchall()
-        ]
-        tables = {
-            name: int(connection.execute(f'select count(*) from "{name}"').fetchone()[0])  # noqa: S608
-            for name in names
+        listed = connection.execute(
+            "select table_schema, table_name, table_type from information_schema.tables "
+            "where table_catalog = current_database() order by 1, 2"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": _relation(
+                connection, schema, name, "view" if "VIEW" in str(kind).upper() else "table"
+            )
+            for schema, name, kind in listed
+            if schema not in _SYSTEM_SCHEMAS
         }
-        load_modes: set[str] = set()
-        if "fct_orders" in tables:
-            load_modes = {
-                str(row[0])
-                for row in connection.execute(
-                    "select distinct load_mode from fct_orders"
-                ).fetchall()
-            }
-        return Warehouse(tables, load_modes)
     finally:
         connection.close()

@@ -1,12 +1,12 @@
 """Fixtures for testing the kit from the outside: a pytester directory with the acme runtimes.
 
 ``kit_dir`` makes the pytester directory an installed-looking third-party
-package: ``acme_dbt.py`` plus an ``acme_dbt-1.0.dist-info`` whose
-``entry_points.txt`` registers ``acme`` and every broken variant under
-``floe.dbt``, and a ``conftest.py`` implementing ``pytest_floe_dbt_harness``
-for them (a cache directory, a remote-call counter and the token as the
-secret) except for the names in ``DEFAULT_HARNESS``, which get the kit's
-default harness (the class built with no arguments).
+package: the ``acme_dbt`` package plus an ``acme_dbt-1.0.dist-info`` whose
+``entry_points.txt`` registers ``acme``, ``acme-basic`` (no lifecycle
+capability) and every broken variant under ``floe.dbt``, and a
+``conftest.py`` implementing ``pytest_floe_dbt_harness`` for them (a cache
+directory, a remote-call counter and the token as the secret) except for
+the variants built by the kit's default harness (the class with no arguments).
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from typing import Any
 
 import dbt.cli.main  # noqa: F401
 import duckdb  # noqa: F401
+import floe_dbt_compliance.oracle.reference
 import floe_dbt_compliance.spans  # noqa: F401
 import opentelemetry.sdk.trace  # noqa: F401
 import pytest
 
 import floe_core.telemetry  # noqa: F401
+import floe_dbt_local.dbt_errors  # noqa: F401
 
 from .variants import VARIANTS
 
@@ -33,26 +35,55 @@ from .variants import VARIANTS
 # provider. Kept in the outer process's snapshot, they are shared by every run.
 
 HERE = Path(__file__).parent
-DEFAULT_HARNESS = ("acme-no-lock", "acme-per-instance-lock", "acme-needs-args")
+CORRECT = {"acme": "acme_dbt:AcmeRuntime", "acme-basic": "acme_dbt:AcmeBasic"}
+DEFAULT_HARNESS = ("acme-needs-args", *(n for n, v in VARIANTS.items() if v.default_harness))
+
+
+def harness_classes() -> dict[str, str]:
+    """Runtime name -> ``module:Class`` the acme harness builds."""
+    classes = dict(CORRECT)
+    for name, variant in VARIANTS.items():
+        module, _, attribute = variant.target.partition(":")
+        if variant.harness is not None:
+            module, attribute = "acme_dbt", variant.harness
+        classes[name] = (
+            f"acme_dbt.{module}:{attribute}" if module != "acme_dbt" else (f"acme_dbt:{attribute}")
+        )
+    return classes
+
 
 HARNESS_CONFTEST = f"""
-from floe_core.plugin_registry import PluginRegistry
+import importlib
+
 from floe_dbt_compliance import RuntimeHarness
+from floe_dbt_compliance.projects import copy_project
 
 import acme_dbt
 
 DEFAULT_HARNESS = {DEFAULT_HARNESS!r}
+CLASSES = {harness_classes()!r}
 
 
 def pytest_floe_dbt_harness(name, project, tmp_path_factory):
-    if not name.startswith("acme") or name in DEFAULT_HARNESS:
+    if name not in CLASSES or name in DEFAULT_HARNESS:
         return None
-    cls = PluginRegistry().load_class("dbt", name)
+    module, _, attribute = CLASSES[name].partition(":")
+    cls = getattr(importlib.import_module(module), attribute)
+    if isinstance(project, str):  # the hook before shared decision 4 named a fixture project
+        project = copy_project(project, tmp_path_factory.mktemp(name))
     cache_dir = tmp_path_factory.mktemp(name + "-cache")
     counter = acme_dbt.Counter()
-    return RuntimeHarness.for_project(
-        project,
-        lambda **options: cls(cache_dir=cache_dir, counter=counter, **options),
+
+    def new_instance(**options):
+        return cls(cache_dir=cache_dir, counter=counter, **options)
+
+    return RuntimeHarness(
+        plugin=new_instance(),
+        project_dir=project.project_dir,
+        profiles_dir=project.profiles_dir,
+        target=project.target,
+        new_instance=new_instance,
+        database_path=project.database_path,
         remote_calls=lambda: counter.calls,
         cache_root=cache_dir,
         secrets=(acme_dbt.TOKEN,),
@@ -61,14 +92,19 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
 
 
 def entry_points_text() -> str:
-    lines = ["[floe.dbt]", "acme = acme_dbt:AcmeRuntime", "acme-needs-args = acme_dbt:NeedsArgs"]
-    lines += [f"{name} = acme_dbt:{cls}" for name, (cls, _key) in VARIANTS.items()]
+    lines = ["[floe.dbt]", *(f"{name} = {target}" for name, target in CORRECT.items())]
+    lines.append("acme-needs-args = acme_dbt:NeedsArgs")
+    for name, variant in VARIANTS.items():
+        module, _, attribute = variant.target.partition(":")
+        lines.append(f"{name} = acme_dbt.{module}:{attribute}")
     return "\n".join(lines) + "\n"
 
 
 def install_acme(directory: Path) -> None:
     """Make ``directory`` hold the acme package as if pip had installed it there."""
-    shutil.copy(HERE / "acme_dbt.py", directory / "acme_dbt.py")
+    shutil.copytree(
+        HERE / "acme_dbt", directory / "acme_dbt", ignore=shutil.ignore_patterns("__pycache__")
+    )
     dist_info = directory / "acme_dbt-1.0.dist-info"
     dist_info.mkdir()
     (dist_info / "METADATA").write_text(
@@ -83,6 +119,14 @@ def kit_dir(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest(HARNESS_CONFTEST)
     pytester.syspathinsert()
     return pytester
+
+
+@pytest.fixture(scope="session")
+def reference_cache(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """One reference store for every kit session of this test session (and its xdist workers)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if hasattr(pytestconfig, "workerinput") else base
+    return root / "floe-dbt-reference-of-the-kit-tests"
 
 
 def certificate(pytester: pytest.Pytester, runtime: str, report: str = "report") -> dict[str, Any]:

@@ -266,7 +266,7 @@ def test_by_default_the_kit_skips_what_it_cannot_build_and_says_why(site):
     assert "--floe-dbt-runtime did not name it" in reasons["skipped"]
     output = result.stdout.str()
     assert "needs (fake_dbt:Fake): incomplete" in output
-    assert "skip contract." in output
+    assert "skip interface." in output
     assert "its constructor needs built_by" in output
 
 

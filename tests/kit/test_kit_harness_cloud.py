@@ -28,9 +28,16 @@ pytest_plugins = ("pytester",)
 TOKEN = "dbtc_live-emulator-5e1f0a"
 # Rows that cost few remote runs: the healthy sequence up to ``test``, a project live
 # mode cannot deploy, the metadata, and a cache hit counted on the client side.
-CHEAP_ROWS = (
-    "test_compile or test_run_all or test_tests_pass or test_failing_test or test_metadata "
-    "or test_hit"
+CHEAP_ROWS = tuple(
+    f"--floe-dbt-requirement={key}"
+    for key in (
+        "compile.manifest",
+        "run.all",
+        "test.all",
+        "test.fail",
+        "metadata.type",
+        "cache.hit",
+    )
 )
 
 
@@ -143,8 +150,7 @@ def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[s
             "--floe-dbt-compliance",
             "--floe-dbt-runtime=cloud",
             "--floe-dbt-cloud-live",
-            "-k",
-            CHEAP_ROWS,
+            *CHEAP_ROWS,
             "--floe-dbt-report=report",
             "-p",
             "no:cacheprovider",
@@ -177,17 +183,16 @@ def test_live_mode_certifies_what_it_observes_and_reports_what_it_cannot(
     document = _certify_live(work, emulator_process, TOKEN)
     found = {row["key"]: row for row in document["requirements"]}
     output = document["_output"]
-    for key in ("contract.compile", "contract.test-pass", "contract.metadata", "cache.hit"):
+    for key in ("compile.manifest", "test.all", "metadata.type", "cache.hit"):
         assert found[key]["status"] == "passed", (key, found[key]["reason"], output[-3000:])
     # Counts and node ids were checked; the warehouse cannot be, and the row says so.
-    assert found["contract.run-all"]["status"] == "n/a"
-    assert found["contract.run-all"]["reason"].startswith(
+    assert found["run.all"]["status"] == "n/a"
+    assert found["run.all"]["reason"].startswith(
         "warehouse not observable: live mode: the kit cannot read the warehouse"
     )
-    assert found["contract.test-fail"]["status"] == "n/a"
+    assert found["test.fail"]["status"] == "n/a"
     assert (
-        "no dbt Cloud job runs the kit's project 'failing_test'"
-        in (found["contract.test-fail"]["reason"])
+        "no dbt Cloud job runs the kit's project 'test_outcomes'" in (found["test.fail"]["reason"])
     )
     assert document["runtime"]["metadata"]["base_url"] == emulator_process["base_url"]
     assert TOKEN not in json.dumps(document)
@@ -201,9 +206,9 @@ def test_live_mode_fails_rows_it_cannot_pass_never_marks_them_na(
     document = _certify_live(tmp_path, emulator_process, "dbtc_not-the-token")
     found = {row["key"]: row for row in document["requirements"]}
     assert document["verdict"] == "not certified"
-    for key in ("contract.compile", "contract.run-all", "contract.test-pass", "cache.hit"):
+    for key in ("compile.manifest", "test.all", "cache.hit"):
         assert found[key]["status"] == "failed", (key, found[key])
-    assert "401" in found["contract.compile"]["reason"]
+    assert "401" in found["compile.manifest"]["reason"]
     assert "dbtc_not-the-token" not in json.dumps(document)
 
 
@@ -243,7 +248,7 @@ def test_without_the_extras_pytest_runs_and_the_kit_skips_what_it_cannot_build(t
     # pytest loads the cloud kit plugin in every session: it must not need httpx.
     mine = pytest_without_extras("test_mine.py")
     assert mine.returncode == 0, mine.stdout + mine.stderr
-    kit = pytest_without_extras("--floe-dbt-compliance", "-k", "test_compile")
+    kit = pytest_without_extras("--floe-dbt-compliance", "--floe-dbt-requirement=compile.manifest")
     assert kit.returncode == 0, kit.stdout[-3000:] + kit.stderr[-2000:]
     for runtime, missing in (
         ("cloud", "pip install 'floe-dbt[cloud]' (ModuleNotFoundError: No module named"),
@@ -252,7 +257,7 @@ def test_without_the_extras_pytest_runs_and_the_kit_skips_what_it_cannot_build(t
         document = json.loads(
             (tmp_path / ".floe/compliance" / runtime / "certificate.json").read_text()
         )
-        row = next(row for row in document["requirements"] if row["key"] == "contract.compile")
+        row = next(row for row in document["requirements"] if row["key"] == "compile.manifest")
         assert row["status"] == "skipped", row
         assert row["reason"].startswith("not certified here: runtime "), row
         assert missing in row["reason"]

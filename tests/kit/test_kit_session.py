@@ -39,7 +39,8 @@ def test_explicit_paths_collect_the_users_tests_and_the_suites(pytester: pytest.
     )
     output = result.stdout.str()
     assert "test_user.py::test_mine" in output
-    assert "suite_contract.py::test_compile[fusion]" in output
+    assert "suite_contract.py::test_subclass[fusion]" in output
+    assert "suite_scenarios.py::test_agrees_with_reference[fusion-run.all]" in output
     assert "suite_cache.py::test_expiry[fusion]" in output
 
 
@@ -65,8 +66,8 @@ def test_a_placeholder_runtime_is_not_implemented_and_fails_only_when_strict(
     assert document["verdict"] == "not implemented"
     assert document["runtime"]["class"] == "floe_dbt_fusion:DBTFusionPlugin"
     for row in rows(document).values():
-        assert row["status"] == "skipped"
-        assert row["reason"].startswith("[not implemented] dbt Fusion Python bindings")
+        assert row["status"] == "not implemented"
+        assert row["reason"].startswith("dbt Fusion Python bindings")
     assert "fusion (floe_dbt_fusion:DBTFusionPlugin): not implemented" in result.stdout.str()
 
     strict = pytester.runpytest_inprocess(
@@ -86,6 +87,38 @@ def test_an_unknown_runtime_is_a_usage_error(pytester: pytest.Pytester):
     result.stderr.fnmatch_lines(["*--floe-dbt-runtime nope: no such floe.dbt runtime*local*"])
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--floe-dbt-reference=nope", "*--floe-dbt-reference nope: neither 'dbt-core' nor*local*"),
+        ("--floe-dbt-examples=-1", "*--floe-dbt-examples -1: give 0 or more*"),
+        ("--floe-dbt-requirement=run.nope", "*--floe-dbt-requirement run.nope: no such row*"),
+        ("--floe-dbt-requirement=local:x.y", "*--floe-dbt-requirement local:x.y: no such row*"),
+    ],
+)
+def test_oracle_options_are_checked(pytester: pytest.Pytester, option: str, message: str):
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance", "--floe-dbt-runtime=fusion", option, *FAST
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_requirement_selection_runs_only_those_rows(pytester: pytest.Pytester):
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance",
+        "--floe-dbt-runtime=fusion",
+        "--floe-dbt-requirement=fusion:interface.subclass",
+        "--floe-dbt-requirement=metadata.type",
+        *FAST,
+    )
+    assert result.ret == pytest.ExitCode.OK
+    found = rows(certificate(pytester, "fusion"))
+    ran = {key for key, row in found.items() if row["status"] != "not run"}
+    assert ran == {"interface.subclass", "metadata.type"}
+    assert "deselected" in result.stdout.str()
+
+
 @pytest.mark.integration
 @pytest.mark.timeout(600)
 def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytest.Pytester):
@@ -93,9 +126,17 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytes
         "--floe-dbt-compliance",
         "--floe-dbt-runtime=acme",
         "--floe-dbt-runtime=fusion",
-        "-k",
-        "test_subclass or test_signatures or test_entry_point or test_failing_test "
-        "or test_sql_error",
+        "--floe-dbt-seed=7",
+        *(
+            f"--floe-dbt-requirement={key}"
+            for key in (
+                "interface.subclass",
+                "interface.signatures",
+                "interface.entry-point",
+                "test.fail",
+                "run.sql-error",
+            )
+        ),
         "-p",
         "no:cacheprovider",
     ]
@@ -112,10 +153,34 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytes
         assert {k: (r["status"], r["tests"]) for k, r in rows(one).items()} == {
             k: (r["status"], r["tests"]) for k, r in rows(two).items()
         }
+        assert one["oracle"]["seed"] == two["oracle"]["seed"] == 7
     acme = rows(certificate(kit_dir, "acme", "parallel"))
-    assert acme["contract.sql-error"]["status"] == "passed"
-    assert acme["contract.metadata"]["status"] == "not run"
+    assert acme["run.sql-error"]["status"] == "passed"
+    assert acme["test.fail"]["status"] == "passed"
+    assert acme["metadata.type"]["status"] == "not run"
     assert certificate(kit_dir, "acme", "parallel")["verdict"] == "incomplete"
+    assert "plain dbt-core" in certificate(kit_dir, "acme", "parallel")["oracle"]["reference"]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_a_registered_runtime_can_be_the_reference(kit_dir: pytest.Pytester):
+    result = kit_dir.runpytest_inprocess(
+        "--floe-dbt-compliance",
+        "--floe-dbt-runtime=acme",
+        "--floe-dbt-runtime=acme-ignores-select",
+        "--floe-dbt-reference=local",
+        "--floe-dbt-requirement=run.select",
+        "--floe-dbt-report=report",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()[-3000:]
+    assert rows(certificate(kit_dir, "acme"))["run.select"]["status"] == "passed"
+    broken = certificate(kit_dir, "acme-ignores-select")
+    assert rows(broken)["run.select"]["status"] == "failed"
+    assert "the runtime 'local'" in rows(broken)["run.select"]["reason"]
+    assert broken["oracle"]["reference"] == "the runtime 'local' (--floe-dbt-reference local)"
 
 
 def test_xdist_work_units_are_module_and_runtime():

@@ -59,7 +59,12 @@ def test_the_wheel_holds_the_fixture_projects_the_suites_and_clouds_harness(whee
         for name in ("dbt_project.yml", "profiles.yml", "README.md"):
             assert f"floe_dbt_compliance/fixtures/{project}/{name}" in names
     assert "floe_dbt_compliance/fixtures/healthy/models/marts/fct_orders.sql" in names
-    for suite in ("suite_contract.py", "suite_concurrency.py", "suite_cache.py"):
+    for suite in (
+        "suite_contract.py",
+        "suite_scenarios.py",
+        "suite_concurrency.py",
+        "suite_cache.py",
+    ):
         assert f"floe_dbt_compliance/suites/{suite}" in names
     assert "floe_dbt_cloud/kit_harness.py" in names
     assert "floe_dbt_cloud/emulator/__main__.py" in names
@@ -131,8 +136,7 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
             "-m",
             "pytest",
             "--floe-dbt-compliance",
-            "-k",
-            "test_compile",
+            "--floe-dbt-requirement=compile.manifest",
             "-p",
             "no:cacheprovider",
         ],
@@ -145,7 +149,7 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
         document = json.loads((report / runtime / "certificate.json").read_text())
         rows[runtime] = {row["key"]: row for row in document["requirements"]}
     for runtime in ("local", "cloud"):
-        assert rows[runtime]["contract.compile"]["status"] == "passed", rows[runtime]
-    fusion = rows["fusion"]["contract.compile"]
-    assert fusion["status"] == "skipped"
-    assert fusion["reason"].startswith("[not implemented] ")
+        assert rows[runtime]["compile.manifest"]["status"] == "passed", rows[runtime]
+    fusion = rows["fusion"]["compile.manifest"]
+    assert fusion["status"] == "not implemented"
+    assert fusion["reason"].startswith("dbt Fusion Python bindings")

@@ -1,30 +1,164 @@
-"""The broken acme variants: entry-point name -> (class in acme_dbt, requirement it breaks).
+"""The broken acme variants: entry-point name -> where the class is, and the rows it breaks.
 
-Kept apart from ``acme_dbt`` so listing them does not import dbt-core.
+Each variant keeps every promise but one (sometimes one promise shows on two
+rows); the kit must refuse it on exactly the rows listed here. Kept apart
+from ``acme_dbt`` so listing them does not import dbt-core.
 """
 
-VARIANTS: dict[str, tuple[str, str]] = {
-    "acme-wrong-manifest-path": ("WrongManifestPath", "contract.compile"),
-    "acme-ignores-select": ("IgnoresSelect", "contract.run-select"),
-    "acme-ignores-exclude": ("IgnoresExclude", "contract.run-exclude"),
-    "acme-ignores-full-refresh": ("IgnoresFullRefresh", "contract.run-full-refresh"),
-    "acme-wrong-counts": ("WrongCounts", "contract.test-pass"),
-    "acme-hides-failed-test": ("HidesFailedTest", "contract.test-fail"),
-    "acme-raises-on-sql-error": ("RaisesOnSqlError", "contract.sql-error"),
-    "acme-wrong-exception": ("WrongExceptionType", "contract.unparseable"),
-    "acme-no-lock": ("NoLock", "concurrency.serialised"),
-    "acme-per-instance-lock": ("PerInstanceLock", "concurrency.serialised"),
-    "acme-no-span": ("NoSpan", "contract.spans"),
-    "acme-secret-in-metadata": ("SecretInMetadata", "contract.metadata"),
-    "acme-cannot-say-parallel": ("CannotSayParallel", "concurrency.serialised"),
-    "acme-secret-in-repr": ("SecretInRepr", "contract.metadata"),
-    "acme-stale-latest": ("StaleLatest", "contract.latest-artifacts"),
-    "acme-wrong-signature": ("WrongSignature", "contract.signatures"),
-    "acme-zero-time": ("ZeroTime", "contract.result-paths"),
-    "acme-stale-cache": ("StaleCache", "cache.expiry"),
-    "acme-ignores-disable-cache": ("IgnoresDisableCache", "cache.disabled"),
-    "acme-ignores-no-cache": ("IgnoresNoCache", "cache.no-cache"),
-    "acme-secret-in-cache": ("SecretInCache", "cache.no-secret"),
-    "acme-loose-cache-modes": ("LooseCacheModes", "cache.private"),
-    "acme-crashes-on-corrupt-cache": ("CrashesOnCorruptCache", "cache.corrupt"),
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A broken runtime.
+
+    Attributes:
+        target: ``module:attribute`` its entry point names (in ``acme_dbt``).
+        rows: The catalogue rows the kit must refuse it on, and only those.
+        harness: The class the test harness builds, when the entry point is
+            not a class.
+        default_harness: Built by the kit's default harness (no hook), not
+            the acme conftest's.
+    """
+
+    target: str
+    rows: tuple[str, ...]
+    harness: str | None = None
+    default_harness: bool = False
+
+
+def _v(target: str, *rows: str, **options: object) -> Variant:
+    return Variant(target, rows, **options)  # type: ignore[arg-type]
+
+
+IF, C, R, E = "broken_interface", "broken_compile", "broken_run", "broken_errors"
+S, OB, X, K = "broken_results", "broken_observability", "broken_concurrency", "broken_cache"
+L, G, F = "broken_lifecycle", "broken_generated", "broken_config"
+
+VARIANTS: dict[str, Variant] = {
+    # the interface
+    # Not a DBTPlugin: the registry refuses it and its class has none of the methods.
+    "acme-duck-typed": _v(
+        f"{IF}:DuckTyped", "interface.subclass", "interface.entry-point", "interface.signatures"
+    ),
+    "acme-wrong-signature": _v(f"{IF}:WrongSignature", "interface.signatures"),
+    "acme-renamed-parameter": _v(f"{IF}:RenamedParameter", "interface.signatures"),
+    "acme-entry-point-function": _v(
+        f"{IF}:make_acme",
+        "interface.subclass",
+        "interface.entry-point",
+        "interface.signatures",
+        harness="AcmeRuntime",
+    ),
+    "acme-metadata-without-type": _v(f"{OB}:MetadataWithoutType", "metadata.type"),
+    "acme-metadata-not-json": _v(f"{OB}:MetadataNotJson", "metadata.type"),
+    # compile
+    "acme-wrong-manifest-path": _v(f"{C}:WrongManifestPath", "compile.manifest"),
+    "acme-compile-only-parses": _v(f"{C}:CompileOnlyParses", "compile.manifest"),
+    "acme-compile-error-as-execution": _v(f"{C}:CompileErrorAsExecution", "compile.node-error"),
+    # run and test
+    "acme-ignores-select": _v(f"{R}:IgnoresSelect", "run.select", "run.select-exclude"),
+    "acme-ignores-exclude": _v(f"{R}:IgnoresExclude", "run.exclude", "run.select-exclude"),
+    "acme-ignores-full-refresh": _v(f"{R}:IgnoresFullRefresh", "run.full-refresh"),
+    "acme-always-full-refresh": _v(f"{R}:AlwaysFullRefresh", "run.select"),
+    "acme-exclude-drops-select": _v(f"{R}:ExcludeDropsSelect", "run.select-exclude"),
+    # "a b" selects a: the union in select_exclude loses stg_orders too.
+    "acme-first-member-only": _v(
+        f"{R}:FirstMemberOnly", "run.selector-syntax", "run.select-exclude"
+    ),
+    # "+customers" builds customers alone; what the next call needs is missing.
+    "acme-strips-graph-operators": _v(
+        f"{R}:StripsGraphOperators", "run.selector-syntax", "run.select-exclude"
+    ),
+    "acme-run-is-build": _v(f"{R}:RunIsBuild", "run.all"),
+    # An ignored selector is never checked either: the hostile one runs.
+    "acme-test-ignores-select": _v(f"{R}:TestIgnoresSelect", "test.select", "config.hostile-input"),
+    "acme-stale-parse": _v(f"{R}:StaleParse", "run.edited-project"),
+    # results
+    "acme-wrong-counts": _v(f"{S}:WrongCounts", "test.all"),
+    "acme-counts-skipped": _v(f"{S}:CountsSkipped", "run.sql-error"),
+    "acme-warn-is-failure": _v(f"{S}:WarnIsFailure", "test.warn"),
+    "acme-warn-error": _v(f"{S}:WarnError", "test.warn"),
+    "acme-hides-failed-test": _v(f"{S}:HidesFailedTest", "test.fail"),
+    "acme-raises-on-failure": _v(f"{S}:RaisesOnFailure", "run.sql-error", "test.fail"),
+    "acme-zero-time": _v(f"{S}:ZeroTime", "result.time"),
+    "acme-time-in-milliseconds": _v(f"{S}:TimeInMilliseconds", "result.time"),
+    "acme-result-metadata-not-json": _v(f"{S}:ResultMetadataNotJson", "result.metadata"),
+    "acme-catalog-path-missing": _v(f"{S}:CatalogPathMissing", "result.paths"),
+    "acme-stale-latest": _v(f"{S}:StaleLatest", "artifacts.latest"),
+    "acme-stale-manifest": _v(f"{S}:StaleManifest", "artifacts.latest"),
+    "acme-empty-artifacts-before-run": _v(f"{S}:EmptyArtifactsBeforeRun", "artifacts.none-yet"),
+    # errors and hostile input
+    "acme-wrong-exception": _v(
+        f"{E}:WrongExceptionType", "errors.unparseable", "compile.node-error"
+    ),
+    "acme-execution-as-compilation": _v(f"{E}:ExecutionAsCompilation", "errors.execution"),
+    "acme-parse-error-as-result": _v(f"{E}:ParseErrorAsResult", "errors.unparseable"),
+    "acme-ignores-target": _v(f"{E}:IgnoresTarget", "errors.execution", "config.hostile-input"),
+    "acme-generic-message": _v(f"{E}:GenericMessage", "errors.message"),
+    # A span records the exception it ends with, message and all.
+    "acme-secret-in-error": _v(f"{E}:SecretInError", "secrets.errors", "secrets.spans"),
+    "acme-passes-flags": _v(f"{F}:PassesFlags", "config.hostile-input"),
+    "acme-unchecked-exclude": _v(f"{F}:UncheckedExclude", "config.hostile-input"),
+    "acme-unchecked-target": _v(f"{F}:UncheckedTarget", "config.hostile-input"),
+    # observability and secrets
+    "acme-no-span": _v(f"{OB}:NoSpan", "spans.invocation"),
+    "acme-double-span": _v(f"{OB}:DoubleSpan", "spans.invocation"),
+    "acme-span-without-counts": _v(f"{OB}:SpanWithoutCounts", "spans.attributes"),
+    "acme-span-without-selectors": _v(f"{OB}:SpanWithoutSelectors", "spans.attributes"),
+    "acme-span-status-unset": _v(f"{OB}:SpanStatusUnset", "spans.status"),
+    "acme-secret-in-span": _v(f"{OB}:SecretInSpan", "secrets.spans"),
+    "acme-secret-in-metadata": _v(f"{OB}:SecretInMetadata", "metadata.no-credential"),
+    "acme-secret-in-result-metadata": _v(f"{OB}:SecretInResultMetadata", "metadata.no-credential"),
+    "acme-secret-in-repr": _v(f"{OB}:SecretInRepr", "secrets.repr"),
+    "acme-secret-in-logs": _v(f"{OB}:SecretInLogs", "secrets.logs"),
+    "acme-secret-in-target": _v(f"{OB}:SecretInTarget", "secrets.files"),
+    # concurrency
+    "acme-no-lock": _v(f"{X}:NoLock", "concurrency.serialised", default_harness=True),
+    "acme-per-instance-lock": _v(
+        f"{X}:PerInstanceLock", "concurrency.serialised", default_harness=True
+    ),
+    "acme-cannot-say-parallel": _v(f"{X}:CannotSayParallel", "concurrency.serialised"),
+    "acme-unlocked-compile": _v(f"{X}:UnlockedCompile", "concurrency.serialised"),
+    "acme-unlocked-test": _v(f"{X}:UnlockedTest", "concurrency.serialised"),
+    "acme-unlocked-build": _v(f"{X}:UnlockedBuild", "concurrency.serialised"),
+    "acme-claims-parallel": _v(f"{X}:ClaimsParallel", "concurrency.parallel"),
+    # the artifact cache
+    "acme-stale-cache": _v(f"{K}:StaleCache", "cache.expiry"),
+    "acme-ignores-disable-cache": _v(f"{K}:IgnoresDisableCache", "cache.disabled"),
+    "acme-ignores-no-cache": _v(f"{K}:IgnoresNoCache", "cache.no-cache"),
+    "acme-secret-in-cache": _v(f"{K}:SecretInCache", "cache.no-secret"),
+    "acme-loose-cache-modes": _v(f"{K}:LooseCacheModes", "cache.private"),
+    "acme-crashes-on-corrupt-cache": _v(f"{K}:CrashesOnCorruptCache", "cache.corrupt"),
+    "acme-cache-never-hits": _v(f"{K}:CacheNeverHits", "cache.hit"),
+    "acme-cache-without-account": _v(f"{K}:CacheWithoutAccount", "cache.layout"),
+    # the lifecycle capability
+    # Every seed loads, the bad one too, whatever is selected (and nothing is checked).
+    "acme-seed-ignores-select": _v(
+        f"{L}:SeedIgnoresSelect",
+        "lifecycle.seed",
+        "lifecycle.counts",
+        "lifecycle.snapshot",
+        "lifecycle.hostile-input",
+    ),
+    "acme-seed-ignores-full-refresh": _v(
+        f"{L}:SeedIgnoresFullRefresh", "lifecycle.seed-full-refresh"
+    ),
+    "acme-bad-seed-raises": _v(f"{L}:BadSeedRaises", "lifecycle.seed-failure", "lifecycle.counts"),
+    "acme-snapshot-once": _v(f"{L}:SnapshotOnce", "lifecycle.snapshot"),
+    "acme-build-ignores-exclude": _v(f"{L}:BuildIgnoresExclude", "lifecycle.build"),
+    "acme-build-is-run-then-test": _v(f"{L}:BuildIsRunThenTest", "lifecycle.build"),
+    "acme-vars-ignored": _v(f"{L}:VarsIgnored", "lifecycle.vars"),
+    "acme-vars-replace-bound": _v(f"{L}:VarsReplaceBound", "lifecycle.vars"),
+    # The runtime it was asked about carries the vars into every later call.
+    "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars", "lifecycle.vars"),
+    "acme-bound-vars-only-in-lifecycle": _v(f"{L}:BoundVarsOnlyInLifecycle", "lifecycle.with-vars"),
+    "acme-no-lifecycle-counts": _v(f"{L}:NoLifecycleCounts", "lifecycle.counts"),
+    "acme-unchecked-vars": _v(f"{L}:UncheckedVars", "lifecycle.hostile-input"),
+    "acme-lifecycle-without-spans": _v(f"{L}:LifecycleWithoutSpans", "lifecycle.spans"),
+    # only generated projects expose these
+    "acme-intersection-as-union": _v(f"{G}:IntersectionAsUnion", "generated.agrees"),
+    "acme-at-as-children": _v(f"{G}:AtAsChildren", "generated.agrees"),
 }

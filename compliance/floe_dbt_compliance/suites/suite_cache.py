@@ -1,22 +1,22 @@
 """Cache-TTL suite (REQ-092), for runtimes whose harness names a cache root.
 
 One project copy is driven through a sequence whose steps the checks read:
-prime (run, then read the manifest), hit, hit at half the TTL, expiry
-(``cached_at`` rewritten past the TTL), corrupt manifest, corrupt metadata,
-``FLOE_DISABLE_CACHE=true``, and an instance built with ``no_cache=True``.
-Remote calls are counted with the harness's ``remote_calls``.
+prime (compile and run, then read the manifest), hit, hit at half the TTL,
+expiry (``cached_at`` rewritten past the TTL), corrupt manifest, corrupt
+metadata, ``FLOE_DISABLE_CACHE=true``, and an instance built with
+``no_cache=True``. Every call is recorded with the remote calls it made
+(the harness's ``remote_calls``) and the cache's files before and after it;
+which nodes a manifest must hold is what plain dbt-core compiled.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,46 +24,21 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.fixtures import HarnessFactory, require_capability
-from floe_dbt_compliance.harness import RuntimeHarness, RuntimeProfile
+from floe_dbt_compliance.fixtures import require_capability
+from floe_dbt_compliance.harness import RuntimeProfile
+from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.recorder import Call, Recorder, read_json
 from floe_dbt_compliance.requirements import requirement
-from floe_dbt_compliance.steps import read_json
-from floe_dbt_compliance.warehouse import model_ids
+from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
+from floe_dbt_compliance.scenarios import Scenario, step
+from floe_dbt_compliance.status import not_applicable
 
 ARTIFACTS = {"manifest.json", "run_results.json", "catalog.json"}
 METADATA_FIELDS = ("cached_at", "run_id", "account_id", "job_id", "artifacts")
 _CLOCK_SLACK = timedelta(seconds=5)
-
-
-@dataclass
-class Call:
-    """One cache-relevant call: its value or error and the remote calls it made."""
-
-    label: str
-    value: Any = None
-    error: BaseException | None = None
-    remote_calls: int = 0
-    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    before: dict[str, str] = field(default_factory=dict)
-    after: dict[str, str] = field(default_factory=dict)
-
-    def returned(self) -> Any:
-        if self.error is not None:
-            pytest.fail(
-                f"{self.label} raised {type(self.error).__name__}: {self.error}", pytrace=False
-            )
-        return self.value
-
-
-def tree(root: Path) -> dict[str, str]:
-    """Every file under ``root``, relative path -> sha256 of its bytes."""
-    if not root.is_dir():
-        return {}
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+PRIME = Scenario.on_fixture(
+    "cache", "healthy", step("compile", "compile_project"), step("run", "run_models")
+)
 
 
 def entry_dirs(root: Path) -> list[Path]:
@@ -128,11 +103,15 @@ def _environment(name: str, value: str) -> Iterator[None]:
 
 
 class CacheScenario:
-    """Drives one runtime through the cache sequence, recording each :class:`Call`."""
+    """Drives one runtime through the cache sequence, recording each call."""
 
-    def __init__(self, harness: RuntimeHarness) -> None:
+    def __init__(self, run: ScenarioRun) -> None:
+        harness = run.harness
         assert harness.cache_root is not None
+        harness.calls()  # fails the check, with how to fix it, when nothing counts remote calls
+        self.run = run
         self.harness = harness
+        self.recorder: Recorder = run.recorder
         self.root = Path(harness.cache_root)
         self.ttl = timedelta(hours=harness.cache_ttl_hours)
         self.calls: dict[str, Call] = {}
@@ -143,17 +122,14 @@ class CacheScenario:
         # Entries whose cached_at moved during a call, read right after it.
         self.refreshed: dict[str, list[str]] = {}
 
+    @property
+    def models(self) -> list[str] | None:
+        """The nodes plain dbt-core's manifest of the project holds."""
+        return self.run.expected("compile").manifest
+
     def call(self, key: str, label: str, function: Callable[[], Any]) -> Call:
-        record = Call(label, before=tree(self.root))
-        before = self.harness.calls()
-        try:
-            record.value = function()
-        except Exception as exc:
-            record.error = exc
-        record.remote_calls = self.harness.calls() - before
-        record.after = tree(self.root)
-        self.calls[key] = record
-        return record
+        self.calls[key] = self.recorder.call(label, function)
+        return self.calls[key]
 
     def manifest(self, key: str, label: str, plugin: DBTPlugin | None = None) -> Call:
         runtime = plugin or self.harness.plugin
@@ -176,17 +152,8 @@ class CacheScenario:
             self._done += 1
 
     def _prime(self) -> None:
-        h = self.harness
-        self.call(
-            "compile",
-            "compile_project()",
-            lambda: h.plugin.compile_project(h.project_dir, h.profiles_dir, h.target),
-        )
-        run = self.call(
-            "run",
-            "run_models()",
-            lambda: h.plugin.run_models(h.project_dir, h.profiles_dir, h.target),
-        )
+        self.calls["compile"] = self.run.call("compile")
+        run = self.calls["run"] = self.run.call("run")
         if isinstance(run.value, DBTRunResult):
             self.expected_manifest = read_json(run.value.manifest_path)
             self.run_results = read_json(run.value.run_results_path)
@@ -245,11 +212,9 @@ class CacheScenario:
 
 
 @pytest.fixture(scope="module")
-def cache(
-    floe_dbt_profile: RuntimeProfile, floe_dbt_module_harness: HarnessFactory
-) -> CacheScenario:
+def cache(floe_dbt_profile: RuntimeProfile, floe_dbt_scenarios: ScenarioRuns) -> CacheScenario:
     require_capability(floe_dbt_profile, "artifact_cache")
-    return CacheScenario(floe_dbt_module_harness("healthy"))
+    return CacheScenario(floe_dbt_scenarios(PRIME, cache=True, warehouse=False))
 
 
 def _step(cache: CacheScenario, key: str) -> Call:
@@ -263,13 +228,17 @@ def _step(cache: CacheScenario, key: str) -> Call:
     return cache.calls[key]
 
 
+def _remote(call: Call) -> int:
+    assert call.remote_calls is not None, "the harness counts no remote calls"
+    return call.remote_calls
+
+
 def _valid_manifest(cache: CacheScenario, call: Call) -> None:
     manifest = call.returned()
     assert isinstance(manifest, dict), f"{call.label} returned {type(manifest).__name__}"
     assert "nodes" in manifest, f"{call.label} is not a dbt manifest"
-    models = {key for key in manifest["nodes"] if key.startswith("model.")}
-    assert models == model_ids(cache.harness.project_dir, "healthy"), (
-        f"{call.label} does not hold the project's models"
+    assert manifest_ids(manifest) == cache.models, (
+        f"{call.label} does not hold the nodes plain dbt-core's manifest of the project holds"
     )
 
 
@@ -331,9 +300,8 @@ def _check_entry(cache: CacheScenario, name: str, files: dict[str, bytes], since
         f"metadata lists {metadata['artifacts']} but the entry holds {sorted(files)}"
     )
     manifest = json.loads(files["manifest.json"])
-    models = {key for key in manifest.get("nodes", {}) if key.startswith("model.")}
-    assert models == model_ids(cache.harness.project_dir, "healthy"), (
-        f"the manifest cached in {name} does not hold the project's models"
+    assert manifest_ids(manifest) == cache.models, (
+        f"the manifest cached in {name} does not hold the nodes of the project's manifest"
     )
 
 
@@ -342,7 +310,7 @@ def test_hit(cache: CacheScenario) -> None:
     for key in ("hit", "half-ttl"):
         call = _step(cache, key)
         _valid_manifest(cache, call)
-        assert call.remote_calls == 0, f"{call.label} made {call.remote_calls} remote call(s)"
+        assert _remote(call) == 0, f"{call.label} made {call.remote_calls} remote call(s)"
         assert call.returned() == cache.expected_manifest
 
 
@@ -350,7 +318,7 @@ def test_hit(cache: CacheScenario) -> None:
 def test_expiry(cache: CacheScenario) -> None:
     call = _step(cache, "expired")
     _valid_manifest(cache, call)
-    assert call.remote_calls > 0, f"{call.label} served the stale entry (no remote call)"
+    assert _remote(call) > 0, f"{call.label} served the stale entry (no remote call)"
     assert cache.refreshed["expired"], f"after {call.label} no entry's cached_at moved to now"
 
 
@@ -359,7 +327,7 @@ def test_corrupt(cache: CacheScenario) -> None:
     for key in ("corrupt", "corrupt-metadata"):
         call = _step(cache, key)
         _valid_manifest(cache, call)
-        assert call.remote_calls > 0, f"{call.label} made no remote call"
+        assert _remote(call) > 0, f"{call.label} made no remote call"
 
 
 @requirement("cache.disabled")
@@ -367,11 +335,11 @@ def test_disabled(cache: CacheScenario) -> None:
     for key in ("disabled-read", "disabled-read-2"):
         call = _step(cache, key)
         _valid_manifest(cache, call)
-        assert call.remote_calls > 0, f"{call.label} read the cache (no remote call)"
-        assert call.after == call.before, f"{call.label} wrote to the cache"
+        assert _remote(call) > 0, f"{call.label} read the cache (no remote call)"
+        assert call.cache_after == call.cache_before, f"{call.label} wrote to the cache"
     run = _step(cache, "disabled-run")
     run.returned()
-    assert run.after == run.before, f"{run.label} wrote to the cache"
+    assert run.cache_after == run.cache_before, f"{run.label} wrote to the cache"
 
 
 @requirement("cache.no-cache")
@@ -379,7 +347,7 @@ def test_no_cache(cache: CacheScenario) -> None:
     _step(cache, "refill").returned()
     call = _step(cache, "no-cache")
     _valid_manifest(cache, call)
-    assert call.remote_calls > 0, f"{call.label} read the cache (no remote call)"
+    assert _remote(call) > 0, f"{call.label} read the cache (no remote call)"
     compiled = _step(cache, "no-cache-compile")
     compiled.returned()
     assert cache.refreshed["no-cache-compile"], (
@@ -401,7 +369,7 @@ def test_no_secret(cache: CacheScenario, floe_dbt_profile: RuntimeProfile) -> No
 @requirement("cache.private")
 def test_private(cache: CacheScenario) -> None:
     if sys.platform == "win32":  # pragma: no cover - POSIX permissions only
-        pytest.skip("[n/a] file modes are POSIX-only")
+        not_applicable("file modes are POSIX-only")
     _step(cache, "prime").returned()
     loose = []
     for path in [cache.root, *cache.root.rglob("*")]:

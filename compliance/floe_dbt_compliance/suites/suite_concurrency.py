@@ -1,107 +1,153 @@
-"""Concurrency-serialization suite (REQ-093).
+"""Concurrency suite (REQ-093): calls that start together, on two instances of one project.
 
-Ten ``run_models`` calls start together from threads, five on each of two
-instances on one project. A runtime that says ``False`` to
-``supports_parallel_execution()`` must serialise them, across instances (a
-class-level lock, not a per-instance one): their ``floe.dbt.*`` invocation
-spans must never overlap in time. A runtime that says ``True`` must simply
-complete all ten correctly. Either way every run succeeds with the fixture's
-counts and the artifacts are valid afterwards.
+After one sequential ``run_models()``, a batch of calls starts together from
+threads, alternating between two instances: every method that invokes dbt
+(``compile_project``, ``run_models``, ``run_tests``, and ``build`` when the
+runtime has the lifecycle capability). A runtime that says ``False`` to
+``supports_parallel_execution()`` must serialise them across instances (a
+class-level lock, not a per-instance one): their ``floe.dbt.*`` spans never
+overlap. A runtime that says ``True`` runs a batch of runs and compiles.
+Either way each call must end as the same call ends on the reference after
+that first run, and the warehouse and the latest artifacts afterwards must
+be the reference's.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 import pytest
 
-from floe_core.artifacts import count_run_results
-from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness, RuntimeProfile
+from floe_dbt_compliance.checks import fail_all
+from floe_dbt_compliance.harness import RuntimeProfile
+from floe_dbt_compliance.observe import Observation, compare, manifest_ids, node_statuses
+from floe_dbt_compliance.recorder import Call, Recorder, observe_call
 from floe_dbt_compliance.requirements import requirement
-from floe_dbt_compliance.spans import CallTrace, SpanRecorder
-from floe_dbt_compliance.warehouse import EXPECTED, HEALTHY_ROWS, model_ids, read_warehouse
+from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
+from floe_dbt_compliance.scenarios import Scenario, step
+from floe_dbt_compliance.spans import SpanRecorder
+from floe_dbt_compliance.warehouse import read_warehouse
 
-RUNS = 10
 _JOIN_SECONDS = 900.0
+_SEQUENCE = (
+    step("first", "run_models"),
+    step("run", "run_models"),
+    step("test", "run_tests"),
+    step("compile", "compile_project"),
+)
+SERIAL = Scenario.on_fixture("concurrency", "healthy", *_SEQUENCE)
+SERIAL_LIFECYCLE = Scenario.on_fixture(
+    "concurrency-lifecycle", "healthy", *_SEQUENCE, step("build", "build")
+)
+# Every method on both instances (calls alternate between them).
+SERIAL_BATCH = ("run", "test", "compile", "run", "test", "compile")
+PARALLEL_BATCH = ("run", "compile", "run", "compile", "run", "compile")
 
 
-def _concurrent_runs(harness: RuntimeHarness, spans: SpanRecorder) -> list[tuple[Any, CallTrace]]:
-    instances: list[DBTPlugin] = [harness.plugin, harness.another()]
-    barrier = threading.Barrier(RUNS)
-    outcomes: list[tuple[Any, CallTrace]] = [(None, CallTrace())] * RUNS
+@dataclass
+class Batch:
+    """The calls of the batch and the scenario run that holds the reference's answers."""
+
+    run: ScenarioRun
+    calls: list[Call]
+
+
+def _concurrent(run: ScenarioRun, spans: SpanRecorder, keys: tuple[str, ...]) -> list[Call]:
+    harness = run.harness
+    instances = [harness.plugin, harness.another()]
+    recorder = Recorder(harness, spans, warehouse=False, artifacts=False)
+    barrier = threading.Barrier(len(keys))
+    calls: list[Call | None] = [None] * len(keys)
 
     def worker(index: int) -> None:
-        plugin = instances[index % 2]
+        plan = run.scenario.steps[run.scenario.index(keys[index])]
+        plugin: Any = instances[index % 2]
         barrier.wait()
-        with spans.call(f"concurrent run_models #{index}") as trace:
-            try:
-                value: Any = plugin.run_models(
-                    harness.project_dir, harness.profiles_dir, harness.target
-                )
-            except Exception as exc:
-                value = exc
-        outcomes[index] = (value, trace)
+        calls[index] = recorder.call(
+            f"concurrent #{index} {plan.label} on instance {index % 2 + 1}",
+            lambda: getattr(plugin, plan.method)(
+                harness.project_dir, harness.profiles_dir, harness.target
+            ),
+            step=plan,
+        )
 
     threads = [
-        threading.Thread(target=worker, args=(index,), name=f"floe-kit-run-{index}")
-        for index in range(RUNS)
+        threading.Thread(target=worker, args=(index,), name=f"floe-kit-call-{index}")
+        for index in range(len(keys))
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(_JOIN_SECONDS)
     hung = [thread.name for thread in threads if thread.is_alive()]
-    assert not hung, f"concurrent runs still running after {_JOIN_SECONDS} s: {hung}"
-    return outcomes
+    assert not hung, f"concurrent calls still running after {_JOIN_SECONDS} s: {hung}"
+    return [call for call in calls if call is not None]
 
 
-def _check_results(harness: RuntimeHarness, outcomes: list[tuple[Any, CallTrace]]) -> None:
-    want = EXPECTED["healthy.run"]
+def _batch(runs: ScenarioRuns, profile: RuntimeProfile, spans: SpanRecorder, serial: bool) -> Batch:
+    lifecycle = serial and _has_lifecycle(profile)
+    run = runs(SERIAL_LIFECYCLE if lifecycle else SERIAL)
+    keys: tuple[str, ...] = PARALLEL_BATCH
+    if serial:
+        keys = (*SERIAL_BATCH, "build", "build") if lifecycle else SERIAL_BATCH
+    run.call("first").returned()
+    return Batch(run, _concurrent(run, spans, keys))
+
+
+def _has_lifecycle(profile: RuntimeProfile) -> bool:
+    from floe_dbt_compliance.catalogue import CAPABILITIES
+
+    return CAPABILITIES["lifecycle"].present(profile)
+
+
+def _check_outcomes(batch: Batch) -> None:
+    """Each call ends as on the reference; the warehouse and latest artifacts are dbt's."""
+    run = batch.run
     problems = []
-    for index, (value, _trace) in enumerate(outcomes):
-        if not isinstance(value, DBTRunResult):
-            problems.append(f"run #{index} raised {type(value).__name__}: {value}")
-            continue
-        got = (value.models_run, value.tests_run, value.failures, value.success)
-        if got != want:
-            problems.append(f"run #{index} reported {got}, not {want}")
-    assert not problems, "concurrent runs went wrong: " + "; ".join(problems)
-    run_results = harness.plugin.get_run_results(harness.project_dir)
-    assert tuple(count_run_results(run_results)) == want[:3], (
-        "after the concurrent runs get_run_results() is not a complete run of the project"
-    )
-    manifest = harness.plugin.get_manifest(harness.project_dir)
-    models = {key for key in manifest.get("nodes", {}) if key.startswith("model.")}
-    assert models == model_ids(harness.project_dir, "healthy"), (
-        "after the concurrent runs get_manifest() does not hold the project's models"
-    )
-    harness.observe(WAREHOUSE)
-    warehouse = read_warehouse(harness.database_path)
-    assert warehouse is not None, "the DuckDB file is missing after the concurrent runs"
-    for table, rows in HEALTHY_ROWS.items():
-        assert warehouse.tables.get(table) == rows, (
-            f"after the concurrent runs {table} has {warehouse.tables.get(table)} rows, not {rows}"
+    for call in batch.calls:
+        assert call.step is not None
+        differences = compare(run.expected(call.step.key), observe_call(call), ("raised", "counts"))
+        problems += [f"{call.label}: {difference}" for difference in differences]
+    harness = run.harness
+    expected_nodes = {
+        key: run.expected(key).nodes for key in {c.step.key for c in batch.calls if c.step}
+    }
+    latest = node_statuses(harness.plugin.get_run_results(harness.project_dir)) or {}
+    # A compile's run_results: every node of the project's manifest, each "success".
+    compiled = set(latest) <= set(run.expected("compile").manifest or ()) and set(
+        latest.values()
+    ) == {"success"}
+    if not compiled and latest not in [n for n in expected_nodes.values() if n is not None]:
+        problems.append(
+            "after the concurrent calls get_run_results() is none of the calls' run_results "
+            f"as dbt writes them (its nodes: {latest})"
         )
+    manifest = manifest_ids(harness.plugin.get_manifest(harness.project_dir))
+    if manifest != run.expected("compile").manifest:
+        problems.append(
+            "after the concurrent calls get_manifest() does not hold the project's nodes"
+        )
+    if run.recorder.warehouse:
+        final = Observation(warehouse=read_warehouse(harness.database_path))
+        last = run.scenario.steps[-1].key
+        problems += [
+            f"after the concurrent calls, {difference}"
+            for difference in compare(run.expected(last), final, ("warehouse",))
+        ]
+    fail_all(problems)
 
 
-@requirement("concurrency.serialised")
-def test_serialised(
-    floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder, floe_dbt_profile: RuntimeProfile
-) -> None:
-    assert floe_dbt_profile.parallel is False, floe_dbt_profile.parallel_error
-    harness: RuntimeHarness = floe_dbt_harness("healthy")
-    outcomes = _concurrent_runs(harness, floe_dbt_spans)
-    _check_results(harness, outcomes)
+def _check_no_overlap(calls: list[Call]) -> None:
     intervals = []
-    for index, (_value, trace) in enumerate(outcomes):
-        invocations = trace.invocation_spans()
-        assert invocations, f"run #{index} emitted no floe.dbt.* span; serialisation is unprovable"
-        intervals += [(index, span) for span in invocations]
+    for call in calls:
+        invocations = call.trace.invocation_spans()
+        assert invocations, f"{call.label} emitted no floe.dbt.* span; serialisation is unprovable"
+        intervals += [(call.label, span) for span in invocations]
     overlapping = [
-        f"{first.name} of run #{a} and {second.name} of run #{b}"
+        f"{first.name} of {a} and {second.name} of {b}"
         for (a, first), (b, second) in combinations(intervals, 2)
         if a != b
         and first.start_time is not None
@@ -112,13 +158,24 @@ def test_serialised(
         and second.start_time < first.end_time
     ]
     assert not overlapping, (
-        f"supports_parallel_execution() is False but invocations overlapped: {overlapping[:5]}"
-        f"{' ...' if len(overlapping) > 5 else ''}"
+        f"supports_parallel_execution() is not True but invocations overlapped: {overlapping[:4]}"
+        f"{' ...' if len(overlapping) > 4 else ''}"
     )
+
+
+@requirement("concurrency.serialised")
+def test_serialised(
+    floe_dbt_scenarios: ScenarioRuns, floe_dbt_spans: SpanRecorder, floe_dbt_profile: RuntimeProfile
+) -> None:
+    assert floe_dbt_profile.parallel is False, floe_dbt_profile.parallel_error
+    batch = _batch(floe_dbt_scenarios, floe_dbt_profile, floe_dbt_spans, serial=True)
+    _check_no_overlap(batch.calls)
+    _check_outcomes(batch)
 
 
 @requirement("concurrency.parallel")
 @pytest.mark.usefixtures("floe_dbt_runtime")
-def test_parallel(floe_dbt_harness: Any, floe_dbt_spans: SpanRecorder) -> None:
-    harness: RuntimeHarness = floe_dbt_harness("healthy")
-    _check_results(harness, _concurrent_runs(harness, floe_dbt_spans))
+def test_parallel(
+    floe_dbt_scenarios: ScenarioRuns, floe_dbt_spans: SpanRecorder, floe_dbt_profile: RuntimeProfile
+) -> None:
+    _check_outcomes(_batch(floe_dbt_scenarios, floe_dbt_profile, floe_dbt_spans, serial=False))

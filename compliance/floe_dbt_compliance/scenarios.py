@@ -1,0 +1,161 @@
+"""Scenarios: sequences of calls on one fresh copy of a dbt project, run on both sides.
+
+A :class:`Scenario` is what the kit runs on the runtime under test and, on
+another fresh copy, on the reference; each :class:`Step` is one call of the
+contract (or an edit of the project between calls). Steps are plain data so
+that the reference can run them in another process and its outcomes can be
+memoised under :meth:`Scenario.key`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from floe_dbt_compliance.projects import fixture_dir, project_fingerprint
+
+__all__ = ["COMMANDS", "LIFECYCLE_METHODS", "Scenario", "Step", "edit", "step"]
+
+#: The dbt command each method of the contract (and of the lifecycle capability) invokes.
+COMMANDS = {
+    "compile_project": "compile",
+    "run_models": "run",
+    "run_tests": "test",
+    "seed": "seed",
+    "snapshot": "snapshot",
+    "build": "build",
+}
+LIFECYCLE_METHODS = frozenset({"seed", "snapshot", "build"})
+#: The keyword arguments each method takes besides the project, profiles and target.
+OPTIONS = {
+    "compile_project": frozenset(),
+    "run_models": frozenset({"select", "exclude", "full_refresh"}),
+    "run_tests": frozenset({"select"}),
+    "seed": frozenset({"select", "exclude", "full_refresh", "vars"}),
+    "snapshot": frozenset({"select", "exclude", "vars"}),
+    "build": frozenset({"select", "exclude", "full_refresh", "vars"}),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call on the scenario's project, or an edit of one of its files.
+
+    Attributes:
+        key: The step's name within its scenario (``select``, ``bad_target_run`` ...).
+        method: A method of :data:`COMMANDS`, or ``edit``.
+        options: The call's keyword arguments (``select``, ``exclude``,
+            ``full_refresh``, ``vars``).
+        target: A target other than the copy's, when the step is about targets.
+        bound_vars: Vars bound with ``with_vars`` before the call (lifecycle only).
+        path: For an edit: the file, relative to the project.
+        text: For an edit: its new content.
+    """
+
+    key: str
+    method: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    bound_vars: Mapping[str, Any] | None = None
+    path: str | None = None
+    text: str | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The dbt command the step invokes, ``None`` for an edit."""
+        return COMMANDS.get(self.method)
+
+    @property
+    def lifecycle(self) -> bool:
+        """Whether the step needs the lifecycle capability."""
+        return self.method in LIFECYCLE_METHODS or self.bound_vars is not None
+
+    @property
+    def label(self) -> str:
+        """How a person would write the call."""
+        if self.method == "edit":
+            return f"edit {self.path}"
+        shown = [f"{name}={value!r}" for name, value in self.options.items()]
+        if self.target is not None:
+            shown.insert(0, f"target={self.target!r}")
+        call = f"{self.method}({', '.join(shown)})"
+        if self.bound_vars is not None:
+            call = f"with_vars({dict(self.bound_vars)!r}).{call}"
+        return call
+
+    def as_json(self) -> dict[str, Any]:
+        """The step as the reference worker reads it."""
+        return {
+            "key": self.key,
+            "method": self.method,
+            "options": dict(self.options),
+            "target": self.target,
+            "bound_vars": None if self.bound_vars is None else dict(self.bound_vars),
+            "path": self.path,
+            "text": self.text,
+        }
+
+
+def step(key: str, method: str, *, target: str | None = None, **options: Any) -> Step:
+    """Build a call step, checking its options against the method's signature.
+
+    Raises:
+        ValueError: An option the method does not take.
+    """
+    unknown = set(options) - {"bound_vars"} - OPTIONS[method]
+    if unknown:
+        raise ValueError(f"{method} takes no {sorted(unknown)}")
+    bound = options.pop("bound_vars", None)
+    return Step(key, method, options, target=target, bound_vars=bound)
+
+
+def edit(key: str, path: str, text: str) -> Step:
+    """Build a step that rewrites one file of the project."""
+    return Step(key, "edit", path=path, text=text)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Steps on one fresh copy of one project.
+
+    Attributes:
+        name: The scenario's name (``healthy``, ``generated-3`` ...).
+        source: The project's source directory (a fixture project's, or a
+            generated one).
+        steps: In order.
+    """
+
+    name: str
+    source: Path
+    steps: tuple[Step, ...]
+
+    @classmethod
+    def on_fixture(cls, name: str, project: str, *steps: Step) -> Scenario:
+        """A scenario on one of the kit's fixture projects."""
+        return cls(name, fixture_dir(project), steps)
+
+    def index(self, key: str) -> int:
+        """The position of step ``key``.
+
+        Raises:
+            KeyError: No such step.
+        """
+        for position, candidate in enumerate(self.steps):
+            if candidate.key == key:
+                return position
+        raise KeyError(f"scenario {self.name!r} has no step {key!r}")
+
+    def key(self) -> str:
+        """What the reference's outcomes are memoised under: the steps and the project's files."""
+        steps = json.dumps([s.as_json() for s in self.steps], sort_keys=True, default=str)
+        digest = hashlib.sha256(steps.encode() + project_fingerprint(self.source).encode())
+        return f"{self.name}-{digest.hexdigest()[:20]}"
+
+    @property
+    def lifecycle(self) -> bool:
+        """Whether any step needs the lifecycle capability."""
+        return any(candidate.lifecycle for candidate in self.steps)
