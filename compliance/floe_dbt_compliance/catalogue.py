@@ -28,7 +28,7 @@ _SPEC = "REQ-086 (DBTPlugin)"
 _RUN = "DBTPlugin.run_models"
 _TEST = "DBTPlugin.run_tests"
 _LIFE = "floe_core.lifecycle.DBTLifecycle"
-_DESIGN = "DESIGN.md, the contract"
+_CONTRACT_PAGE = "plugin architecture, the DBTPlugin contract"
 
 
 def _lifecycle(profile: RuntimeProfile) -> bool:
@@ -134,7 +134,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "A model that parses but does not compile makes "
         "compile_project raise DBTCompilationError, and run_models report it as a failed node "
         "(its downstream skipped), as dbt-core does.",
-        f"DBTPlugin.compile_project (Raises); {_DESIGN}",
+        f"DBTPlugin.compile_project (Raises); {_CONTRACT_PAGE}",
     ),
     # -- run --------------------------------------------------------------------------------
     R(
@@ -159,13 +159,13 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "run.select-exclude",
         ("REQ-086",),
         "select and exclude given together select what dbt selects.",
-        f"{_RUN}; {_DESIGN} (selectors mean what they mean to dbt)",
+        f"{_RUN}; {_CONTRACT_PAGE} (selectors mean what they mean to dbt)",
     ),
     R(
         "run.selector-syntax",
         ("REQ-086",),
         "Graph operators, tags, paths and unions in a selector select what dbt selects.",
-        f"{_DESIGN} (a selector is a dbt selection expression)",
+        f"{_CONTRACT_PAGE} (a selector is a dbt selection expression)",
     ),
     R(
         "run.full-refresh",
@@ -184,7 +184,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "run.edited-project",
         ("REQ-086",),
         "A run after a project file changed runs the changed SQL, never a stale parse.",
-        f"{_DESIGN} (a changed project file must never run stale SQL)",
+        f"{_CONTRACT_PAGE} (a changed project file must never run stale SQL)",
     ),
     # -- test -------------------------------------------------------------------------------
     R(
@@ -267,7 +267,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         ("REQ-086",),
         "A raised error names what dbt named (the file, "
         "profile or target at fault), so a person can act on it.",
-        f"{_DESIGN} (a message a person can act on)",
+        f"{_CONTRACT_PAGE} (a message a person can act on)",
     ),
     R(
         "config.hostile-input",
@@ -281,7 +281,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "spans.invocation",
         ("REQ-087",),
         "Every invocation emits exactly one floe.dbt.<command> span, in the caller's trace.",
-        f"{_DESIGN} (OpenTelemetry)",
+        f"{_CONTRACT_PAGE} (OpenTelemetry)",
     ),
     R(
         "spans.attributes",
@@ -375,7 +375,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "cache.corrupt",
         ("REQ-092",),
         "A corrupt entry is a miss and is fetched again, never a crash.",
-        "DESIGN.md, cloud runtime",
+        "the cloud runtime page",
         "artifact_cache",
     ),
     R(
@@ -396,14 +396,14 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "cache.no-secret",
         ("REQ-092",),
         "No secret is written to the cache.",
-        "DESIGN.md, cloud runtime",
+        "the cloud runtime page",
         "artifact_cache",
     ),
     R(
         "cache.private",
         ("REQ-092",),
         "Cache directories and files are private to the user (0700/0600).",
-        "DESIGN.md, cloud runtime",
+        "the cloud runtime page",
         "artifact_cache",
     ),
     # -- the lifecycle capability -----------------------------------------------------------
@@ -484,7 +484,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         ("REQ-087",),
         "seed, snapshot and build each emit one "
         "floe.dbt.<command> span with their attributes and status.",
-        f"{_DESIGN} (every dbt invocation is a span)",
+        f"{_CONTRACT_PAGE} (every dbt invocation is a span)",
         "lifecycle",
     ),
     # -- generated projects -----------------------------------------------------------------
@@ -494,7 +494,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "On generated projects (random DAGs and "
         "materialisations, tests with planted failures and warnings, planted SQL errors, random "
         "selectors and exclusions) every call ends as it does on dbt-core.",
-        f"{_SPEC}; {_DESIGN}",
+        f"{_SPEC}; {_CONTRACT_PAGE}",
     ),
 )
 del R
@@ -529,7 +529,7 @@ UNCHECKED: tuple[Unchecked, ...] = (
     ),
     Unchecked(
         "A raised error keeps dbt's exception as __cause__.",
-        "DESIGN.md, the contract",
+        "plugin architecture, the DBTPlugin contract",
         "a remote runtime has no local exception to chain; each runtime's own tests "
         "check its errors",
     ),
@@ -551,7 +551,7 @@ UNCHECKED: tuple[Unchecked, ...] = (
     ),
     Unchecked(
         "A network fault never leaves a half-written cache entry.",
-        "DESIGN.md, cloud runtime",
+        "the cloud runtime page",
         "needs faults injected into the runtime's own transport (tests/cloud)",
     ),
     Unchecked(

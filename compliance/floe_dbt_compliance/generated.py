@@ -218,7 +218,10 @@ def projects(draw: st.DrawFn) -> ProjectSpec:
     atoms = _atoms(models)
     names = [model.name for model in models]
     union = st.lists(atoms, min_size=1, max_size=2).map(" ".join)
-    at = st.sampled_from(names).map(lambda name: f"@{name}")
+    # "@x" differs from "x+" only through the ancestors it adds: aim it at a model
+    # that has some, or it cannot tell the two operators apart.
+    joined = [model.name for model in models if model.parents] or names
+    at = st.sampled_from(joined).map(lambda name: f"@{name}")
     steps = (
         step(
             "run",

@@ -17,6 +17,7 @@ from floe_dbt_compliance.recorder import Call
 
 __all__ = [
     "credential_findings",
+    "redact",
     "secrets_in_errors",
     "secrets_in_files",
     "secrets_in_logs",
@@ -30,6 +31,14 @@ _CREDENTIAL_KEY = re.compile(
 _CREDENTIAL_VALUE = re.compile(r"^(token|bearer|basic)\s+\S+", re.I)
 # A DuckDB file holds the warehouse's data, not what the runtime wrote about itself.
 _NOT_SEARCHED = (".duckdb", ".duckdb.wal")
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret replaced by ``<secret>``, for what the kit writes down."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<secret>")
+    return text
 
 
 def secrets_in_text(text: str, secrets: Sequence[str]) -> bool:

@@ -48,6 +48,7 @@ _CONTRACT_ERRORS: tuple[type[DBTError], ...] = (
     DBTError,
 )
 _SHOWN = 8
+_MESSAGE_LIMIT = 240
 
 
 def contract_error(error: BaseException) -> str:
@@ -181,6 +182,16 @@ def _relations(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[Diff
     return found
 
 
+def _raised(observation: Observation, otherwise: str) -> str:
+    # The message tells a vendor why (a 401, a missing profile); the class alone does not.
+    if observation.raised is None:
+        return otherwise
+    message = " ".join(observation.message.split())
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 3] + "..."
+    return f"{observation.raised} ({message})" if message else observation.raised
+
+
 def _unobserved(what: str, expected: Any, got: Any) -> list[Difference] | None:
     if expected is None and got is None:
         return []
@@ -210,8 +221,8 @@ def compare(
         return [
             Difference(
                 "exception",
-                expected.raised or "none (a result)",
-                got.raised or "none (it returned)",
+                _raised(expected, "none (a result)"),
+                _raised(got, "none (it returned)"),
             )
         ]
     if expected.raised is not None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness
+from floe_dbt_compliance.leaks import redact
 from floe_dbt_compliance.observe import ASPECTS, Difference, Observation, compare, summarise
 from floe_dbt_compliance.oracle.reference import Expected, Oracle, ReferenceUnavailable
 from floe_dbt_compliance.projects import ProjectCopy, copy_tree
@@ -155,7 +156,10 @@ class ScenarioRun:
     def finding(self, key: str, aspects: Iterable[str] = ASPECTS) -> Finding | None:
         """The differences at step ``key``, or ``None`` when the runtime agrees."""
         call = self.call(key)
-        differences = compare(self.expected(key), observe_call(call), self._aspects(aspects))
+        observed = observe_call(call)
+        # The certificate quotes the runtime's message: never a secret the harness named.
+        observed = replace(observed, message=redact(observed.message, self.harness.secrets))
+        differences = compare(self.expected(key), observed, self._aspects(aspects))
         if not differences:
             return None
         position = self.scenario.index(key)

@@ -18,7 +18,13 @@ from typing import Any
 
 from floe_core.errors import DBTConfigurationError
 
-__all__ = ["selector_members", "validate_selector", "validate_target", "vars_argument"]
+__all__ = [
+    "merge_vars",
+    "selector_members",
+    "validate_selector",
+    "validate_target",
+    "vars_argument",
+]
 
 # dbt's selector grammar: node names, methods (``tag:x``, ``path:models/a``,
 # ``source:s.t``, ``config.materialized:view``), graph operators (``+``,
@@ -215,3 +221,32 @@ def _text(value: str, lone_surrogate: str) -> str:
     return _YAML_UNSAFE.sub(
         lambda char: f"\\u{ord(char[0]):04x}", json.dumps(value, ensure_ascii=False)
     )
+
+
+def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
+
+    How every runtime combines the vars it binds (``with_vars``) with a call's
+    own ``vars=``. Round-tripping ``extra`` through :func:`vars_argument` both
+    checks it and copies it, so a caller that later mutates the mapping it
+    passed cannot change what a bound runtime sends.
+
+    Args:
+        bound: Vars already checked (a runtime's bound vars).
+        extra: Vars to add, or None.
+
+    Returns:
+        The merged vars.
+
+    Raises:
+        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
+
+    Examples:
+        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
+        {'a': 1, 'b': 3}
+    """
+    checked = vars_argument(extra)
+    merged = dict(bound)
+    if checked is not None:
+        merged.update(json.loads(checked))
+    return merged

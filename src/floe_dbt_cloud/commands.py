@@ -9,7 +9,6 @@ text inside) is quoted as one shell word.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any
 
 from floe_core.selectors import selector_members, vars_argument
 
-__all__ = ["build_step", "merge_vars", "step_runs_command", "steps_override", "validate_selector"]
+__all__ = ["build_step", "step_runs_command", "steps_override", "validate_selector"]
 
 
 def validate_selector(value: str, *, field: str) -> list[str]:
@@ -117,27 +116,6 @@ def steps_override(
         command, select=select, exclude=exclude, full_refresh=full_refresh, vars=rendered
     )
     return [step]
-
-
-def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
-
-    ``extra`` goes through :func:`~floe_core.selectors.vars_argument` and back,
-    which checks it and copies it: a caller mutating its mapping later changes
-    nothing a bound runtime sends.
-
-    Raises:
-        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
-
-    Examples:
-        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
-        {'a': 1, 'b': 3}
-    """
-    checked = vars_argument(extra)
-    merged = dict(bound)
-    if checked is not None:
-        merged.update(json.loads(checked))
-    return merged
 
 
 def step_runs_command(step_name: str, command: str) -> bool:

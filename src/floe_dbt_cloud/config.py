@@ -74,22 +74,35 @@ class CloudRuntimeConfig(ConfigSection):
     @field_validator("base_url", "discovery_url")
     @classmethod
     def _url_is_https(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        absolute = "must be an absolute URL such as https://cloud.getdbt.com/api/v2"
-        try:
-            parts = urlsplit(value)
-            hostname = parts.hostname
-        except ValueError:
-            raise ValueError(absolute) from None
-        if hostname is None or parts.scheme not in {"https", "http"}:
-            raise ValueError(absolute)
-        if "@" in parts.netloc:
-            # Never echoed: what sits before the '@' is a user name and a token.
-            raise ValueError(
-                "must not carry credentials (user:token@ before the host); store the token in "
-                "the secrets backend and set api_token_ref to its reference"
-            )
-        if parts.scheme == "http" and hostname not in _LOOPBACK_HOSTS:
-            raise ValueError("must use https (plain http is only accepted for a loopback emulator)")
-        return value.rstrip("/")
+        return None if value is None else checked_url(value)
+
+
+def checked_url(value: str) -> str:
+    """Check a dbt Cloud URL: absolute, https (http only on loopback), no credentials in it.
+
+    Args:
+        value: ``base_url`` or ``discovery_url``.
+
+    Returns:
+        The URL without a trailing ``/``.
+
+    Raises:
+        ValueError: What is wrong, never quoting the URL (it may hold a token).
+    """
+    absolute = "must be an absolute URL such as https://cloud.getdbt.com/api/v2"
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except (TypeError, ValueError, AttributeError):
+        raise ValueError(absolute) from None
+    if hostname is None or parts.scheme not in {"https", "http"}:
+        raise ValueError(absolute)
+    if "@" in parts.netloc:
+        # Never echoed: what sits before the '@' is a user name and a token.
+        raise ValueError(
+            "must not carry credentials (user:token@ before the host); store the token in "
+            "the secrets backend and set api_token_ref to its reference"
+        )
+    if parts.scheme == "http" and hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("must use https (plain http is only accepted for a loopback emulator)")
+    return value.rstrip("/")

@@ -30,13 +30,13 @@ from floe_core.errors import (
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.selectors import validate_target
+from floe_core.selectors import merge_vars, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, host_key
 from floe_dbt_cloud.cache_disk import atomic_write_bytes
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
-from floe_dbt_cloud.commands import merge_vars, steps_override
-from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig
+from floe_dbt_cloud.commands import steps_override
+from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, checked_url
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
 from floe_dbt_cloud.finished_run import MANIFEST, RUN_RESULTS, FinishedRun
 from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
@@ -126,10 +126,14 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         if poll_interval_seconds <= 0 or timeout_seconds <= 0:
             raise DBTConfigurationError("poll_interval_seconds and timeout_seconds must be > 0")
         self.account_id = str(account_id)
-        self.base_url = base_url.rstrip("/")
+        self.base_url = _url("base_url", base_url)
         self.poll_interval_seconds = float(poll_interval_seconds)
         self.timeout_seconds = float(timeout_seconds)
-        self.discovery_url = discovery_url or default_discovery_url(self.base_url)
+        self.discovery_url = (
+            _url("discovery_url", discovery_url)
+            if discovery_url is not None
+            else default_discovery_url(self.base_url)
+        )
         self.environment_id = environment_id
         self.no_cache = no_cache
         self.cache = ArtifactCache(
@@ -573,3 +577,12 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
 
     def _job_id_values(self) -> list[int]:
         return [self.job_ids.compile, self.job_ids.run, self.job_ids.test]
+
+
+def _url(field: str, value: str) -> str:
+    # The constructor refuses what the config model refuses: a token in a URL
+    # would reach the repr, the metadata and every error message.
+    try:
+        return checked_url(value)
+    except ValueError as exc:
+        raise DBTConfigurationError(f"{field} {exc}") from None

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dbt.cli.main import dbtRunnerResult
 
-from floe_core.selectors import selector_members, validate_target, vars_argument
+from floe_core.selectors import selector_members, validate_target
 from floe_dbt_local.layout import ProjectLayout
 
-__all__ = ["Call", "Invocation", "Selection", "merge_vars"]
+__all__ = ["Call", "Invocation", "Selection"]
 
 
 @dataclass(frozen=True)
@@ -115,31 +112,3 @@ def _log_args() -> list[str]:
         "--log-level-file",
         os.environ.get("DBT_LOG_LEVEL_FILE") or "debug",
     ]
-
-
-def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
-
-    Round-tripping ``extra`` through JSON both checks it and copies it, so a
-    caller that later mutates the mapping it passed cannot change what a
-    bound runtime sends.
-
-    Args:
-        bound: Vars already checked (a runtime's bound vars).
-        extra: Vars to add, or None.
-
-    Returns:
-        The merged vars.
-
-    Raises:
-        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
-
-    Examples:
-        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
-        {'a': 1, 'b': 3}
-    """
-    checked = vars_argument(extra)
-    merged = dict(bound)
-    if checked is not None:
-        merged.update(json.loads(checked))
-    return merged

@@ -19,13 +19,13 @@ from floe_core.errors import (
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.selectors import vars_argument
+from floe_core.selectors import merge_vars, vars_argument
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
 from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
-from floe_dbt_local.invocation import Call, Invocation, Selection, merge_vars
+from floe_dbt_local.invocation import Call, Invocation, Selection
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
 from floe_dbt_local.preflight import artifact_layout, invocation_paths

@@ -63,6 +63,13 @@ def test_an_exception_that_differs_is_the_only_difference():
     assert [str(d) for d in compare(RESULT, raised)] == [
         "exception: reference none (a result), runtime DBTExecutionError"
     ]
+    told = Observation(raised="DBTExecutionError", message="dbt Cloud refused\n  (HTTP 401)")
+    assert [str(d) for d in compare(RESULT, told)] == [
+        "exception: reference none (a result), runtime DBTExecutionError (dbt Cloud refused "
+        "(HTTP 401))"
+    ]
+    long = Observation(raised="DBTExecutionError", message="x" * 1000)
+    assert len(str(compare(RESULT, long)[0])) < 320
     refused = Observation(raised="DBTConfigurationError", warehouse=RESULT.warehouse)
     changed = Observation(raised="DBTConfigurationError", warehouse={})
     assert [str(d) for d in compare(refused, changed)] == [
@@ -301,3 +308,13 @@ def test_the_catalogue_module_prints_the_page():
     ).stdout
     assert printed == markdown()
     assert textwrap.dedent(printed).startswith("# The promise catalogue")
+
+
+def test_what_the_kit_writes_down_never_holds_a_named_secret():
+    from floe_dbt_compliance.leaks import redact
+
+    message = "POST jobs/1/run/ with Token dbtc_abc refused; token dbtc_abc, again dbtc_abc"
+    assert redact(message, ("dbtc_abc", "")) == (
+        "POST jobs/1/run/ with Token <secret> refused; token <secret>, again <secret>"
+    )
+    assert redact(message, ()) == message

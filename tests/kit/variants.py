@@ -80,7 +80,7 @@ VARIANTS: dict[str, Variant] = {
     "acme-wrong-counts": _v(f"{S}:WrongCounts", "test.all"),
     "acme-counts-skipped": _v(f"{S}:CountsSkipped", "run.sql-error"),
     "acme-warn-is-failure": _v(f"{S}:WarnIsFailure", "test.warn"),
-    "acme-warn-error": _v(f"{S}:WarnError", "test.warn"),
+    "acme-warn-error": _v(f"{S}:WarnError", "test.warn", "test.fail"),
     "acme-hides-failed-test": _v(f"{S}:HidesFailedTest", "test.fail"),
     "acme-raises-on-failure": _v(f"{S}:RaisesOnFailure", "run.sql-error", "test.fail"),
     "acme-zero-time": _v(f"{S}:ZeroTime", "result.time"),
@@ -153,7 +153,7 @@ VARIANTS: dict[str, Variant] = {
     "acme-vars-ignored": _v(f"{L}:VarsIgnored", "lifecycle.vars"),
     "acme-vars-replace-bound": _v(f"{L}:VarsReplaceBound", "lifecycle.vars"),
     # The runtime it was asked about carries the vars into every later call.
-    "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars", "lifecycle.vars"),
+    "acme-with-vars-mutates": _v(f"{L}:WithVarsMutates", "lifecycle.with-vars"),
     "acme-bound-vars-only-in-lifecycle": _v(f"{L}:BoundVarsOnlyInLifecycle", "lifecycle.with-vars"),
     "acme-no-lifecycle-counts": _v(f"{L}:NoLifecycleCounts", "lifecycle.counts"),
     "acme-unchecked-vars": _v(f"{L}:UncheckedVars", "lifecycle.hostile-input"),

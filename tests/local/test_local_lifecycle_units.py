@@ -9,8 +9,9 @@ import pytest
 
 from floe_core.errors import DBTConfigurationError, DBTExecutionTimeout
 from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
+from floe_core.selectors import merge_vars
 from floe_dbt_local import LocalDBTPlugin
-from floe_dbt_local.invocation import Call, merge_vars
+from floe_dbt_local.invocation import Call
 from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.reuse import project_fingerprint
 
