@@ -274,7 +274,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         ("REQ-086",),
         "A select, exclude or target that is not dbt "
         "syntax raises DBTConfigurationError before anything runs.",
-        "floe_core.selectors; shared decision 1",
+        "floe_core.selectors (a selector is a dbt selection expression, never an argument list)",
     ),
     # -- observability ----------------------------------------------------------------------
     R(
@@ -460,7 +460,7 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "with_vars() returns a new runtime of the same "
         "class whose every invocation, the seven methods included, passes the vars; the "
         "original is unchanged.",
-        f"{_LIFE}.with_vars; shared decision 2",
+        f"{_LIFE}.with_vars",
         "lifecycle",
     ),
     R(

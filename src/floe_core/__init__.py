@@ -65,6 +65,7 @@ from floe_core.secrets import (
     validate_secret_ref,
 )
 from floe_core.selectors import (
+    merge_vars,
     selector_members,
     validate_selector,
     validate_target,
@@ -114,6 +115,7 @@ __all__ = [
     "count_lifecycle_nodes",
     "count_run_results",
     "dbt_span",
+    "merge_vars",
     "read_json_artifact",
     "record_result",
     "secret_references",

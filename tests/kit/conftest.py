@@ -69,7 +69,7 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
         return None
     module, _, attribute = CLASSES[name].partition(":")
     cls = getattr(importlib.import_module(module), attribute)
-    if isinstance(project, str):  # the hook before shared decision 4 named a fixture project
+    if isinstance(project, str):  # an older kit passed the fixture project's name
         project = copy_project(project, tmp_path_factory.mktemp(name))
     cache_dir = tmp_path_factory.mktemp(name + "-cache")
     counter = acme_dbt.Counter()
