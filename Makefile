@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 # Rebuilt when pyproject.toml changes or the venv's interpreter no longer runs.
 STAMP := $(VENV)/.floe-installed
 REPORT ?= .floe/compliance
+# Plain dbt-core's outcomes on the kit's scenarios, kept between runs (keyed by scenario,
+# project fingerprint and dbt version) and shared by make certify and the kit's self-tests.
+REFERENCE ?= .floe/reference
+export FLOE_DBT_REFERENCE_CACHE ?= $(REFERENCE)
 # dbt-core sends anonymous usage events by default; nothing here should leave the machine.
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
@@ -18,8 +22,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# Two workers: the kit splits its suites across them and merges one certificate per runtime.
 certify: $(STAMP)
-	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-report $(REPORT) -p no:cacheprovider
+	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-report $(REPORT) -p no:cacheprovider -n 2 \
+		--floe-dbt-reference-cache $(REFERENCE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,7 +47,8 @@ test: lint typecheck unit
 
 # The lowest versions declared: dbt-core/dbt-duckdb 1.8 (the default install takes the
 # highest installable here, 1.11.x) on Python 3.10 when this machine has one (pyenv).
-# Certify the local runtime and run its tests there.
+# Certify the local runtime there: the kit's every row, against plain dbt-core 1.8 as the
+# reference (the local runtime's own tests run on the highest, in make test).
 LOWEST := .venv-lowest
 LOWEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(PYTHON))
 test-lowest:
@@ -49,9 +56,8 @@ test-lowest:
 	@$(LOWEST)/bin/python --version
 	$(LOWEST)/bin/python -m pip install --quiet -e '.[local]' 'dbt-core==1.8.*' 'dbt-duckdb==1.8.*' \
 		pytest-timeout pytest-xdist
-	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local \
-		--floe-dbt-report .floe/compliance-lowest -p no:cacheprovider
-	$(LOWEST)/bin/pytest -n 2 -p no:cacheprovider tests/local tests/lifecycle
+	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local --floe-dbt-strict \
+		--floe-dbt-report .floe/compliance-lowest -p no:cacheprovider -n 2
 
 # The documentation site, as tests/docs/test_docs_site.py builds it.
 docs: $(STAMP)

@@ -1,4 +1,9 @@
-"""Fixtures shared by every test package: reading a DuckDB file the way a user would."""
+"""Shared by every test package: reading a DuckDB file the way a user would, and test order.
+
+Tests marked ``slow`` (whole kit sessions, minutes each) are collected first:
+under ``-n 2`` the workers then take the long ones while the short ones fill
+the gaps, instead of one worker finishing a long test alone at the end.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +26,8 @@ def query() -> Query:
             return connection.execute(sql).fetchall()
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first (the ``slow`` ones), otherwise in the order collected."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

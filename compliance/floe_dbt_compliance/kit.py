@@ -70,6 +70,9 @@ class ComplianceKit:
         examples: int = config.getoption("floe_dbt_examples")
         if examples < 0:
             raise pytest.UsageError(f"--floe-dbt-examples {examples}: give 0 or more")
+        shrink: int = config.getoption("floe_dbt_shrink")
+        if shrink < 0:
+            raise pytest.UsageError(f"--floe-dbt-shrink {shrink}: give 0 or more")
         self.selection = _selection(config.getoption("floe_dbt_requirement"))
         workerinput = getattr(config, "workerinput", None)
         seed = config.getoption("floe_dbt_seed")
@@ -78,6 +81,7 @@ class ComplianceKit:
         #: What the certificates record about the oracle (the reference is added when used).
         self.oracle: dict[str, Any] = {
             "examples": examples,
+            "shrink": shrink,
             "seed": seed if seed is not None else random.randrange(2**32),  # noqa: S311
         }
 

@@ -80,6 +80,14 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
         help="How many generated dbt projects to run on each runtime (default 3; 0 skips them).",
     )
     group.addoption(
+        "--floe-dbt-shrink",
+        type=int,
+        default=8,
+        metavar="N",
+        help="At most N more generated projects are run to shrink a disagreement to a smaller "
+        "project (default 8; 0 reports the first disagreeing project as found).",
+    )
+    group.addoption(
         "--floe-dbt-seed",
         type=int,
         default=None,

@@ -12,6 +12,7 @@ the variants built by the kit's default harness (the class with no arguments).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,14 @@ def kit_dir(pytester: pytest.Pytester) -> pytest.Pytester:
 
 @pytest.fixture(scope="session")
 def reference_cache(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
-    """One reference store for every kit session of this test session (and its xdist workers)."""
+    """One reference store for every kit session of this test session (and its xdist workers).
+
+    ``FLOE_DBT_REFERENCE_CACHE`` names a lasting one instead: ``make`` points it
+    where ``make certify`` keeps plain dbt-core's outcomes, so each is computed once.
+    """
+    lasting = os.environ.get("FLOE_DBT_REFERENCE_CACHE")
+    if lasting:
+        return Path(lasting).resolve()
     base = tmp_path_factory.getbasetemp()
     root = base.parent if hasattr(pytestconfig, "workerinput") else base
     return root / "floe-dbt-reference-of-the-kit-tests"

@@ -65,7 +65,9 @@ def install_example(tmp_path: Path, files: dict[str, str]) -> Path:
     return site
 
 
-def certify(tmp_path: Path, site: Path, *args: str) -> tuple[Any, dict[str, Any]]:
+def certify(
+    tmp_path: Path, site: Path, reference_cache: Path, *args: str
+) -> tuple[Any, dict[str, Any]]:
     work = tmp_path / "certify"
     work.mkdir()
     completed = _run(
@@ -78,6 +80,8 @@ def certify(tmp_path: Path, site: Path, *args: str) -> tuple[Any, dict[str, Any]
             "acme",
             "-p",
             "no:cacheprovider",
+            # plain dbt-core's outcomes, shared with the other kit tests of this session
+            f"--floe-dbt-reference-cache={reference_cache}",
             *args,
         ],
         work,
@@ -98,10 +102,11 @@ def test_the_guide_shows_a_whole_package():
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_guides_example_runtime_is_certified(tmp_path: Path):
+def test_the_guides_example_runtime_is_certified(tmp_path: Path, reference_cache: Path):
     site = install_example(tmp_path, PACKAGE)
-    completed, document = certify(tmp_path, site)
+    completed, document = certify(tmp_path, site, reference_cache)
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert document["verdict"] == "certified", completed.stdout[-4000:]
     assert document["runtime"]["class"] == "acme_dbt:AcmeDBTPlugin"
@@ -114,13 +119,15 @@ def test_the_guides_example_runtime_is_certified(tmp_path: Path):
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("broken", BREAKS, ids=[block.marker for block in BREAKS])
-def test_the_guides_broken_runtime_is_refused_on_its_row(tmp_path: Path, broken: Any):
+def test_the_guides_broken_runtime_is_refused_on_its_row(
+    tmp_path: Path, broken: Any, reference_cache: Path
+):
     row = broken.marker_value("example-break")
     runtime = PACKAGE[RUNTIME_FILE]
     files = {**PACKAGE, RUNTIME_FILE: SIGNATURE.sub(lambda _: broken.code, runtime, count=1)}
     assert files[RUNTIME_FILE] != runtime
     site = install_example(tmp_path, files)
-    completed, document = certify(tmp_path, site, f"--floe-dbt-requirement={row}")
+    completed, document = certify(tmp_path, site, reference_cache, f"--floe-dbt-requirement={row}")
     assert completed.returncode == pytest.ExitCode.TESTS_FAILED, completed.stdout[-4000:]
     assert document["verdict"] == "not certified"
     found = {item["key"]: item for item in document["requirements"]}

@@ -144,6 +144,7 @@ def _assert_refused_exactly(pytester: pytest.Pytester, names: list[str], output:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("group", sorted(GROUPS))
 def test_broken_runtimes_are_refused_on_exactly_their_rows(
@@ -156,13 +157,15 @@ def test_broken_runtimes_are_refused_on_exactly_their_rows(
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_generated_projects_refuse_what_the_fixture_scenarios_miss(
     kit_dir: pytest.Pytester, reference_cache: Path
 ):
     names = [n for n, v in VARIANTS.items() if v.target.startswith("broken_generated:")]
     args = ["--floe-dbt-compliance", "--floe-dbt-report=report", "-p", "no:cacheprovider"]
-    args += [f"--floe-dbt-reference-cache={reference_cache}", *GENERATED]
+    # one shrinking step proves the reproducer is the smallest found; more only costs time
+    args += [f"--floe-dbt-reference-cache={reference_cache}", *GENERATED, "--floe-dbt-shrink=1"]
     for name in names:
         args += [f"--floe-dbt-runtime={name}", f"--floe-dbt-requirement={name}:generated.agrees"]
         # what the fixture scenarios check about selectors passes: only generated projects see it
@@ -185,6 +188,7 @@ def test_generated_projects_refuse_what_the_fixture_scenarios_miss(
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_correct_runtime_is_certified(kit_dir: pytest.Pytester, reference_cache: Path):
     result = kit_dir.runpytest_inprocess(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .conftest import certificate, rows
@@ -92,6 +94,7 @@ def test_an_unknown_runtime_is_a_usage_error(pytester: pytest.Pytester):
     [
         ("--floe-dbt-reference=nope", "*--floe-dbt-reference nope: neither 'dbt-core' nor*local*"),
         ("--floe-dbt-examples=-1", "*--floe-dbt-examples -1: give 0 or more*"),
+        ("--floe-dbt-shrink=-1", "*--floe-dbt-shrink -1: give 0 or more*"),
         ("--floe-dbt-requirement=run.nope", "*--floe-dbt-requirement run.nope: no such row*"),
         ("--floe-dbt-requirement=local:x.y", "*--floe-dbt-requirement local:x.y: no such row*"),
     ],
@@ -121,9 +124,12 @@ def test_requirement_selection_runs_only_those_rows(pytester: pytest.Pytester):
 
 @pytest.mark.integration
 @pytest.mark.timeout(600)
-def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(kit_dir: pytest.Pytester):
+def test_xdist_gives_the_same_verdicts_and_one_merged_certificate(
+    kit_dir: pytest.Pytester, reference_cache: Path
+):
     args = [
         "--floe-dbt-compliance",
+        f"--floe-dbt-reference-cache={reference_cache}",
         "--floe-dbt-runtime=acme",
         "--floe-dbt-runtime=fusion",
         "--floe-dbt-seed=7",

@@ -17,6 +17,7 @@ worker (and, with ``--floe-dbt-reference-cache``, every session) shares.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -66,6 +67,24 @@ class Reference(Protocol):
 
     def close(self) -> None:
         """Release what the reference holds."""
+
+
+def _observer_digest() -> str:
+    """What the stored outcomes depend on besides dbt: the code that observes them.
+
+    A lasting store (``--floe-dbt-reference-cache``) outlives a kit upgrade; an
+    entry written by other observing code is then never read.
+    """
+    kit = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(
+        [*kit.joinpath("oracle").glob("*.py"), kit / "observe.py", kit / "warehouse.py"]
+    ):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_OBSERVER = _observer_digest()
 
 
 def _version(distribution: str) -> str | None:
@@ -238,7 +257,7 @@ class Oracle:
         ]
 
     def _load(self, scenario: Scenario) -> Expected:
-        key = f"{self.reference.slug}/{scenario.key()}"
+        key = f"{self.reference.slug}/kit-{_OBSERVER}/{scenario.key()}"
         stored = self.store.fetch(key.replace("/", "--"), lambda: self._compute(scenario))
         return [None if item is None else Observation.from_json(item) for item in stored]
 

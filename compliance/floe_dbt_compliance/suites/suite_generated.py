@@ -12,6 +12,7 @@ of extra runs, so a broken runtime is refused in bounded time.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,9 +28,6 @@ from floe_dbt_compliance.scenarios import Scenario
 from floe_dbt_compliance.spans import SpanRecorder
 from floe_dbt_compliance.status import KitSkip, Status
 
-#: Extra projects run while shrinking a disagreement before the smallest found so far is kept.
-SHRINK_BUDGET = 8
-
 
 @requirement("generated.agrees")
 def test_generated_projects(
@@ -42,20 +40,45 @@ def test_generated_projects(
 ) -> None:
     examples: int = floe_dbt_kit.oracle["examples"]
     chosen: int = floe_dbt_kit.oracle["seed"]
+    # extra projects run while shrinking a disagreement before the smallest found is kept
+    shrink: int = floe_dbt_kit.oracle["shrink"]
     if examples == 0:
         raise KitSkip(Status.SKIPPED, "--floe-dbt-examples 0: no generated project was run")
-    failed: set[str] = set()  # listings: a spec holds dicts, so is not hashable
+    # Listing -> the project that disagreed: shrinking proposes the same project
+    # again and again (draws that change nothing); each is run once.
+    failed: dict[str, tuple[Path, Disagreement]] = {}
+    agreed: set[str] = set()
     runs_after_failure = [0]
     replay = (
         f"pytest --floe-dbt-compliance --floe-dbt-runtime {floe_dbt_runtime} "
         f"--floe-dbt-requirement {floe_dbt_runtime}:generated.agrees "
-        f"--floe-dbt-seed {chosen} --floe-dbt-examples {examples}"
+        f"--floe-dbt-seed {chosen} --floe-dbt-examples {examples} --floe-dbt-shrink {shrink}"
     )
     reproducer = floe_dbt_kit.report_dir / floe_dbt_runtime / "generated-reproducer"
 
+    def disagreed(listing: str) -> Disagreement:
+        source, exc = failed[listing]
+        shutil.rmtree(reproducer, ignore_errors=True)
+        shutil.copytree(source, reproducer)
+        note = (
+            f"the smallest generated project found (also in {reproducer}):\n"
+            f"{listing}\nreplay: {replay}"
+        )
+        return Disagreement(exc.findings, exc.reference, note)
+
     def check(spec: ProjectSpec) -> None:
-        if failed and spec.listing() not in failed:
-            if runs_after_failure[0] >= SHRINK_BUDGET:
+        listing = spec.listing()
+        if listing in agreed:
+            return
+        if listing not in failed:
+            run_project(spec, listing)
+        if listing in failed:
+            # one place raises: hypothesis tells failures apart by where they are raised
+            raise disagreed(listing)
+
+    def run_project(spec: ProjectSpec, listing: str) -> None:
+        if failed:
+            if runs_after_failure[0] >= shrink:
                 reject()  # the budget is spent: keep the smallest disagreement found so far
             runs_after_failure[0] += 1
         source = write_project(spec, tmp_path_factory.mktemp("generated"))
@@ -69,15 +92,9 @@ def test_generated_projects(
         )
         try:
             agree([(runs(scenario), [candidate.key for candidate in spec.steps])])
+            agreed.add(listing)
         except Disagreement as exc:
-            failed.add(spec.listing())
-            shutil.rmtree(reproducer, ignore_errors=True)
-            shutil.copytree(source, reproducer)
-            note = (
-                f"the smallest generated project found (also in {reproducer}):\n"
-                f"{spec.listing()}\nreplay: {replay}"
-            )
-            raise Disagreement(exc.findings, exc.reference, note) from exc
+            failed[listing] = (source, exc)
         finally:
             harnesses.close_all()
 

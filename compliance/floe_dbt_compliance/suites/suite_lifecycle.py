@@ -30,17 +30,6 @@ LIFECYCLE = Scenario.on_fixture(
     step("seed_all", "seed"),
     step("seed_select", "seed", select="customers orders"),
     step("build", "build", exclude="bad_amounts"),
-    step("vars_build", "build", select=_BY_REGION, vars={"region": "us", "min_amount": 30}),
-    step(
-        "vars_merge",
-        "build",
-        select=_BY_REGION,
-        vars={"region": "eu"},
-        bound_vars={"region": "us", "min_amount": 50},
-    ),
-    step("vars_run", "run_models", select=_BY_REGION, bound_vars={"region": "us"}),
-    step("vars_test", "run_tests", select="region_matches", bound_vars={"region": "eu"}),
-    step("plain_run", "run_models", select=_BY_REGION),
     step("hostile_seed", "seed", select="orders --full-refresh"),
     step("hostile_vars", "build", select="big_orders", vars={"min_amount": float("nan")}),
     step("hostile_bound", "snapshot", bound_vars={"": 1}),
@@ -53,6 +42,19 @@ LIFECYCLE = Scenario.on_fixture(
     edit("widen_customers", "seeds/customers.csv", _CUSTOMERS_WIDER),
     step("seed_widened", "seed", select="customers"),
     step("seed_full_refresh", "seed", select="customers", full_refresh=True),
+    # Last: every change of vars makes dbt parse the whole project again, so a
+    # selection of rows that stops before here (--floe-dbt-requirement) is cheap.
+    step("vars_build", "build", select=_BY_REGION, vars={"region": "us", "min_amount": 30}),
+    step(
+        "vars_merge",
+        "build",
+        select=_BY_REGION,
+        vars={"region": "eu"},
+        bound_vars={"region": "us", "min_amount": 50},
+    ),
+    step("vars_run", "run_models", select=_BY_REGION, bound_vars={"region": "us"}),
+    step("vars_test", "run_tests", select="region_matches", bound_vars={"region": "eu"}),
+    step("plain_run", "run_models", select=_BY_REGION),
 )
 _WITHOUT_COUNTS = tuple(aspect for aspect in ASPECTS if aspect != "lifecycle")
 ROWS: dict[str, tuple[str, ...]] = {
@@ -67,7 +69,7 @@ ROWS: dict[str, tuple[str, ...]] = {
 }
 #: Rows whose promise shows only in the warehouse (n/a where it cannot be observed).
 WAREHOUSE_ROWS = frozenset({"lifecycle.snapshot", "lifecycle.vars", "lifecycle.with-vars"})
-COUNTED = ("seed_all", "seed_select", "vars_build", "snapshot_first", "snapshot_second")
+COUNTED = ("seed_all", "seed_select", "build", "snapshot_first", "snapshot_second")
 SPANNED = ("seed_all", "build", "vars_merge", "snapshot_first")
 
 
