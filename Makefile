@@ -14,7 +14,7 @@ export FLOE_DBT_REFERENCE_CACHE ?= $(REFERENCE)
 # dbt-core sends anonymous usage events by default; nothing here should leave the machine.
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: certify test test-lowest lint typecheck unit bench docs clean
+.PHONY: certify test test-lowest lint typecheck unit bench docs clean mutate
 
 $(STAMP): pyproject.toml
 	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -62,6 +62,33 @@ test-lowest:
 # The documentation site, as tests/docs/test_docs_site.py builds it.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Mutation testing of src/floe_dbt_local with the kit as the test suite (cosmic-ray, the
+# `mutate` extra; not in CI: about a minute per mutant). The default is every mutant, which
+# takes many hours; MUTATE_COUNT=40 runs a seeded sample drawn across the modules,
+# MUTATE_MODULES=results.py,locking.py narrows to files. MUTATE_RESUME=1 goes on with the
+# pending mutants of the last session. Mutates files in place, so it refuses to start with
+# uncommitted changes in src/floe_dbt_local and restores them at the end.
+# See benchmarks/README.md, "Mutation score of the local runtime".
+MUTATE_DIR ?= .floe/mutate
+MUTATE_SESSION ?= $(MUTATE_DIR)/session.sqlite
+MUTATE_CONFIG ?= benchmarks/mutate/cosmic-ray.toml
+MUTATE_SEED ?= 11
+MUTATE_COUNT ?= 0
+MUTATE_MODULES ?=
+mutate: $(STAMP)
+	@$(BIN)/python -c "import cosmic_ray" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,mutate]'
+	@if [ -n "$$(git status --porcelain -- src/floe_dbt_local)" ]; then \
+		echo "src/floe_dbt_local has uncommitted changes; mutate only a clean checkout" >&2; exit 1; fi
+	@mkdir -p $(MUTATE_DIR)
+	@trap 'git checkout -- src/floe_dbt_local' EXIT; trap 'exit 130' INT TERM; set -e; \
+	if [ "$(MUTATE_RESUME)" != 1 ]; then \
+		$(BIN)/cosmic-ray init $(MUTATE_CONFIG) $(MUTATE_SESSION) --force; \
+		$(BIN)/python benchmarks/mutate/session.py sample $(MUTATE_SESSION) \
+			--seed $(MUTATE_SEED) --count $(MUTATE_COUNT) --modules '$(MUTATE_MODULES)'; \
+	fi; \
+	MUTATE_DIR=$(MUTATE_DIR) nice -n 19 $(BIN)/cosmic-ray exec $(MUTATE_CONFIG) $(MUTATE_SESSION)
+	$(BIN)/python benchmarks/mutate/session.py summary $(MUTATE_SESSION)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
