@@ -15,6 +15,7 @@ be the reference's.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -31,7 +32,11 @@ from floe_dbt_compliance.scenarios import Scenario, step
 from floe_dbt_compliance.spans import SpanRecorder
 from floe_dbt_compliance.warehouse import read_warehouse
 
-_JOIN_SECONDS = 900.0
+# How long a batch may run before its calls count as hung (a deadlock): each call may
+# take three times as long as the first, serial call did (which parsed the project),
+# all of them one after another, plus a minute.
+_JOIN_FACTOR = 3.0
+_JOIN_FLOOR_SECONDS = 60.0
 _SEQUENCE = (
     step("first", "run_models"),
     step("run", "run_models"),
@@ -55,7 +60,9 @@ class Batch:
     calls: list[Call]
 
 
-def _concurrent(run: ScenarioRun, spans: SpanRecorder, keys: tuple[str, ...]) -> list[Call]:
+def _concurrent(
+    run: ScenarioRun, spans: SpanRecorder, keys: tuple[str, ...], single_seconds: float
+) -> list[Call]:
     harness = run.harness
     instances = [harness.plugin, harness.another()]
     recorder = Recorder(harness, spans, warehouse=False, artifacts=False)
@@ -75,15 +82,21 @@ def _concurrent(run: ScenarioRun, spans: SpanRecorder, keys: tuple[str, ...]) ->
         )
 
     threads = [
-        threading.Thread(target=worker, args=(index,), name=f"floe-kit-call-{index}")
+        # daemon: a hung call must not keep the session from ending
+        threading.Thread(target=worker, args=(index,), name=f"floe-kit-call-{index}", daemon=True)
         for index in range(len(keys))
     ]
     for thread in threads:
         thread.start()
+    limit = _JOIN_FLOOR_SECONDS + _JOIN_FACTOR * len(keys) * single_seconds
+    deadline = time.monotonic() + limit
     for thread in threads:
-        thread.join(_JOIN_SECONDS)
+        thread.join(max(0.0, deadline - time.monotonic()))
     hung = [thread.name for thread in threads if thread.is_alive()]
-    assert not hung, f"concurrent calls still running after {_JOIN_SECONDS} s: {hung}"
+    assert not hung, (
+        f"concurrent calls still running after {limit:.0f} s (the first call alone took "
+        f"{single_seconds:.1f} s): {hung}"
+    )
     return [call for call in calls if call is not None]
 
 
@@ -93,8 +106,9 @@ def _batch(runs: ScenarioRuns, profile: RuntimeProfile, spans: SpanRecorder, ser
     keys: tuple[str, ...] = PARALLEL_BATCH
     if serial:
         keys = (*SERIAL_BATCH, "build", "build") if lifecycle else SERIAL_BATCH
-    run.call("first").returned()
-    return Batch(run, _concurrent(run, spans, keys))
+    first = run.call("first")
+    first.returned()
+    return Batch(run, _concurrent(run, spans, keys, first.seconds))
 
 
 def _has_lifecycle(profile: RuntimeProfile) -> bool:
