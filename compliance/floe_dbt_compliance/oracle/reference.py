@@ -17,6 +17,7 @@ worker (and, with ``--floe-dbt-reference-cache``, every session) shares.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -69,6 +70,7 @@ class Reference(Protocol):
         """Release what the reference holds."""
 
 
+@functools.cache
 def _observer_digest() -> str:
     """What the stored outcomes depend on besides dbt: the code that observes them.
 
@@ -82,9 +84,6 @@ def _observer_digest() -> str:
     ):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-_OBSERVER = _observer_digest()
 
 
 def _version(distribution: str) -> str | None:
@@ -257,7 +256,7 @@ class Oracle:
         ]
 
     def _load(self, scenario: Scenario) -> Expected:
-        key = f"{self.reference.slug}/kit-{_OBSERVER}/{scenario.key()}"
+        key = f"{self.reference.slug}/kit-{_observer_digest()}/{scenario.key()}"
         stored = self.store.fetch(key.replace("/", "--"), lambda: self._compute(scenario))
         return [None if item is None else Observation.from_json(item) for item in stored]
 

@@ -28,7 +28,7 @@ from dbt.cli.main import dbtRunner
 from floe_core.artifacts import RunCounts, count_run_results, read_json_artifact
 from floe_core.lifecycle import DBTLifecycle, count_lifecycle_nodes
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_core.selectors import selector_members, validate_target, vars_argument
+from floe_core.selectors import merge_vars, selector_members, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 
@@ -86,8 +86,7 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
         return validate_target(target)
 
     def _vars(self, vars: Mapping[str, Any] | None) -> list[str]:
-        called = json.loads(vars_argument(vars) or "{}")
-        merged = {**self._bound, **called}
+        merged = merge_vars(self._bound, vars)
         return ["--vars", json.dumps(merged)] if self._bound or vars is not None else []
 
     def _counts(self, run_results: dict[str, Any]) -> RunCounts:
@@ -289,9 +288,8 @@ class AcmeRuntime(AcmeBasic, DBTLifecycle):
         )
 
     def with_vars(self, vars: Mapping[str, Any]) -> AcmeRuntime:
-        added = json.loads(vars_argument(vars) or "{}")
         bound = copy.copy(self)
-        bound._bound = {**self._bound, **added}
+        bound._bound = merge_vars(self._bound, vars)
         return bound
 
 

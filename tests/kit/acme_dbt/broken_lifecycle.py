@@ -12,7 +12,7 @@ from opentelemetry import trace
 
 from floe_core.errors import DBTExecutionError
 from floe_core.plugin_interfaces import DBTRunResult
-from floe_core.selectors import vars_argument
+from floe_core.selectors import merge_vars, vars_argument
 
 from . import LIFECYCLE, AcmeRuntime
 
@@ -148,7 +148,7 @@ class WithVarsMutates(AcmeRuntime):
     """with_vars binds the vars to this runtime and returns it."""
 
     def with_vars(self, vars: Mapping[str, Any]) -> AcmeRuntime:
-        self._bound = {**self._bound, **json.loads(vars_argument(vars) or "{}")}
+        self._bound = merge_vars(self._bound, vars)
         return self
 
 
