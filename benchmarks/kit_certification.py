@@ -52,7 +52,7 @@ from floe_dbt_compliance.fixture_scenarios import SCENARIOS
 from floe_dbt_compliance.generated import projects, write_project
 from floe_dbt_compliance.oracle.worker import _release_dbt, dbt_arguments
 from floe_dbt_compliance.projects import copy_tree
-from floe_dbt_compliance.scenarios import Scenario
+from floe_dbt_compliance.scenarios import Scenario, apply_change
 from floe_dbt_compliance.suites.suite_concurrency import SERIAL_BATCH, SERIAL_LIFECYCLE
 from floe_dbt_compliance.suites.suite_lifecycle import LIFECYCLE
 
@@ -67,11 +67,12 @@ def play(scenario, steps, scratch, tag):
     global count
     copy = copy_tree(scenario.source, Path(tempfile.mkdtemp(dir=scratch, prefix=tag)))
     for step in steps:
-        if step.method == "edit":
-            (copy.project_dir / step.path).write_text(step.text)
+        if step.command is None:
+            apply_change(copy.project_dir, step.as_json())
             continue
+        project_dir = copy.project_dir / (step.project_dir or "")
         try:
-            args = dbt_arguments(step.command, copy.project_dir, copy.profiles_dir,
+            args = dbt_arguments(step.command, project_dir, copy.profiles_dir,
                                  step.target or "dev", step.options, step.bound_vars)
         except DBTConfigurationError:
             continue

@@ -263,6 +263,14 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "DBTPlugin (Raises DBTExecutionError); floe_core.errors",
     ),
     R(
+        "errors.unreadable-project",
+        ("REQ-086", "REQ-087"),
+        "A project directory that does not resolve (a loop "
+        "of links) or a project file nobody can read (a link to itself) makes compile_project, "
+        "run_models and run_tests raise what dbt's failure means, never a bare OSError.",
+        "DBTPlugin (Raises DBTExecutionError); REQ-087 (wrap dbtRunner exceptions)",
+    ),
+    R(
         "errors.message",
         ("REQ-086",),
         "A raised error names what dbt named (the file, "
@@ -532,6 +540,16 @@ UNCHECKED: tuple[Unchecked, ...] = (
         "plugin architecture, the DBTPlugin contract",
         "a remote runtime has no local exception to chain; each runtime's own tests "
         "check its errors",
+    ),
+    Unchecked(
+        "A result's counts are its own invocation's, never those of a run_results.json an "
+        "earlier invocation left behind.",
+        "DBTRunResult (run_results_path)",
+        "a kit can make dbt leave the old file only by telling it to write no artifacts "
+        "(DBT_WRITE_JSON=false, flags: write_json), and then no runtime can return a "
+        "DBTRunResult, whose run_results_path must be the call's own file: outside the "
+        "contract. Every kit row compares counts with dbt's own; the local runtime refuses "
+        "a file another invocation wrote (tests/local)",
     ),
     Unchecked(
         "A wait for the invocation lock times out after 3600 s with DBTExecutionTimeout.",

@@ -9,7 +9,7 @@ session runs for free).
 
 from __future__ import annotations
 
-from floe_dbt_compliance.scenarios import Scenario, edit, step
+from floe_dbt_compliance.scenarios import Scenario, edit, link, step
 
 __all__ = [
     "BAD_PROFILE",
@@ -24,6 +24,7 @@ __all__ = [
     "SQL_ERROR",
     "TESTS",
     "UNPARSEABLE",
+    "UNREADABLE",
     "WAREHOUSE_ROWS",
 ]
 
@@ -96,6 +97,22 @@ BAD_TARGET = Scenario.on_fixture(
     step("run", "run_models", target="nope"),
     step("test", "run_tests", target="nope"),
 )
+# What dbt cannot read, outside the contract's own arguments: a project directory
+# that does not resolve, then a model file that links to itself. dbt fails on
+# both before anything runs; a runtime that looks at the project first (to
+# resolve it, hash it, upload it) must fail the same way, never with OSError.
+UNREADABLE = Scenario.on_fixture(
+    "unreadable",
+    "healthy",
+    link("loop_dir", "loop", "loop"),
+    step("compile_loop", "compile_project", project_dir="loop"),
+    step("run_loop", "run_models", project_dir="loop"),
+    step("test_loop", "run_tests", project_dir="loop"),
+    link("loop_file", "models/loop.sql", "loop.sql"),
+    step("compile", "compile_project"),
+    step("run", "run_models"),
+    step("test", "run_tests"),
+)
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
@@ -108,6 +125,7 @@ SCENARIOS = {
         UNPARSEABLE,
         BAD_PROFILE,
         BAD_TARGET,
+        UNREADABLE,
     )
 }
 _ALL = ("compile", "run", "test")
@@ -130,6 +148,7 @@ ORACLE_ROWS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
     "test.warn": ((TESTS, ("test_warn",)),),
     "errors.unparseable": ((UNPARSEABLE, _ALL),),
     "errors.execution": ((BAD_PROFILE, _ALL), (BAD_TARGET, _ALL)),
+    "errors.unreadable-project": ((UNREADABLE, ("compile_loop", "run_loop", "test_loop", *_ALL)),),
     "config.hostile-input": ((HEALTHY, HOSTILE_STEPS),),
 }
 #: Rows whose promise shows only in the warehouse (n/a where it cannot be observed).

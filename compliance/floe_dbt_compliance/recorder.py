@@ -36,7 +36,7 @@ from floe_dbt_compliance.observe import (
     manifest_ids,
     node_statuses,
 )
-from floe_dbt_compliance.scenarios import Step
+from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.status import not_applicable
 from floe_dbt_compliance.warehouse import read_warehouse
@@ -253,10 +253,8 @@ class Recorder:
     def perform(self, step: Step) -> Call | None:
         """Perform a scenario step on the harness's runtime (``None`` for an edit)."""
         h = self.harness
-        if step.method == "edit":
-            assert step.path is not None
-            assert step.text is not None
-            (h.project_dir / step.path).write_text(step.text, encoding="utf-8")
+        if step.command is None:
+            apply_change(h.project_dir, step.as_json())
             return None
         if step.lifecycle and not supports_lifecycle(h.plugin):
             not_applicable(
@@ -271,7 +269,10 @@ class Recorder:
             if step.bound_vars is not None:
                 runtime = runtime.with_vars(dict(step.bound_vars))
             method = getattr(runtime, step.method)
-            return method(h.project_dir, h.profiles_dir, target, **options)
+            project_dir = (
+                h.project_dir if step.project_dir is None else h.project_dir / step.project_dir
+            )
+            return method(project_dir, h.profiles_dir, target, **options)
 
         return self.call(step.label, invoke, step=step)
 

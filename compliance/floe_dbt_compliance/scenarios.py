@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,16 @@ from typing import Any
 
 from floe_dbt_compliance.projects import fixture_dir, project_fingerprint
 
-__all__ = ["COMMANDS", "LIFECYCLE_METHODS", "Scenario", "Step", "edit", "step"]
+__all__ = [
+    "COMMANDS",
+    "LIFECYCLE_METHODS",
+    "Scenario",
+    "Step",
+    "apply_change",
+    "edit",
+    "link",
+    "step",
+]
 
 #: The dbt command each method of the contract (and of the lifecycle capability) invokes.
 COMMANDS = {
@@ -43,17 +53,20 @@ OPTIONS = {
 
 @dataclass(frozen=True)
 class Step:
-    """One call on the scenario's project, or an edit of one of its files.
+    """One call on the scenario's project, or an edit of it (a file rewritten, a link made).
 
     Attributes:
         key: The step's name within its scenario (``select``, ``bad_target_run`` ...).
-        method: A method of :data:`COMMANDS`, or ``edit``.
+        method: A method of :data:`COMMANDS`, ``edit`` or ``link``.
         options: The call's keyword arguments (``select``, ``exclude``,
             ``full_refresh``, ``vars``).
         target: A target other than the copy's, when the step is about targets.
         bound_vars: Vars bound with ``with_vars`` before the call (lifecycle only).
-        path: For an edit: the file, relative to the project.
-        text: For an edit: its new content.
+        project_dir: The directory the call names as its project, relative to
+            the copy, when the step is about one that cannot be used (a link
+            the scenario made); the copy itself by default.
+        path: For an edit or a link: the file, relative to the project.
+        text: For an edit: its new content; for a link: where it points.
     """
 
     key: str
@@ -61,12 +74,13 @@ class Step:
     options: Mapping[str, Any] = field(default_factory=dict)
     target: str | None = None
     bound_vars: Mapping[str, Any] | None = None
+    project_dir: str | None = None
     path: str | None = None
     text: str | None = None
 
     @property
     def command(self) -> str | None:
-        """The dbt command the step invokes, ``None`` for an edit."""
+        """The dbt command the step invokes, ``None`` for an edit or a link."""
         return COMMANDS.get(self.method)
 
     @property
@@ -79,7 +93,11 @@ class Step:
         """How a person would write the call."""
         if self.method == "edit":
             return f"edit {self.path}"
+        if self.method == "link":
+            return f"link {self.path} -> {self.text}"
         shown = [f"{name}={value!r}" for name, value in self.options.items()]
+        if self.project_dir is not None:
+            shown.insert(0, f"project_dir=<copy>/{self.project_dir}")
         if self.target is not None:
             shown.insert(0, f"target={self.target!r}")
         call = f"{self.method}({', '.join(shown)})"
@@ -95,12 +113,20 @@ class Step:
             "options": dict(self.options),
             "target": self.target,
             "bound_vars": None if self.bound_vars is None else dict(self.bound_vars),
+            "project_dir": self.project_dir,
             "path": self.path,
             "text": self.text,
         }
 
 
-def step(key: str, method: str, *, target: str | None = None, **options: Any) -> Step:
+def step(
+    key: str,
+    method: str,
+    *,
+    target: str | None = None,
+    project_dir: str | None = None,
+    **options: Any,
+) -> Step:
     """Build a call step, checking its options against the method's signature.
 
     Raises:
@@ -110,12 +136,31 @@ def step(key: str, method: str, *, target: str | None = None, **options: Any) ->
     if unknown:
         raise ValueError(f"{method} takes no {sorted(unknown)}")
     bound = options.pop("bound_vars", None)
-    return Step(key, method, options, target=target, bound_vars=bound)
+    return Step(key, method, options, target=target, bound_vars=bound, project_dir=project_dir)
 
 
 def edit(key: str, path: str, text: str) -> Step:
     """Build a step that rewrites one file of the project."""
     return Step(key, "edit", path=path, text=text)
+
+
+def link(key: str, path: str, points_to: str) -> Step:
+    """Build a step that makes ``path`` a symbolic link to ``points_to`` (as written)."""
+    return Step(key, "link", path=path, text=points_to)
+
+
+def apply_change(project_dir: Path, step: Mapping[str, Any]) -> None:
+    """Make an edit or link step's change in a copy (the runtime's, or the reference's).
+
+    Args:
+        project_dir: The copy.
+        step: The step, as :meth:`Step.as_json` writes it.
+    """
+    path = project_dir / str(step["path"])
+    if step["method"] == "link":
+        os.symlink(str(step["text"]), path)
+    else:
+        path.write_text(str(step["text"]), encoding="utf-8")
 
 
 @dataclass(frozen=True)

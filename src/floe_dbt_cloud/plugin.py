@@ -239,6 +239,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         steps = steps_override("compile", self._vars, always=False)
         with dbt_span("compile", runtime=_RUNTIME, target=target) as span:
             self._name_vars(span, None)
+            self._target_dir(project_dir)  # before the run: its artifacts need a place to go
             finished = self._execute("compile", self.job_ids.compile, steps, target)
             if finished.status != RunStatus.SUCCESS:
                 # DBTCompilationError when the step's log says the project does not
@@ -506,6 +507,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             full_refresh=full_refresh if command in _REFRESHABLE else None,
         ) as span:
             self._name_vars(span, vars)
+            self._target_dir(project_dir)  # before the run: its artifacts need a place to go
             result = self._invoke(command, self.jobs.job_for(command), steps, project_dir, target)
             record_result(span, result)
             return result

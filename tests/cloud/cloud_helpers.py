@@ -200,11 +200,13 @@ class StubExecutor:
     def __init__(self, success: bool = True) -> None:
         self.success = success
         self.commands: list[DbtCommand] = []
+        self.project_dirs: list[Path] = []
 
     def __call__(
         self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
     ) -> StepOutcome:
         self.commands.append(command)
+        self.project_dirs.append(project_dir)
         target_dir = project_dir / "target"
         target_dir.mkdir(exist_ok=True)
         node = f"model.stub.{command.command}"

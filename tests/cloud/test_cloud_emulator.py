@@ -8,6 +8,8 @@ artifacts, the status walk, Discovery's schema, counters and faults.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from floe_dbt_cloud.emulator import (
     EmulatedProject,
     StepOutcome,
 )
+from floe_dbt_cloud.emulator.runs import RunRecord
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -292,6 +295,39 @@ def test_a_failed_step_ends_the_run_in_error(stub_project: ProjectCopy) -> None:
         run = emulator.get_run(run_id)
         assert run.status == 20
         assert [s.status for s in run.steps] == [10, 10, 20]  # the test step never ran
+
+
+def test_the_clone_keeps_links_as_links_and_a_failed_clone_fails_the_run(
+    stub_project: ProjectCopy,
+) -> None:
+    # A link that loops must be copied, not followed (following it raised in the
+    # run's thread, which died and left the run running for ever).
+    (stub_project.project_dir / "loop").symlink_to("loop")
+    executor = StubExecutor()
+    with DbtCloudEmulator(token="t", executor=executor) as emulator:
+        project = emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+        with httpx.Client(
+            transport=emulator.transport(), headers={"Authorization": "Token t"}
+        ) as client:
+
+            def finished_run() -> RunRecord:
+                run_id = client.post(
+                    f"{IN_PROCESS_BASE_URL}/accounts/1/jobs/{project.job_ids['run']}/run/",
+                    json={"cause": "c"},
+                ).json()["data"]["id"]
+                emulator.wait_for_runs(timeout=60)
+                return emulator.get_run(run_id)
+
+            assert finished_run().status == 10
+            (clone,) = executor.project_dirs
+            assert (clone / "loop").is_symlink()
+            assert os.readlink(clone / "loop") == "loop"
+            shutil.rmtree(stub_project.project_dir)  # the "repository" is gone
+            run = finished_run()
+    assert (run.status, run.steps[0].status) == (20, 20)
+    assert run.steps[0].logs.startswith("Failed to clone repository: ")
+    assert len(run.steps) == 1  # no dbt step ran
+    assert len(executor.project_dirs) == 1
 
 
 def test_an_unsupported_step_fails_with_a_clear_log(

@@ -163,6 +163,24 @@ def test_a_target_that_is_not_a_target_name_is_refused_before_any_request(
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.parametrize("unusable", ["loop", "file"])
+def test_a_project_dir_its_artifacts_cannot_reach_is_refused_before_any_request(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock, unusable: str
+) -> None:
+    # The remote run would change the warehouse and its artifacts would then be lost.
+    project_dir = tmp_path / "project"
+    if unusable == "loop":
+        project_dir.symlink_to("project")
+    else:
+        project_dir.mkdir()
+        (project_dir / "target").write_text("a file where the directory should be")
+    plugin = unit_plugin(tmp_path, fake_time)
+    for call in (plugin.compile_project, plugin.run_models, plugin.run_tests, plugin.build):
+        with pytest.raises(DBTExecutionError, match="cannot write dbt Cloud artifacts into"):
+            call(project_dir, tmp_path, "dev")
+    assert httpx_mock.get_requests() == []
+
+
 def test_a_bad_selector_is_refused_before_any_request(
     tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
 ) -> None:

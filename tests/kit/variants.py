@@ -98,6 +98,8 @@ VARIANTS: dict[str, Variant] = {
     "acme-parse-error-as-result": _v(f"{E}:ParseErrorAsResult", "errors.unparseable"),
     "acme-ignores-target": _v(f"{E}:IgnoresTarget", "errors.execution", "config.hostile-input"),
     "acme-generic-message": _v(f"{E}:GenericMessage", "errors.message"),
+    "acme-resolves-project-dir": _v(f"{E}:ResolvesProjectDir", "errors.unreadable-project"),
+    "acme-hashes-project-files": _v(f"{E}:HashesProjectFiles", "errors.unreadable-project"),
     # A span records the exception it ends with, message and all.
     "acme-secret-in-error": _v(f"{E}:SecretInError", "secrets.errors", "secrets.spans"),
     "acme-passes-flags": _v(f"{F}:PassesFlags", "config.hostile-input"),

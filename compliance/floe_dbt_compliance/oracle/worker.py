@@ -30,7 +30,7 @@ from floe_core.lifecycle import count_lifecycle_nodes
 from floe_core.selectors import selector_members, validate_target, vars_argument
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
-from floe_dbt_compliance.scenarios import COMMANDS, LIFECYCLE_METHODS
+from floe_dbt_compliance.scenarios import COMMANDS, LIFECYCLE_METHODS, apply_change
 from floe_dbt_compliance.warehouse import read_warehouse
 
 __all__ = ["dbt_arguments", "main", "run_scenario"]
@@ -101,6 +101,8 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
     method = str(step["method"])
     command = COMMANDS[method]
     project_dir, database = Path(request["project_dir"]), Path(request["database_path"])
+    if step.get("project_dir") is not None:
+        project_dir = project_dir / str(step["project_dir"])
     try:
         arguments = dbt_arguments(
             command,
@@ -165,8 +167,8 @@ def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     project_dir = Path(request["project_dir"])
     observations: list[dict[str, Any] | None] = []
     for step in request["steps"]:
-        if step["method"] == "edit":
-            (project_dir / step["path"]).write_text(step["text"], encoding="utf-8")
+        if step["method"] not in COMMANDS:
+            apply_change(project_dir, step)
             observations.append(None)
             continue
         observations.append(_observe(request, step).as_json())

@@ -81,7 +81,14 @@ class _Environment:
                 shutil.rmtree(child)
             else:
                 child.unlink()
-        shutil.copytree(self.source_dir, self.repository, ignore=_NOT_CLONED, dirs_exist_ok=True)
+        # A git checkout keeps a symbolic link a link: never follow one (it may loop).
+        shutil.copytree(
+            self.source_dir,
+            self.repository,
+            symlinks=True,
+            ignore=_NOT_CLONED,
+            dirs_exist_ok=True,
+        )
         return self.repository
 
 

@@ -7,6 +7,7 @@ with `dbt run`"), and keeps the real artifacts each dbt step wrote.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -208,7 +209,12 @@ def execute_run(run: RunRecord, context: RunContext) -> None:
             clone.logs = "Failed to clone repository: fatal: could not read from remote repository"
             clone.status = RunStatus.ERROR
             return run._set_status(RunStatus.ERROR)
-        repository = context.sync_repository()
+        try:
+            repository = context.sync_repository()
+        except (OSError, shutil.Error) as exc:  # the run fails; its thread must not die silently
+            clone.logs = f"Failed to clone repository: {exc}"
+            clone.status = RunStatus.ERROR
+            return run._set_status(RunStatus.ERROR)
         clone.logs, clone.status = f"Cloned repository into {repository.name}", RunStatus.SUCCESS
         profile = run._add_step("Create Profile from Connection")
         profile.logs, profile.status = f"Using target {context.target}", RunStatus.SUCCESS

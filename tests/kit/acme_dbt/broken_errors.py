@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +84,21 @@ class SecretInError(AcmeRuntime):
             super()._raise_for(outcome, command, project_dir)
         except (DBTCompilationError, DBTExecutionError) as exc:
             raise type(exc)(f"{exc} (as {self._token})") from exc
+
+
+class ResolvesProjectDir(AcmeRuntime):
+    """Resolves the project directory before dbt sees it: a loop of links escapes as is."""
+
+    def _arguments(self, command: str, project_dir: Path, *rest: Any) -> list[str]:
+        resolved = Path(project_dir).resolve()  # RuntimeError (OSError from 3.13) on a loop
+        return super()._arguments(command, resolved, *rest)
+
+
+class HashesProjectFiles(AcmeRuntime):
+    """Fingerprints the model files before each call: one it cannot read escapes as OSError."""
+
+    def _arguments(self, command: str, project_dir: Path, *rest: Any) -> list[str]:
+        digest = hashlib.sha256()
+        for path in sorted(Path(project_dir).glob("models/**/*.sql")):
+            digest.update(path.read_bytes())
+        return super()._arguments(command, project_dir, *rest)
