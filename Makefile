@@ -14,7 +14,7 @@ export FLOE_DBT_REFERENCE_CACHE ?= $(REFERENCE)
 # dbt-core sends anonymous usage events by default; nothing here should leave the machine.
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: certify test test-lowest lint typecheck unit bench docs clean mutate
+.PHONY: certify test test-lowest lowest-env lint typecheck unit bench docs clean mutate
 
 $(STAMP): pyproject.toml
 	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -51,11 +51,16 @@ test: lint typecheck unit
 # reference (the local runtime's own tests run on the highest, in make test).
 LOWEST := .venv-lowest
 LOWEST_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(PYTHON))
-test-lowest:
-	@$(LOWEST)/bin/python -c "" 2>/dev/null || $(LOWEST_PYTHON) -m venv $(LOWEST)
+LOWEST_STAMP := $(LOWEST)/.floe-installed
+$(LOWEST_STAMP): pyproject.toml
+	@$(LOWEST)/bin/python -c "" 2>/dev/null || { rm -rf $(LOWEST) && $(LOWEST_PYTHON) -m venv $(LOWEST); }
 	@$(LOWEST)/bin/python --version
 	$(LOWEST)/bin/python -m pip install --quiet -e '.[local]' 'dbt-core==1.8.*' 'dbt-duckdb==1.8.*' \
 		pytest-timeout pytest-xdist
+	@touch $(LOWEST_STAMP)
+# Only the install: .ci/run starts it beside `make test`, whose own install waits on the network too.
+lowest-env: $(LOWEST_STAMP)
+test-lowest: $(LOWEST_STAMP)
 	$(LOWEST)/bin/pytest --floe-dbt-compliance --floe-dbt-runtime local --floe-dbt-strict \
 		--floe-dbt-report .floe/compliance-lowest -p no:cacheprovider -n 2
 
