@@ -5,6 +5,7 @@ the memo store shared by processes, the dbt-core worker, generated projects, the
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -20,7 +21,7 @@ from floe_dbt_compliance.oracle.reference import DbtCoreReference, ReferenceUnav
 from floe_dbt_compliance.oracle.store import ReferenceStore
 from floe_dbt_compliance.oracle.worker import run_scenario, serve
 from floe_dbt_compliance.projects import copy_project, project_fingerprint
-from floe_dbt_compliance.scenarios import Scenario, edit, step
+from floe_dbt_compliance.scenarios import Scenario, apply_change, edit, link, step
 from hypothesis import given, settings
 
 from floe_core.errors import (
@@ -257,6 +258,45 @@ def test_scenario_keys_follow_the_steps_and_the_project_files(tmp_path: Path):
     assert step("x", "build", vars={"a": 1}, bound_vars={"b": 2}).label == (
         "with_vars({'b': 2}).build(vars={'a': 1})"
     )
+    looped = step("x", "run_models", project_dir="loop", select="a")
+    assert looped.label == "run_models(project_dir=<copy>/loop, select='a')"
+    assert looped.as_json()["project_dir"] == "loop"
+    assert one.key() != Scenario.on_fixture("s", "healthy", looped).key()
+    made = link("l", "models/x.sql", "x.sql")
+    assert (made.label, made.command) == ("link models/x.sql -> x.sql", None)
+
+
+def test_edit_and_link_steps_change_the_copy_as_written(tmp_path: Path):
+    apply_change(tmp_path, link("l", "loop", "loop").as_json())
+    apply_change(tmp_path, edit("e", "a.sql", "select 1\n").as_json())
+    assert os.readlink(tmp_path / "loop") == "loop"  # relative, as written: a loop
+    assert (tmp_path / "a.sql").read_text() == "select 1\n"
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_the_worker_calls_with_the_steps_project_dir_and_reads_dbts_oserror(tmp_path: Path):
+    copy = copy_project("healthy", tmp_path)
+    steps = (
+        link("loop_dir", "loop", "loop"),
+        step("run_loop", "run_models", project_dir="loop"),
+        link("loop_file", "models/loop.sql", "loop.sql"),
+        step("run", "run_models"),
+    )
+    found = run_scenario(
+        {
+            "project_dir": str(copy.project_dir),
+            "profiles_dir": str(copy.profiles_dir),
+            "database_path": str(copy.database_path),
+            "target": copy.target,
+            "steps": [candidate.as_json() for candidate in steps],
+        }
+    )
+    _, run_loop, _, run = found
+    assert run_loop["raised"] == run["raised"] == "DBTExecutionError"
+    assert str(copy.project_dir / "loop") in run_loop["message"]
+    assert "Too many levels of symbolic links" in run["message"]
+    assert run["warehouse"] is run_loop["warehouse"] is None  # no database file: nothing ran
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)
