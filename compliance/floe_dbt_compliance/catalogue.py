@@ -186,6 +186,14 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
         "A run after a project file changed runs the changed SQL, never a stale parse.",
         f"{_CONTRACT_PAGE} (a changed project file must never run stale SQL)",
     ),
+    R(
+        "run.repeated",
+        ("REQ-086",),
+        "Calling run_models and run_tests again on an unchanged project does what a fresh "
+        "dbt invocation does: nothing an earlier call compiled (an ephemeral model's CTEs) "
+        "carries into the next.",
+        f"{_CONTRACT_PAGE} (each call runs the project as dbt would)",
+    ),
     # -- test -------------------------------------------------------------------------------
     R(
         "test.all",

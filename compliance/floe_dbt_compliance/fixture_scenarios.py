@@ -18,6 +18,7 @@ __all__ = [
     "HEALTHY",
     "INCREMENTAL",
     "ORACLE_ROWS",
+    "REPEATED",
     "ROW_STEPS",
     "SCENARIOS",
     "SELECTORS",
@@ -113,6 +114,18 @@ UNREADABLE = Scenario.on_fixture(
     step("run", "run_models"),
     step("test", "run_tests"),
 )
+# One runtime calling dbt again and again on an unchanged project: each call
+# must behave as a fresh dbt invocation. Ephemeral models show what an earlier
+# call leaves behind in a reused manifest (their CTEs are injected once only).
+REPEATED = Scenario.on_fixture(
+    "repeated",
+    "ephemeral",
+    step("run", "run_models"),
+    step("run_again", "run_models"),
+    step("run_child", "run_models", select="amounts"),
+    step("test", "run_tests"),
+    step("test_again", "run_tests"),
+)
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
@@ -126,6 +139,7 @@ SCENARIOS = {
         BAD_PROFILE,
         BAD_TARGET,
         UNREADABLE,
+        REPEATED,
     )
 }
 _ALL = ("compile", "run", "test")
@@ -142,6 +156,7 @@ ORACLE_ROWS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
     "run.full-refresh": ((INCREMENTAL, ("full_refresh",)),),
     "run.sql-error": ((SQL_ERROR, ("run",)),),
     "run.edited-project": ((SQL_ERROR, ("run_fixed",)),),
+    "run.repeated": ((REPEATED, ("run", "run_again", "run_child", "test", "test_again")),),
     "test.all": ((HEALTHY, ("test",)),),
     "test.select": ((HEALTHY, ("test_select",)),),
     "test.fail": ((TESTS, ("test_fail",)),),

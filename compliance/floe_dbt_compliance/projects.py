@@ -35,6 +35,7 @@ FIXTURE_PROJECTS = (
     "compile_error",
     "bad_profile",
     "lifecycle",
+    "ephemeral",
 )
 _IGNORED_NAMES = ("target", "logs", "dbt_packages", ".user.yml")
 _IGNORED_SUFFIXES = (".duckdb", ".duckdb.wal")

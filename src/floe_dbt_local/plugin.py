@@ -387,8 +387,6 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             if router.adapter is not None:
                 self._adapter = router.adapter
         if result.exception is not None:
-            # The manifest may have been left half-updated: parse again next time.
-            self._manifests.discard(call.key)
             raise_for_dbt_result(result, command=call.command, project_dir=call.project_dir)
         return Invocation(
             command=call.command,

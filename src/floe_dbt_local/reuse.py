@@ -2,7 +2,8 @@
 
 ``dbtRunner(manifest=m)`` skips parsing, but it does not look at the files
 again: an edited model would run its old SQL. A manifest is therefore reused
-only when the *fingerprint* of everything that parsing reads is unchanged:
+only when the *fingerprint* of everything that parsing reads is unchanged
+(and each invocation runs its own copy of it: :mod:`floe_dbt_local.parsed`):
 
 * the content of every file under the project's source directories
   (models, macros, tests, seeds, snapshots, analyses, installed packages and
@@ -54,6 +55,7 @@ from floe_core.errors import DBTCompilationError
 from floe_dbt_local.dbt_errors import wrap_dbt_exception
 from floe_dbt_local.invocation import Call
 from floe_dbt_local.layout import PROJECT_FILES, ProjectLayout
+from floe_dbt_local.parsed import FrozenManifest
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -239,6 +241,9 @@ def _walk(directory: Path, excluded: frozenset[Path]) -> Iterator[tuple[Path, bo
 class ManifestCache:
     """The most recently parsed manifests, each valid for one fingerprint.
 
+    Entries are :class:`~floe_dbt_local.parsed.FrozenManifest` objects: each use thaws
+    its own copy, so what one invocation compiles never reaches the next.
+
     Keyed by (project directory, profiles directory, target, vars). Not thread-safe:
     the runtime only touches it while holding the invocation lock.
 
@@ -315,7 +320,8 @@ def current_manifest(
         return None, False
     cached = cache.get(call.key, fingerprint)
     if cached is not None:
-        return cached, True
+        # A thawed copy: dbt compiles into the manifest it runs (see floe_dbt_local.parsed).
+        return cached.thaw(), True
     parsed = dbtRunner(callbacks=[callback]).invoke(call.args("parse"))
     if parsed.exception is not None:
         raise wrap_dbt_exception(
@@ -325,5 +331,6 @@ def current_manifest(
         raise DBTCompilationError(
             f"dbt could not parse the project at {call.project_dir} (dbt {call.command})"
         )
-    cache.put(call.key, fingerprint, parsed.result)
+    # Frozen before this invocation compiles into it.
+    cache.put(call.key, fingerprint, FrozenManifest(parsed.result))
     return parsed.result, False

@@ -75,7 +75,9 @@ VARIANTS: dict[str, Variant] = {
     "acme-run-is-build": _v(f"{R}:RunIsBuild", "run.all"),
     # An ignored selector is never checked either: the hostile one runs.
     "acme-test-ignores-select": _v(f"{R}:TestIgnoresSelect", "test.select", "config.hostile-input"),
-    "acme-stale-parse": _v(f"{R}:StaleParse", "run.edited-project"),
+    # Reusing the parse object also carries one call's compiled CTEs into the next.
+    "acme-stale-parse": _v(f"{R}:StaleParse", "run.edited-project", "run.repeated"),
+    "acme-shares-parse": _v(f"{R}:SharesParse", "run.repeated"),
     # results
     "acme-wrong-counts": _v(f"{S}:WrongCounts", "test.all"),
     "acme-counts-skipped": _v(f"{S}:CountsSkipped", "run.sql-error"),

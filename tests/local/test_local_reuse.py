@@ -201,3 +201,28 @@ def test_a_parse_with_other_vars_is_never_reused(
         assert query(copy.database_path, f"select v from probe_{value}") == [(value,)]
     # Bound runtimes share the cache; each vars document keeps its own parse.
     assert reused == [False, False, True, True]
+
+
+def test_a_reused_parse_injects_ephemeral_ctes_on_every_call(
+    project: Callable[[str], ProjectCopy], runtime: LocalDBTPlugin, query: Query
+) -> None:
+    # dbt marks a node's ephemeral CTEs as injected in the manifest it runs; a
+    # reused parse handed over as the same object ran the second call's SQL
+    # without them ("Table with name __dbt__cte__large_ids does not exist").
+    copy = project("ephemeral")
+    where = (copy.project_dir, copy.profiles_dir, copy.target)
+    calls = [
+        runtime.run_models(*where),
+        runtime.run_models(*where),
+        runtime.run_models(*where, select="amounts"),
+        runtime.run_tests(*where),
+        runtime.run_tests(*where),
+    ]
+    outcomes = [(r.models_run, r.tests_run, r.failures, r.success) for r in calls]
+    assert outcomes == [(2, 0, 0, True), (2, 0, 0, True), (1, 0, 0, True)] + [(0, 2, 0, True)] * 2
+    assert [r.metadata["manifest_reused"] for r in calls] == [False, True, True, True, True]
+    assert query(copy.database_path, "select id, amount from amounts order by id") == [
+        (2, 20),
+        (3, 30),
+    ]
+    assert query(copy.database_path, "select ids from id_count") == [(3,)]

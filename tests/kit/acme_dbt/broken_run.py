@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,13 +75,41 @@ class TestIgnoresSelect(AcmeRuntime):
 class StaleParse(AcmeRuntime):
     """Parses a project once and reuses that parse forever: edits run stale SQL."""
 
-    _parsed: ClassVar[dict[str, Any]] = {}
+    _parsed: ClassVar[dict[tuple[str, ...], Any]] = {}
+
+    def _parse_key(self, project: Path) -> tuple[str, ...]:
+        return (str(project),)
 
     def _runner(self, arguments: list[str]) -> Any:
-        project = arguments[arguments.index("--project-dir") + 1]
-        if project not in self._parsed:
+        key = self._parse_key(Path(arguments[arguments.index("--project-dir") + 1]))
+        if key not in self._parsed:
             parsed = dbtRunner().invoke(["parse", *arguments[1:]])
             if parsed.result is None:
                 return dbtRunner()
-            self._parsed[project] = parsed.result
-        return dbtRunner(manifest=self._parsed[project])
+            self._parsed[key] = parsed.result
+        return dbtRunner(manifest=self._parsed[key])
+
+
+class SharesParse(StaleParse):
+    """Reuses a parse while the project is unchanged, but hands dbt the same object each time.
+
+    dbt compiles into the manifest it is given, so what one call compiled (an
+    ephemeral model's CTEs, marked as injected) is missing from the next.
+    """
+
+    _parsed: ClassVar[dict[tuple[str, ...], Any]] = {}
+
+    def _parse_key(self, project: Path) -> tuple[str, ...]:
+        return (str(project), _digest(project))
+
+
+def _digest(project: Path) -> str:
+    """The project's source files: what an edit changes (dbt's own output is left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if relative.parts[0] in ("target", "logs") or ".duckdb" in path.name:
+            continue
+        if path.is_file() and not path.is_symlink():
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
