@@ -164,7 +164,8 @@ REQUIREMENTS: dict[str, Requirement] = _rows(
     R(
         "run.selector-syntax",
         ("REQ-086",),
-        "Graph operators, tags, paths and unions in a selector select what dbt selects.",
+        "Graph operators (+, n+, @), tags, paths, unions and intersections in a selector "
+        "select what dbt selects.",
         f"{_CONTRACT_PAGE} (a selector is a dbt selection expression)",
     ),
     R(

@@ -59,6 +59,11 @@ SELECTORS = Scenario.on_fixture(
     step("graph", "run_models", select="+customers"),
     step("select_exclude", "run_models", select="tag:mart stg_orders", exclude="fct_orders"),
     step("union", "run_models", select="path:models/staging tag:raw"),
+    # Each answer differs from what a misread operator selects: an intersection
+    # read as a union, a depth limit dropped, "@" read as "+" or dropped.
+    step("intersection", "run_models", select="+customers,tag:raw"),
+    step("depth", "run_models", select="1+customers"),
+    step("at", "run_models", select="@raw_customers"),
 )
 TESTS = Scenario.on_fixture(
     "test_outcomes",
@@ -152,7 +157,7 @@ ORACLE_ROWS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
     "run.select": ((INCREMENTAL, ("select",)),),
     "run.exclude": ((INCREMENTAL, ("exclude",)),),
     "run.select-exclude": ((SELECTORS, ("select_exclude",)),),
-    "run.selector-syntax": ((SELECTORS, ("graph", "union")),),
+    "run.selector-syntax": ((SELECTORS, ("graph", "union", "intersection", "depth", "at")),),
     "run.full-refresh": ((INCREMENTAL, ("full_refresh",)),),
     "run.sql-error": ((SQL_ERROR, ("run",)),),
     "run.edited-project": ((SQL_ERROR, ("run_fixed",)),),

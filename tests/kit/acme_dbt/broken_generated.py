@@ -1,26 +1,37 @@
-"""Variants only generated projects expose: selector syntax the fixture scenarios do not use."""
+"""Variants only generated projects expose: runtimes tuned to the kit's own fixture projects.
+
+Each behaves correctly on a project whose ``name:`` is one of the kit's
+fixtures and breaks a promise on any other project, as a runtime tuned
+until the fixture scenarios pass would.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from floe_dbt_compliance.projects import FIXTURE_PROJECTS
 
 from . import AcmeRuntime
 
 
-class IntersectionAsUnion(AcmeRuntime):
-    """Reads "a,b" (the intersection) as "a b" (the union)."""
-
-    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
-        if select is not None:
-            select = select.replace(",", " ")
-        return super()._selection(select, exclude, full_refresh)
+def _known(project_dir: Path) -> bool:
+    document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    return document.get("name") in FIXTURE_PROJECTS
 
 
-class AtAsChildren(AcmeRuntime):
-    """Reads "@x" (x, its descendants and their ancestors) as "x+" (x and its descendants)."""
+class SelectsOnlyOnKnownProjects(AcmeRuntime):
+    """run_models ignores select on a project that is not one of the kit's fixtures."""
 
-    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
-        if select is not None:
-            select = " ".join(
-                f"{member[1:]}+" if member.startswith("@") else member
-                for member in select.split(" ")
-            )
-        return super()._selection(select, exclude, full_refresh)
+    def _arguments(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        options: dict[str, Any],
+    ) -> list[str]:
+        if command == "run" and not _known(project_dir):
+            options = {**options, "select": None}
+        return super()._arguments(command, project_dir, profiles_dir, target, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -55,6 +56,36 @@ class StripsGraphOperators(AcmeRuntime):
     def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
         if select is not None:
             select = select.replace("+", "")
+        return super()._selection(select, exclude, full_refresh)
+
+
+class IntersectionAsUnion(AcmeRuntime):
+    """Reads "a,b" (the intersection) as "a b" (the union)."""
+
+    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
+        if select is not None:
+            select = select.replace(",", " ")
+        return super()._selection(select, exclude, full_refresh)
+
+
+class AtAsChildren(AcmeRuntime):
+    """Reads "@x" (x, its descendants and their ancestors) as "x+" (x and its descendants)."""
+
+    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
+        if select is not None:
+            select = " ".join(
+                f"{member[1:]}+" if member.startswith("@") else member
+                for member in select.split(" ")
+            )
+        return super()._selection(select, exclude, full_refresh)
+
+
+class DropsDepth(AcmeRuntime):
+    """Drops the depth of "n+model": all ancestors instead of n generations."""
+
+    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
+        if select is not None:
+            select = re.sub(r"(^|\s)\d+\+", r"\1+", select)
         return super()._selection(select, exclude, full_refresh)
 
 
