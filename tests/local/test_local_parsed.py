@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import pickle
 from collections.abc import Callable
 
 import pytest
@@ -59,10 +58,3 @@ def test_what_one_thawed_copy_compiles_never_reaches_the_next(parsed: Manifest) 
     # Frozen before the parse's own object is compiled into, so that does not reach it either.
     parsed.nodes["model.ephemeral.amounts"].extra_ctes_injected = True
     assert frozen.thaw().nodes["model.ephemeral.amounts"].extra_ctes_injected is False
-
-
-def test_other_objects_pickle_as_usual() -> None:
-    # The pickler only replaces the reduction of the manifest's own type.
-    frozen = FrozenManifest({"nodes": [1, 2]})
-    assert frozen.thaw() == {"nodes": [1, 2]}
-    assert pickle.loads(pickle.dumps([1])) == [1]
