@@ -227,7 +227,7 @@ def projects(draw: st.DrawFn) -> ProjectSpec:
             "run",
             "run_models",
             select=draw(st.one_of(at, st.tuples(at, atoms).map(" ".join))),
-            exclude=draw(st.one_of(st.none(), atoms)),
+            exclude=draw(st.one_of(st.none(), union)),
         ),
         step("test", "run_tests", select=draw(st.one_of(st.none(), union))),
         step(

@@ -169,4 +169,6 @@ VARIANTS: dict[str, Variant] = {
     "acme-selects-only-on-known-projects": _v(
         f"{G}:SelectsOnlyOnKnownProjects", "generated.agrees"
     ),
+    # the fixtures exclude one name at a time
+    "acme-excludes-first-member-only": _v(f"{G}:ExcludesFirstMemberOnly", "generated.agrees"),
 }

@@ -35,3 +35,12 @@ class SelectsOnlyOnKnownProjects(AcmeRuntime):
         if command == "run" and not _known(project_dir):
             options = {**options, "select": None}
         return super()._arguments(command, project_dir, profiles_dir, target, options)
+
+
+class ExcludesFirstMemberOnly(AcmeRuntime):
+    """Excludes only the first member of a union ("a b" excludes a)."""
+
+    def _selection(self, select: str | None, exclude: str | None, full_refresh: bool) -> list[str]:
+        if exclude is not None:
+            exclude = exclude.split(" ")[0]
+        return super()._selection(select, exclude, full_refresh)
