@@ -12,6 +12,9 @@ import os
 
 import pytest
 
+# A throwaway PostgreSQL server (--throwaway-postgres, the postgres_server fixture).
+pytest_plugins = ["tests.support.postgres_server"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # dbt-core sends anonymous usage events to the internet by default; tests and the
