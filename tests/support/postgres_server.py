@@ -102,9 +102,7 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 def _run(command: list[str], what: str) -> None:
-    result = subprocess.run(
-        _as_server_user(command), capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(_as_server_user(command), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{what} failed (exit {result.returncode}): {result.stderr.strip()}")
 
