@@ -35,9 +35,24 @@ def test_tests_attach_to_the_model_they_test(lineage_manifest: dict[str, Any]) -
         "assert_summary_counts_accounts": "model.lineage.account_summary",
         # a singular test reading two, attached by meta.dagster.ref
         "assert_enriched_countries_known": "model.lineage.accounts_enriched",
+        # a singular test reading two without a ref: the one built last
+        "assert_every_country_summarised": "model.lineage.account_summary",
+        # a source test: the source is external, the ephemeral accounts_clean reads
+        # it, and accounts_enriched reads accounts_clean
+        "source_not_null_crm_accounts_account_id": "model.lineage.accounts_enriched",
+        # a seed test when seeds are not built here: what reads the seed
+        "unique_country_codes_code": "model.lineage.accounts_enriched",
     }
-    # Not checks: the singular test reading two models without a ref, the source
-    # test (sources are external) and the seed test (seeds are not built here).
+    # Every test of the project is a check: as many as dbt build runs.
+    assert len(checks) == sum(
+        node["resource_type"] == "test" for node in lineage_manifest["nodes"].values()
+    )
+    source_test = checks["source_not_null_crm_accounts_account_id"]
+    assert source_test.tested == "source.lineage.crm.accounts"
+    assert source_test.parents == (
+        "model.lineage.accounts_enriched",
+        "source.lineage.crm.accounts",
+    )
 
 
 def test_the_other_models_a_test_reads_are_its_parents(lineage_manifest: dict[str, Any]) -> None:
@@ -79,7 +94,7 @@ def test_a_seed_test_is_a_check_when_the_runtime_builds_seeds(
     assert checks["unique_country_codes_code"].attached_to == "seed.lineage.country_codes"
 
 
-def test_names_are_dagster_names_and_unique_per_asset() -> None:
+def test_checks_carry_the_dbt_test_name_until_the_assets_name_them() -> None:
     manifest = manifest_of(
         model_node("orders"),
         dbt_test_node("orders-are-fresh", ["orders"]),
@@ -88,7 +103,8 @@ def test_names_are_dagster_names_and_unique_per_asset() -> None:
 
     checks = _checks(manifest)
 
-    assert set(checks) == {"orders_are_fresh", "orders_are_fresh_2"}
+    # Dagster names are chosen with every asset in view (test_dagster_names.py).
+    assert set(checks) == {"orders-are-fresh", "orders_are_fresh"}
     assert {check.attached_to for check in checks.values()} == {"model.shop.orders"}
 
 

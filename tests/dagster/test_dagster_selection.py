@@ -51,6 +51,7 @@ def test_a_package_whose_directory_is_named_like_a_project_path_is_told_apart() 
 
 
 def test_a_path_that_is_not_selector_syntax_falls_back_to_the_name() -> None:
+    # The literal name comes before a pattern for the whole fqn.
     manifest = manifest_of(model_node("orders", path=["my marts"]))
 
     assert ExactSelector(manifest).for_node("model.shop.orders") == "fqn:orders"
@@ -121,12 +122,17 @@ def test_ephemeral_models_are_not_part_of_every_model() -> None:
 
 
 def test_union_is_every_member_or_the_resource_type_for_all() -> None:
-    selectors = {"a": "fqn:p.a", "b": "fqn:p.b", "c": "fqn:p.c"}
-    everything = frozenset(selectors)
+    selectors = {"a": "fqn:p.a", "b": "fqn:p.b", "c": "fqn:p.c", "u": "fqn:p.c.u"}
+    everything = {"seed": frozenset({"a", "b", "c"}), "unit_test": frozenset({"u"})}
 
-    assert union_selector(["b", "a"], selectors, everything=everything, kind="model") == (
+    assert union_selector(["b", "a"], selectors, everything=everything, kinds=["seed"]) == (
         "fqn:p.a fqn:p.b"
     )
-    assert union_selector(everything, selectors, everything=everything, kind="seed") == (
+    assert union_selector(everything["seed"], selectors, everything=everything, kinds=["seed"]) == (
         "resource_type:seed"
+    )
+    # A whole kind is its resource type, the rest are members.
+    both = ["test", "unit_test"]
+    assert union_selector(["a", "u"], selectors, everything=everything, kinds=both) == (
+        "resource_type:unit_test fqn:p.a"
     )
