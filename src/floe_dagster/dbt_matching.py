@@ -16,9 +16,13 @@ selectors can be chosen without importing dbt:
 * ``package:<pattern>`` fnmatches the package name (``this`` means the
   project; floe never writes it for another package).
 
-Text that selector syntax cannot spell (``+``, a space, ``é`` ...) is
-written as ``?``, which matches any one character, and the exactness check
-sees every other node the pattern then matches.
+A value may hold letters, digits, ``_ . - : / @`` and ``+`` as themselves
+(dbt's ``RAW_SELECTOR_PATTERN`` reads them as the value; floe's selector
+grammar allows them), except a ``+`` that only digits follow to the end,
+which dbt reads as the children operator (``a+1`` is ``a``, depth 1). Every
+other character (a space, a comma, a quote, ``é`` ...) is written ``?``,
+which matches any one character, and the exactness check sees every other
+node the pattern then matches.
 """
 
 from __future__ import annotations
@@ -30,12 +34,19 @@ __all__ = ["as_pattern", "fqn_selects", "has_wildcard", "name_selects"]
 
 _WILDCARDS = frozenset("*?[]")
 # What may stand for itself in a selector value: the rest becomes '?'.
-_SPELLABLE = re.compile(r"[^A-Za-z0-9_.-]")
+_UNSPELLABLE = re.compile(r"[^A-Za-z0-9_.:/@+-]")
+_CHILDREN_OPERATOR = re.compile(r"\+(\d*)\Z")
 
 
 def as_pattern(text: str) -> str:
-    """``text`` as a selector value: each character selector syntax cannot spell becomes ``?``."""
-    return _SPELLABLE.sub("?", text)
+    """``text`` as a selector value: each character selector syntax cannot spell becomes ``?``.
+
+    Examples:
+        >>> as_pattern("a+b"), as_pattern("a+1"), as_pattern("café au lait")
+        ('a+b', 'a?1', 'caf??au?lait')
+    """
+    value = _UNSPELLABLE.sub("?", text)
+    return _CHILDREN_OPERATOR.sub(lambda found: "?" + found.group(1), value)
 
 
 def has_wildcard(value: str) -> bool:

@@ -5,8 +5,9 @@ reads each union member and intersection part with dbt's
 ``RAW_SELECTOR_PATTERN`` and matches ``fqn:`` with dbt's ``is_selected_node``
 (against the fqn and the fqn without its package, as dbt's
 ``QualifiedNameSelectorMethod`` does), ``file:`` and ``package:`` with
-fnmatch, ``resource_type:`` by equality, and applies dbt test's indirect
-selection (a selected model's tests run too). So a selector that is not
+fnmatch, ``resource_type:`` by equality, applies dbt test's indirect
+selection (a selected model's tests run too), and, like dbt, reports no
+result for an ephemeral model. So a selector that is not
 exact runs, here as in dbt, more than the step asked for, and the tests that
 use it see it. It imports dbt: use it only where dbt-core is installed.
 """
@@ -29,7 +30,13 @@ class DbtSelectingRuntime(ScriptedLifecycleRuntime):
 
     def _resolve(self, select: str | None, resource_type: str) -> list[str]:
         nodes = self.manifest["nodes"]
-        of_type = {uid for uid, node in nodes.items() if node["resource_type"] == resource_type}
+        # dbt compiles a selected ephemeral model into what reads it and reports no result.
+        of_type = {
+            uid
+            for uid, node in nodes.items()
+            if node["resource_type"] == resource_type
+            and node["config"].get("materialized") != "ephemeral"
+        }
         if select is None:
             return sorted(of_type)
         chosen: set[str] = set()
