@@ -38,7 +38,9 @@ def _load(manifest: Any, tmp_path: Path) -> Definitions:
     defs = DagsterOrchestratorPlugin(project_dir=tmp_path).build_definitions(
         runtime, {"manifest": manifest}
     )
-    defs.resolve_implicit_global_asset_job_def()
+    # Dagster's own check of a code location (a manifest may leave it without assets).
+    Definitions.validate_loadable(defs)
+    defs.resolve_all_job_defs()
     return defs
 
 
@@ -272,17 +274,21 @@ def mutations(draw: st.DrawFn, paths: list[tuple[Any, ...]], ids: list[str]) -> 
 
 def _apply(manifest: dict[str, Any], mutation: tuple[Any, ...]) -> None:
     kind, where, what = mutation
+    nodes = manifest.get("nodes")
+    if kind in ("depend", "chain") and not isinstance(nodes, dict):
+        return  # an earlier mutation took the nodes away
     if kind == "depend":
-        node = manifest["nodes"].get(where)
-        if isinstance(node, dict) and isinstance(node.get("depends_on"), dict):
-            node["depends_on"].setdefault("nodes", []).append(what)
+        node = nodes.get(where)
+        depends_on = node.get("depends_on") if isinstance(node, dict) else None
+        if isinstance(depends_on, dict) and isinstance(depends_on.get("nodes"), list):
+            depends_on["nodes"].append(what)
         return
     if kind == "chain":
         # what read `where` now reads it through a chain of ephemeral models
         previous = where
         for index in range(what):
             uid = f"model.lineage.chain_{index}"
-            manifest["nodes"][uid] = model_node(
+            nodes[uid] = model_node(
                 f"chain_{index}",
                 [previous],
                 package="lineage",
