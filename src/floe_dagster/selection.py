@@ -132,7 +132,7 @@ class ExactSelector:
             f"dbt node {unique_id} cannot be selected on its own (fqn {'.'.join(node.fqn)!r}, "
             f"file {node.original_file_path!r}): every selector for it also selects {others}, "
             "whose name differs only in characters dbt's selector syntax cannot spell (a space, "
-            "'+', a letter outside ASCII ...) at the same places; rename one of them"
+            "a comma, a quote, a letter outside ASCII ...) at the same places; rename one of them"
         )
 
     def _rivals(self, resource_type: str) -> set[str]:
