@@ -216,9 +216,9 @@ def _host(
     readers = [
         uid for uid in lineage.readers(subject) if uid in by_id and by_id[uid].materialisable
     ]
-    what = "ephemeral model" if lineage.is_ephemeral(subject) else "node these assets do not build"
+    what = "an ephemeral model" if lineage.is_ephemeral(subject) else "a node not built here"
     if readers:
-        return readers[0], f"tests {subject}, a {what} this asset reads"
+        return readers[0], f"tests {subject}, {what} this asset reads"
     if asset is not None and asset in by_id:
         return asset, f"tests {subject}, an external asset nothing built here reads"
     upstream = [uid for uid in lineage.upstream(subject) if uid in by_id]
