@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster_fakes import dbt_test_node, manifest_of, model_node
+from dagster import AssetKey
+from dagster_fakes import ScriptedRuntime, dbt_test_node, manifest_of, model_node
 
-from floe_dagster import DbtCheckNode, ExactSelector, read_dbt_checks, read_dbt_graph
+from floe_dagster import (
+    DagsterOrchestratorPlugin,
+    DbtCheckNode,
+    ExactSelector,
+    read_dbt_checks,
+    read_dbt_graph,
+)
 
 LIFECYCLE = frozenset({"model", "seed", "snapshot"})
 
@@ -113,3 +121,60 @@ def test_severity_is_case_insensitive(severity: str, expected: str) -> None:
     manifest = manifest_of(model_node("orders"), dbt_test_node("t", ["orders"], severity=severity))
 
     assert _checks(manifest)["t"].severity == expected
+
+
+def test_a_test_on_a_source_nothing_reads_runs_in_a_checks_only_step(tmp_path: Path) -> None:
+    manifest = manifest_of(
+        model_node("orders"),
+        dbt_test_node("source_not_null_raw_events_id", ["source.shop.raw.events"]),
+    )
+    manifest["sources"]["source.shop.raw.events"] = {
+        **model_node("events", schema="raw"),
+        "unique_id": "source.shop.raw.events",
+        "resource_type": "source",
+        "identifier": "events",
+    }
+    runtime = ScriptedRuntime(tmp_path, manifest)
+    defs = DagsterOrchestratorPlugin(project_dir=tmp_path).build_definitions(
+        runtime, {"manifest": manifest}
+    )
+
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process()
+
+    assert result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.asset_key == AssetKey(["warehouse", "raw", "events"])
+    assert {event.step_key for event in result.get_step_success_events()} == {
+        "dbt_shop",
+        "dbt_shop_external_checks",
+    }
+    assert runtime.selected("test") == [{"source_not_null_raw_events_id"}]
+
+
+def test_ephemeral_tests_and_unit_tests_find_their_asset() -> None:
+    ephemeral = {"materialized": "ephemeral", "meta": {}}
+    manifest = manifest_of(
+        model_node("orders"),
+        model_node("stg", ["orders"], config=ephemeral),
+        model_node("deeper", ["stg"], config=ephemeral),
+        model_node("report", ["deeper"]),
+        model_node("unread", ["orders"], config=ephemeral),
+        dbt_test_node("not_null_stg_id", ["stg"], attached="stg"),
+        dbt_test_node("not_null_unread_id", ["unread"], attached="unread"),
+        dbt_test_node("report_after_orders", ["orders", "report"]),
+    )
+    unit = dbt_test_node("report_sums", ["report"], fqn=["shop", "report", "report_sums"])
+    unit.update(unique_id="unit_test.shop.report.report_sums", resource_type="unit_test")
+    manifest["unit_tests"] = {unit["unique_id"]: unit}
+
+    checks = {check.unique_id.split(".")[2]: check for check in _checks(manifest).values()}
+
+    # Through two ephemeral models to the first asset that reads them.
+    assert checks["not_null_stg_id"].attached_to == "model.shop.report"
+    assert checks["not_null_stg_id"].parents == ("model.shop.orders", "model.shop.report")
+    # Read by nothing: on what it reads.
+    assert checks["not_null_unread_id"].attached_to == "model.shop.orders"
+    # Several parents, no meta: the one built last.
+    assert checks["report_after_orders"].attached_to == "model.shop.report"
+    assert checks["report"].resource_type == "unit_test"
+    assert checks["report"].attached_to == "model.shop.report"
