@@ -211,3 +211,10 @@ def test_the_definitions_are_the_same_whatever_the_manifest_order(
     shuffled = {**manifest, "nodes": dict(nodes), "sources": dict(sources)}
 
     assert _snapshot(_defs(shuffled, tmp_path, lifecycle=True)) == expected
+
+
+@pytest.mark.parametrize("relation_name", ['"db"."raw', '"db"x."raw"', "db.raw."])
+def test_a_relation_name_that_does_not_parse_falls_back_to_the_fields(relation_name: str) -> None:
+    node = _node(relation_name=relation_name, database="db", schema="raw", identifier="t")
+
+    assert relation_identity(node, "postgres") == ("db", "raw", "t")
