@@ -9,20 +9,24 @@ after its asset key (``AssetKey.to_python_identifier``, parts joined by
 collide inside Dagster. dagster-dbt keys assets by the raw node name and so
 crashes on the same projects; the rules here are floe's own:
 
-* **A name part that is already a Dagster name is kept as it is**
-  (``orders``, ``stg_stripe__payments``, ``1st``).
+* **A name that is already a Dagster name is kept as it is** (``orders``,
+  ``stg_stripe__payments``, ``1st``). An asset key part may also hold ``-``
+  and ``.``, which Dagster reads as ``_`` where it needs a name: a BigQuery
+  project ``my-project`` stays ``my-project`` in the key.
 * **Any other text gets a readable stem and a stable hash**: the text is
   decomposed (NFKD, so ``café`` reads ``cafe``), every run of characters
   outside ``[A-Za-z0-9_]`` becomes one ``_``, the stem is cut at 48
   characters, and ``_`` plus the first 8 hex digits of the text's SHA-256
-  are added: ``a-b`` is ``a_b_`` + 8 hex digits, never ``a_b``. The hash
+  are added: ``a+b`` is ``a_b_`` + 8 hex digits, never ``a_b``. The hash
   depends on nothing but the text, so the name never changes while the dbt
   name does not.
 * **Collisions left over are broken the same way.** Asset keys whose
-  identifiers still meet (``["a__b", "c"]`` and ``["a", "b__c"]``) each get
-  the hash of their whole relation on their last part; checks whose names
-  meet on one asset, or whose output name meets an asset's inside one step,
-  each get the hash of their dbt ``unique_id``.
+  identifiers meet (``a-b`` next to ``a_b``; ``["a__b", "c"]`` and ``["a",
+  "b__c"]``) get the hash of their whole relation on their last part: the
+  keys holding ``-`` or ``.`` when one key of the group is made of names
+  alone (``a_b`` stays ``a_b``), else all of them. Checks whose names meet on
+  one asset, or whose output name meets an asset's inside one step, each get
+  the hash of their dbt ``unique_id``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ __all__ = [
 HASH_LENGTH = 8
 _STEM_LENGTH = 48
 _VALID = re.compile(r"[A-Za-z0-9_]+")
+_KEY_PART = re.compile(r"[A-Za-z0-9_.-]+")
 _NOT_VALID = re.compile(r"[^A-Za-z0-9_]+")
 
 
@@ -101,38 +106,46 @@ def dagster_owner(owner: str) -> str | None:
 
 
 def asset_keys(relations: Mapping[str, Sequence[str]]) -> dict[str, AssetKey]:
-    """The asset key of each node, from the relation parts it builds or reads.
+    """The asset key of each asset, from the relation parts it builds or reads.
 
     Args:
-        relations: Node ``unique_id`` -> its relation's parts (database,
-            schema, table; empty parts already left out). Several nodes may
-            share one relation (a source read by two sources).
+        relations: Asset ``unique_id`` -> its relation's parts (database,
+            schema, table; empty parts already left out).
 
     Returns:
-        Node ``unique_id`` -> key. Distinct relations get distinct keys, and
-        no two keys share a Dagster identifier.
+        ``unique_id`` -> key: each a valid Dagster key, and no two sharing a
+        Dagster identifier (``AssetKey.to_python_identifier``).
 
     Raises:
-        DBTConfigurationError: Two distinct relations still share a key or an
-            identifier after hashing (a hash collision); both nodes are named.
+        DBTConfigurationError: Two assets still share a key or an identifier
+            after hashing (one relation twice, or a hash collision); both
+            nodes are named, in sorted order.
     """
-    keys = {
-        uid: AssetKey([dagster_name(part) for part in parts]) for uid, parts in relations.items()
-    }
-    by_identifier: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-    for uid, key in keys.items():
-        by_identifier[key.to_python_identifier()].add(tuple(relations[uid]))
-    clashing = {
-        identifier
-        for identifier, parts in by_identifier.items()
-        if len(parts) > 1 or not is_valid_name(identifier)
-    }
-    for uid, key in keys.items():
-        if key.to_python_identifier() in clashing:
+    keys = {uid: AssetKey([_key_part(part) for part in parts]) for uid, parts in relations.items()}
+    by_identifier: dict[str, list[str]] = defaultdict(list)
+    for uid in sorted(keys):
+        by_identifier[keys[uid].to_python_identifier()].append(uid)
+    for identifier, uids in by_identifier.items():
+        if len(uids) == 1:
+            hashed = [] if is_valid_name(identifier) else uids  # a Python keyword, say
+        elif len({tuple(relations[uid]) for uid in uids}) == 1:
+            hashed = []  # one relation twice: refused below
+        else:
+            names_only = [uid for uid in uids if all(_VALID.fullmatch(p) for p in keys[uid].path)]
+            hashed = (
+                [uid for uid in uids if uid not in names_only] if len(names_only) == 1 else uids
+            )
+        for uid in hashed:
+            path = keys[uid].path
             digest = stable_hash("\0".join(relations[uid]))
-            keys[uid] = AssetKey([*key.path[:-1], _hashed(key.path[-1], digest)])
+            keys[uid] = AssetKey([*path[:-1], _hashed(path[-1], digest)])
     _refuse_collisions(keys, relations)
     return keys
+
+
+def _key_part(text: str) -> str:
+    # Dagster reads '-' and '.' of a key as '_' wherever it needs a name.
+    return text if _KEY_PART.fullmatch(text) else dagster_name(text)
 
 
 def _refuse_collisions(

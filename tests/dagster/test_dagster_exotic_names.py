@@ -26,6 +26,7 @@ EXOTIC = Path(__file__).parent / "exotic_project"
 LONG = "long_" + "l" * 95
 MODELS = {"a-b", "a_b", "a+b", "café", "1st", "x.y", "my model", LONG}
 VALID = re.compile(r"[A-Za-z0-9_]+")
+KEY_PART = re.compile(r"[A-Za-z0-9_.-]+")  # '-' and '.' Dagster reads as '_'
 
 
 def _relations(database: Path) -> set[tuple[str, str]]:
@@ -51,7 +52,9 @@ def test_every_name_dbt_accepts_materialises_and_a_subset_runs_exactly_its_model
     }
 
     assert set(by_name) == MODELS
-    assert all(VALID.fullmatch(part) for key in by_name.values() for part in key.path)
+    assert all(KEY_PART.fullmatch(part) for key in by_name.values() for part in key.path)
+    identifiers = {key.to_python_identifier() for key in by_name.values()}
+    assert len(identifiers) == len(MODELS)
     assert len(set(by_name.values())) == len(MODELS)
     assert by_name["a_b"] == AssetKey(["exotic", "main", "a_b"])
     assert graph.get(by_name["a_b"]).parent_keys == {by_name["a-b"]}

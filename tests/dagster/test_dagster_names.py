@@ -28,6 +28,8 @@ from floe_dagster.names import (
 )
 
 VALID = re.compile(r"[A-Za-z0-9_]+")
+# A key part may also hold '-' and '.', which Dagster reads as '_' where it needs a name.
+KEY_PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _definitions(manifest: dict[str, Any], tmp_path: Path) -> tuple[Definitions, Any]:
@@ -85,23 +87,42 @@ def test_owners_are_emails_or_teams(owner: str, expected: str | None) -> None:
     assert dagster_owner(owner) == expected
 
 
+def test_keys_keep_dashes_and_dots_dagster_reads_as_underscores() -> None:
+    keys = asset_keys({"orders": ("my-project", "analytics", "orders"), "xy": ("db", "x.y")})
+
+    assert keys["orders"] == AssetKey(["my-project", "analytics", "orders"])
+    assert keys["xy"] == AssetKey(["db", "x.y"])
+
+
 def test_keys_that_dagster_would_confuse_are_told_apart() -> None:
     keys = asset_keys(
         {
             "dash": ("db", "main", "a-b"),
             "underscore": ("db", "main", "a_b"),
+            "dot": ("db", "main", "a.b"),
             # "__" joins parts: ["a__b", "c"] and ["a", "b__c"] read the same.
             "left": ("a__b", "c"),
             "right": ("a", "b__c"),
         }
     )
 
+    # The key made of names alone keeps them; the others get their relation's hash.
     assert keys["underscore"] == AssetKey(["db", "main", "a_b"])
-    assert keys["dash"] == AssetKey(["db", "main", dagster_name("a-b")])
-    assert keys["left"] != keys["right"]
+    assert keys["dash"] == AssetKey(["db", "main", "a_b_" + stable_hash("db\0main\0a-b")])
+    assert keys["dot"] == AssetKey(["db", "main", "a_b_" + stable_hash("db\0main\0a.b")])
+    assert keys["left"] == AssetKey(["a__b", "c_" + stable_hash("a__b\0c")])
+    assert keys["right"] == AssetKey(["a", "b__c_" + stable_hash("a\0b__c")])
     identifiers = [key.to_python_identifier() for key in keys.values()]
     assert len(set(identifiers)) == len(identifiers)
     assert all(VALID.fullmatch(identifier) for identifier in identifiers)
+
+
+def test_a_key_part_dagster_cannot_take_is_a_stem_and_its_hash() -> None:
+    keys = asset_keys({"odd": ("db", "odd schema", "a+b"), "keyword": ("input",)})
+
+    assert keys["odd"] == AssetKey(["db", dagster_name("odd schema"), dagster_name("a+b")])
+    # A key Dagster would name with a Python keyword is hashed too.
+    assert keys["keyword"] == AssetKey(["input_" + stable_hash("input")])
 
 
 def test_two_nodes_on_one_key_are_named_in_sorted_order() -> None:
@@ -144,25 +165,22 @@ def test_a_dash_and_an_underscore_model_load_and_materialise(tmp_path: Path) -> 
     )
 
     defs, runtime = _definitions(manifest, tmp_path)
+    graph = defs.resolve_asset_graph()
+    key = {graph.get(k).metadata["dbt/unique_id"]: k for k in graph.get_all_asset_keys()}
+    dash, underscore, plus = (key[f"model.shop.{name}"] for name in ("a-b", "a_b", "a+b"))
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process()
 
     assert result.success
+    assert underscore == AssetKey(["warehouse", "main", "a_b"])
+    assert len({dash, underscore, plus}) == 3
+    assert all(VALID.fullmatch(part) for part in [*dash.path, *plus.path])
     built = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert built == {
-        AssetKey(["warehouse", "main", "a_b"]),
-        AssetKey(["warehouse", "main", dagster_name("a-b")]),
-        AssetKey(["warehouse", "main", dagster_name("a+b")]),
-    }
-    graph = defs.resolve_asset_graph()
-    assert graph.get(AssetKey(["warehouse", "main", "a_b"])).parent_keys == {
-        AssetKey(["warehouse", "main", dagster_name("a-b")])
-    }
+    assert built == {dash, underscore, plus}
+    assert graph.get(underscore).parent_keys == {dash}
     checks = {event.asset_check_key for event in result.get_asset_check_evaluations()}
     assert checks == {
-        AssetCheckKey(AssetKey(["warehouse", "main", "a_b"]), "not_null_a_b_id"),
-        AssetCheckKey(
-            AssetKey(["warehouse", "main", dagster_name("a-b")]), dagster_name("not_null_a-b_id")
-        ),
+        AssetCheckKey(underscore, "not_null_a_b_id"),
+        AssetCheckKey(dash, dagster_name("not_null_a-b_id")),
     }
     assert runtime.selected("run") == [{"a-b", "a_b", "a+b"}]
 

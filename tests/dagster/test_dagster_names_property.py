@@ -31,6 +31,8 @@ from floe_core.errors import DBTConfigurationError
 from floe_dagster import DagsterOrchestratorPlugin
 
 VALID = re.compile(r"[A-Za-z0-9_]+")
+KEY_PART = re.compile(r"[A-Za-z0-9_.-]+")  # '-' and '.' Dagster reads as '_'
+
 # Any character but NUL and lone surrogates (no file or YAML can hold those).
 ANY = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 # A file or directory name: no "/" either, and not hidden.
@@ -154,7 +156,9 @@ def test_any_dbt_names_load_as_valid_unique_names_and_materialise(
 
     # Valid names: every key part, every check name, every step.
     keys = set(graph.get_all_asset_keys())
-    assert all(VALID.fullmatch(part) for key in keys for part in key.path)
+    assert all(KEY_PART.fullmatch(part) for key in keys for part in key.path)
+    identifiers = [key.to_python_identifier() for key in keys]
+    assert len(set(identifiers)) == len(identifiers)
     assert all(VALID.fullmatch(check.name) for check in graph.asset_check_keys)
     assert all(VALID.fullmatch(step.op.name) for step in _steps(defs))
     # Unique: one key per built model (and the source), one check per test.
@@ -266,4 +270,6 @@ def test_a_key_is_a_dagster_key_for_every_part(tmp_path: Path) -> None:
 
     (key,) = defs.resolve_asset_graph().get_all_asset_keys()
     assert isinstance(key, AssetKey)
-    assert [part.rsplit("_", 1)[0] for part in key.path] == ["my_db", "odd_schema", "Orders_Inc"]
+    # my-db is a key part as it is; the others are made names.
+    assert key.path[0] == "my-db"
+    assert [part.rsplit("_", 1)[0] for part in key.path[1:]] == ["odd_schema", "Orders_Inc"]
