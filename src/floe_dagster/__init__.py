@@ -12,7 +12,7 @@ Examples:
 
 from floe_dagster.assets import DBT_RUNTIME_RESOURCE_KEY, SplitBy
 from floe_dagster.dbt_graph import DbtAssetNode, read_dbt_graph
-from floe_dagster.dbt_tests import DbtCheckNode, read_dbt_checks
+from floe_dagster.dbt_tests import DbtCheckNode, TestMapping, map_dbt_tests, read_dbt_checks
 from floe_dagster.manifest_source import compile_command
 from floe_dagster.plugin import (
     DagsterOrchestratorPlugin,
@@ -31,8 +31,10 @@ __all__ = [
     "DbtProjectLocation",
     "ExactSelector",
     "SplitBy",
+    "TestMapping",
     "compile_command",
     "definitions_from_manifest",
+    "map_dbt_tests",
     "read_dbt_checks",
     "read_dbt_graph",
 ]

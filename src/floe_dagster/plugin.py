@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -22,12 +23,17 @@ from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dagster.assets import DbtAsset, SplitBy, build_dbt_assets
 from floe_dagster.dbt_graph import MODELS_ONLY, DbtAssetNode, read_dbt_graph
-from floe_dagster.dbt_tests import read_dbt_checks
+from floe_dagster.dbt_tests import map_dbt_tests
+from floe_dagster.manifest_model import as_manifest
 from floe_dagster.manifest_source import load_manifest
 from floe_dagster.selection import ExactSelector
 from floe_dagster.step import DbtProjectLocation
 
 __all__ = ["DagsterOrchestratorPlugin", "DagsterPluginConfig", "definitions_from_manifest"]
+
+_log = logging.getLogger(__name__)
+# The Definitions' metadata key listing the dbt tests no asset check carries.
+UNMAPPED_TESTS_KEY = "floe/dbt_tests_not_checks"
 
 
 class DagsterPluginConfig(BaseModel):
@@ -150,12 +156,19 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
             or snapshot that is read but not built.
 
         Raises:
-            DBTConfigurationError: ``artifacts`` has no manifest, the runtime
-                is not a ``DBTPlugin``, two nodes share an asset key, or a node
+            DBTConfigurationError: ``artifacts`` has no manifest or a damaged
+                one (the message names the node and field), the runtime is
+                not a ``DBTPlugin``, two nodes build one relation, or a node
                 cannot be selected exactly.
         """
-        manifest = artifacts.get("manifest") if isinstance(artifacts, Mapping) else None
-        if not isinstance(manifest, Mapping):
+        assets, _ = self._assets(artifacts, dbt_runtime_plugin)
+        return assets
+
+    def _assets(
+        self, artifacts: dict[str, Any], dbt_runtime_plugin: DBTPlugin
+    ) -> tuple[list[DbtAsset], tuple[tuple[str, str], ...]]:
+        document = artifacts.get("manifest") if isinstance(artifacts, Mapping) else None
+        if not isinstance(document, Mapping):
             raise DBTConfigurationError(
                 "artifacts['manifest'] is missing: pass {'manifest': <parsed manifest.json>}, "
                 "e.g. {'manifest': runtime.get_manifest(project_dir)}"
@@ -165,23 +178,31 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                 f"dbt_runtime_plugin is a {type(dbt_runtime_plugin).__name__}, not a DBTPlugin; "
                 "build it with PluginRegistry().create_dbt_runtime(manifest)"
             )
+        manifest = as_manifest(document)
         resource = ResourceDefinition.hardcoded_resource(
             dbt_runtime_plugin, description="The floe dbt runtime (a DBTPlugin)."
         )
         materialise = _LIFECYCLE_TYPES if supports_lifecycle(dbt_runtime_plugin) else MODELS_ONLY
         selectors = ExactSelector(manifest)
         nodes = read_dbt_graph(manifest, materialise=materialise, selectors=selectors)
-        metadata = manifest.get("metadata") or {}
-        return build_dbt_assets(
+        tests = map_dbt_tests(manifest, nodes, selectors)
+        if tests.unmapped:
+            _log.warning(
+                "%d dbt test(s) are no asset check and will not run in Dagster: %s",
+                len(tests.unmapped),
+                "; ".join(f"{unique_id} ({why})" for unique_id, why in tests.unmapped),
+            )
+        assets = build_dbt_assets(
             nodes,
-            read_dbt_checks(manifest, nodes, selectors),
+            tests.checks,
             resource,
             self.project,
-            project_name=str(metadata.get("project_name") or "project"),
-            adapter_type=metadata.get("adapter_type"),
+            project_name=manifest.metadata.project_name or "project",
+            adapter_type=manifest.metadata.adapter_type,
             everything={kind: selectors.everything(kind) for kind in _KINDS},
             split_by=self._split_by(),
         )
+        return assets, tests.unmapped
 
     def _split_by(self) -> SplitBy | None:
         split_by = self.config.split_by
@@ -232,6 +253,9 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
 
         Returns:
             Definitions ready for ``dagster dev`` or ``dagster definitions validate``.
+            A dbt test no asset check can carry is logged as a warning and
+            listed in the Definitions' metadata under
+            ``floe/dbt_tests_not_checks``.
 
         Raises:
             DBTArtifactNotFoundError: There is no manifest; the message says
@@ -246,14 +270,17 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
                 platform_manifest=platform_manifest,
             )
             artifacts = {"manifest": manifest}
+        assets, unmapped = self._assets(artifacts, dbt_runtime_plugin)
+        metadata = {UNMAPPED_TESTS_KEY: [{"unique_id": uid, "why": why} for uid, why in unmapped]}
         return Definitions(
             # The assets carry the runtime as their `dbt_runtime` resource already.
-            assets=self.create_assets_from_artifacts(artifacts, dbt_runtime_plugin),
+            assets=assets,
             executor=self.executor_for(dbt_runtime_plugin),
+            metadata=metadata if unmapped else None,
         )
 
 
-_KINDS = ("model", "seed", "snapshot", "test")
+_KINDS = ("model", "seed", "snapshot", "test", "unit_test")
 _LIFECYCLE_TYPES = frozenset({"model", "seed", "snapshot"})
 
 

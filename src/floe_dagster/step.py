@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckKey,
     AssetCheckResult,
     AssetExecutionContext,
@@ -44,7 +45,10 @@ __all__ = ["DbtProjectLocation", "DbtStep", "execute_step"]
 # The order invocations are tried in: seeds feed snapshots and models.
 _KINDS = ("seed", "snapshot", "model")
 _COMMANDS = {"seed": "seed", "snapshot": "snapshot", "model": "run", "test": "test"}
+# dbt test runs data tests and unit tests alike.
+_TEST_KINDS = ("test", "unit_test")
 StepEvent = MaterializeResult[None] | AssetCheckResult
+StepContext = AssetExecutionContext | AssetCheckExecutionContext
 
 
 @dataclass(frozen=True)
@@ -121,12 +125,15 @@ class _Ledger:
         self.problems.append(f"{unique_id} {reason}")
 
 
-def execute_step(step: DbtStep, context: AssetExecutionContext) -> Iterator[StepEvent]:
+def execute_step(
+    step: DbtStep, context: StepContext, selected_assets: Set[AssetKey]
+) -> Iterator[StepEvent]:
     """Materialise the selected nodes and evaluate the selected checks of one step.
 
     Args:
         step: The step's nodes and checks.
-        context: Dagster's context (selection, log, the ``dbt_runtime`` resource).
+        context: Dagster's context (selected checks, log, the ``dbt_runtime`` resource).
+        selected_assets: The asset keys Dagster selected (none for a checks-only step).
 
     Yields:
         A ``MaterializeResult`` per node dbt built, an ``AssetCheckResult``
@@ -140,7 +147,7 @@ def execute_step(step: DbtStep, context: AssetExecutionContext) -> Iterator[Step
     runtime: DBTPlugin = context.resources.dbt_runtime
     runtime_type = str(runtime.get_runtime_metadata().get("type", type(runtime).__name__))
     key_to_id = {step.keys[unique_id]: unique_id for unique_id in step.nodes}
-    selected = {key_to_id[key] for key in context.selected_asset_keys if key in key_to_id}
+    selected = {key_to_id[key] for key in selected_assets if key in key_to_id}
     ledger = _Ledger()
     for kind, batch in _invocations(step, selected):
         blocked = {
@@ -191,13 +198,11 @@ def _invoke(
     runtime_type: str,
     kind: str,
     unique_ids: Set[str],
-    context: AssetExecutionContext,
+    context: StepContext,
 ) -> RunReport:
     project = step.project
     selectors = {uid: cast(str, step.nodes[uid].selector) for uid in unique_ids}
-    select = union_selector(
-        unique_ids, selectors, everything=step.everything.get(kind, frozenset()), kind=kind
-    )
+    select = union_selector(unique_ids, selectors, everything=step.everything, kinds=(kind,))
     context.log.info(
         "dbt %s --select %s through the %s runtime", _COMMANDS[kind], select, runtime_type
     )
@@ -247,7 +252,7 @@ def _checks(
     runtime_type: str,
     wanted: Set[AssetCheckKey],
     ledger: _Ledger,
-    context: AssetExecutionContext,
+    context: StepContext,
 ) -> Iterator[AssetCheckResult]:
     selected: dict[str, DbtCheckNode] = {}
     for check in step.checks.values():
@@ -265,8 +270,8 @@ def _checks(
     select = union_selector(
         selected,
         {uid: check.selector for uid, check in selected.items()},
-        everything=step.everything.get("test", frozenset()),
-        kind="test",
+        everything=step.everything,
+        kinds=_TEST_KINDS,
     )
     context.log.info("dbt test --select %s through the %s runtime", select, runtime_type)
     project = step.project

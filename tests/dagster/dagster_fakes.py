@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -280,7 +281,8 @@ class ScriptedRuntime(DBTPlugin):
                 entry["adapter_response"] = {"rows_affected": 7, "_message": "OK"}
             entry.update(unique_id=unique_id, execution_time=0.25, relation_name=None)
             results.append(entry)
-        run_results_path = self.workdir / f"run_results-{number}.json"
+        # Step processes of the multiprocess executor each count from 0 in one workdir.
+        run_results_path = self.workdir / f"run_results-{os.getpid()}-{number}.json"
         run_results_path.write_text(json.dumps({"results": results}), encoding="utf-8")
         counts = count_run_results({"results": results})
         metadata: dict[str, Any] = {"invocation": number}

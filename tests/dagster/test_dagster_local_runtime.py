@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from dagster import AssetCheckSeverity, AssetKey, ExecuteInProcessResult, materialize
 from dagster_fakes import dbt_spans
+from local_recording import RecordingLocal
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from shop_copies import (
     LIFECYCLE_NODES,
     MODELS,
     add_file,
     copy_shop,
-    run_results_ids,
     tables,
 )
 
 from floe_core.cli import main as floe
 from floe_core.errors import DBTArtifactNotFoundError
-from floe_core.plugin_interfaces import DBTRunResult
 from floe_dagster import DagsterOrchestratorPlugin, definitions_from_manifest
 from floe_dbt_local import LocalDBTPlugin
 
@@ -58,27 +56,9 @@ def _checks(result: ExecuteInProcessResult) -> dict[str, tuple[bool, AssetCheckS
     }
 
 
-def _names(unique_ids: set[str]) -> set[str]:
+def _names(ran: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
     # model.shop.<name>, test.shop.<name>[.<hash dbt derives from the test's arguments>]
-    return {unique_id.split(".")[2] for unique_id in unique_ids}
-
-
-class _Recording(LocalDBTPlugin):
-    """The local runtime, keeping which nodes dbt reported for each invocation."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ran: list[tuple[str, set[str]]] = []
-
-    def run_models(self, *args: Any, **kwargs: Any) -> DBTRunResult:
-        result = super().run_models(*args, **kwargs)
-        self.ran.append(("run", _names(run_results_ids(result.run_results_path))))
-        return result
-
-    def run_tests(self, *args: Any, **kwargs: Any) -> DBTRunResult:
-        result = super().run_tests(*args, **kwargs)
-        self.ran.append(("test", _names(run_results_ids(result.run_results_path))))
-        return result
+    return [(command, {uid.split(".")[2] for uid in uids}) for command, uids in ran]
 
 
 def test_from_an_empty_warehouse_to_every_asset_in_one_step_and_an_exact_subset(
@@ -155,7 +135,7 @@ def test_from_an_empty_warehouse_to_every_asset_in_one_step_and_an_exact_subset(
 
     # Two of nine: marts/finance.sql, whose fqn is also the directory
     # marts/finance/ (revenue_by_customer), and customers. dbt runs exactly those.
-    runtime = _Recording()
+    runtime = RecordingLocal()
     plugin = DagsterOrchestratorPlugin(copy.project_dir, copy.profiles_dir, copy.target)
     assets = plugin.create_assets_from_artifacts(
         {"manifest": runtime.get_manifest(copy.project_dir)}, runtime
@@ -164,7 +144,7 @@ def test_from_an_empty_warehouse_to_every_asset_in_one_step_and_an_exact_subset(
 
     assert subset.success
     assert set(_metadata(subset)) == {"finance", "customers"}
-    assert runtime.ran == [
+    assert _names(runtime.ran) == [
         ("run", {"finance", "customers"}),
         (
             "test",

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import pytest
 from dagster_fakes import dbt_test_node, manifest_of, model_node
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from floe_core.errors import DBTConfigurationError
 from floe_core.selectors import selector_members
 from floe_dagster import ExactSelector
+from floe_dagster.dbt_matching import as_pattern, fqn_selects
 from floe_dagster.selection import union_selector
 
 
@@ -51,6 +54,7 @@ def test_a_package_whose_directory_is_named_like_a_project_path_is_told_apart() 
 
 
 def test_a_path_that_is_not_selector_syntax_falls_back_to_the_name() -> None:
+    # The literal name comes before a pattern for the whole fqn.
     manifest = manifest_of(model_node("orders", path=["my marts"]))
 
     assert ExactSelector(manifest).for_node("model.shop.orders") == "fqn:orders"
@@ -121,12 +125,46 @@ def test_ephemeral_models_are_not_part_of_every_model() -> None:
 
 
 def test_union_is_every_member_or_the_resource_type_for_all() -> None:
-    selectors = {"a": "fqn:p.a", "b": "fqn:p.b", "c": "fqn:p.c"}
-    everything = frozenset(selectors)
+    selectors = {"a": "fqn:p.a", "b": "fqn:p.b", "c": "fqn:p.c", "u": "fqn:p.c.u"}
+    everything = {"seed": frozenset({"a", "b", "c"}), "unit_test": frozenset({"u"})}
 
-    assert union_selector(["b", "a"], selectors, everything=everything, kind="model") == (
+    assert union_selector(["b", "a"], selectors, everything=everything, kinds=["seed"]) == (
         "fqn:p.a fqn:p.b"
     )
-    assert union_selector(everything, selectors, everything=everything, kind="seed") == (
+    assert union_selector(everything["seed"], selectors, everything=everything, kinds=["seed"]) == (
         "resource_type:seed"
     )
+    # A whole kind is its resource type, the rest are members.
+    both = ["test", "unit_test"]
+    assert union_selector(["a", "u"], selectors, everything=everything, kinds=both) == (
+        "resource_type:unit_test fqn:p.a"
+    )
+
+
+# dbt's matching, restated in floe_dagster.dbt_matching, against dbt-core's own.
+_PART = st.text(st.sampled_from("ab.?*_+é "), min_size=1, max_size=4)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(
+    # A versioned fqn ends <name>.v<N> after its package: three parts at least.
+    fqn=st.lists(_PART, min_size=3, max_size=5),
+    value=st.lists(_PART, min_size=1, max_size=4).map(".".join),
+    versioned=st.booleans(),
+)
+def test_fqn_matching_is_dbts(fqn: list[str], value: str, versioned: bool) -> None:
+    from dbt.graph.selector_methods import is_selected_node
+
+    expected = is_selected_node(fqn, value, versioned) or is_selected_node(
+        fqn[1:], value, versioned
+    )
+
+    assert fqn_selects(value, fqn, versioned=versioned) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("a+b", "a+b"), ("a+1", "a?1"), ("x+", "x?"), ("a b,c", "a?b?c"), ("café", "caf?")],
+)
+def test_what_selector_syntax_cannot_spell_is_a_question_mark(text: str, value: str) -> None:
+    assert as_pattern(text) == value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ def test_each_model_is_reported_from_run_results(tmp_path: Path) -> None:
     assert metadata["dbt/message"] == "OK"
     assert metadata["dbt/runtime_type"] == "scripted"
     assert metadata["dbt/runtime_metadata"]["invocation"] == 0
-    assert Path(metadata["dbt/run_results_path"]) == tmp_path / "run_results-0.json"
+    assert Path(metadata["dbt/run_results_path"]) == tmp_path / f"run_results-{os.getpid()}-0.json"
     assert "dbt/compiled_code_path" not in metadata  # the scripted runtime compiles nothing
 
 

@@ -3,8 +3,9 @@
 The Dagster plugin builds every selector from the manifest it loads (a file
 fetched from dbt Cloud, or one a deploy step wrote). A node whose name or path
 holds a flag, a quote or a shell metacharacter must never reach a runtime as
-part of a selector: the plugin picks another exact selector for it, or refuses
-to load, naming the node.
+part of a selector: what selector syntax cannot spell is written ``?`` inside
+one ``fqn:`` member, which dbt reads as a value, and the member still selects
+that node and nothing else.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from dagster import AssetsDefinition, materialize
 
-from floe_core.errors import DBTConfigurationError
 from floe_core.selectors import selector_members
 from floe_dagster import DagsterOrchestratorPlugin, ExactSelector
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "dagster"))
-from dagster_fakes import ScriptedRuntime, manifest_of, model_node
+from dagster_fakes import manifest_of, model_node
+from dbt_selecting import DbtSelectingRuntime
 
 HOSTILE = [
     "orders --target prod",
@@ -31,15 +33,24 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("name", HOSTILE)
-def test_a_hostile_model_name_is_refused_when_the_assets_load(name: str, tmp_path: Path) -> None:
-    manifest = manifest_of(model_node("customers"), model_node(name))
+def test_a_hostile_model_name_is_one_value_that_selects_only_it(name: str, tmp_path: Path) -> None:
+    manifest = manifest_of(model_node("customers"), model_node("orders"), model_node(name))
+    runtime = DbtSelectingRuntime(tmp_path, manifest)
+    assets = DagsterOrchestratorPlugin(project_dir=tmp_path).create_assets_from_artifacts(
+        {"manifest": manifest}, runtime
+    )
+    (step,) = [asset for asset in assets if isinstance(asset, AssetsDefinition)]
+    hostile_key = next(key for key in step.keys if key.path[-1] not in ("customers", "orders"))
 
-    with pytest.raises(DBTConfigurationError, match="cannot be selected on its own") as raised:
-        DagsterOrchestratorPlugin(project_dir=tmp_path).create_assets_from_artifacts(
-            {"manifest": manifest}, ScriptedRuntime(tmp_path, manifest)
-        )
+    result = materialize(assets, selection=[hostile_key])
 
-    assert f"model.shop.{name}" in str(raised.value)
+    assert result.success
+    (call,) = runtime.calls
+    (member,) = selector_members(call["select"], field="select")
+    assert member.startswith("fqn:")
+    assert not set(member) & set(" \n'\";$()")
+    # dbt's own matching, run on the selector: that model and nothing else.
+    assert call["names"] == {name}
 
 
 @pytest.mark.parametrize("directory", HOSTILE)

@@ -1,0 +1,2 @@
+{{ config(materialized='ephemeral') }}
+select id, customer_id, amount, status from {{ source('raw', 'raw_orders') }}

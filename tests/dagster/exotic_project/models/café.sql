@@ -1,0 +1,1 @@
+select id from {{ ref('a+b') }} union all select id from {{ ref('a_b') }}

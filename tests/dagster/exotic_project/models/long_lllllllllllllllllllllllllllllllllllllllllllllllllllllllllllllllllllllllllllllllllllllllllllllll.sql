@@ -1,0 +1,2 @@
+{{ config(schema='odd-schema', alias='Odd Alias') }}
+select id from {{ ref('café') }}
