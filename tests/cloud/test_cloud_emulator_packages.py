@@ -190,3 +190,18 @@ def test_only_a_project_that_lists_packages_gets_a_deps_step(tmp_path: Path) -> 
     assert declares_packages(project)
     (project / "packages.yml").write_text("packages: [unclosed\n")
     assert declares_packages(project)  # the step says what is wrong with it
+
+
+def test_dbt_deps_from_the_index_installs_beside_what_is_there(tmp_path: Path) -> None:
+    # dbt deps needs no network for a local path: the index path, end to end, offline.
+    from floe_dbt_cloud.emulator.package_index import install_from_index
+
+    helpers = package(tmp_path / "helpers", "helpers", model="helper_numbers")
+    install_dir = tmp_path / "run" / "dbt_packages"
+    package(install_dir / "floe_utils", "floe_utils", version="1.2.0")
+
+    assert install_from_index([{"local": str(helpers)}], install_dir) is None
+
+    assert _installed(install_dir) == {"floe_utils": "floe_utils", "helpers": "helpers"}
+    assert not (install_dir / "helpers").is_symlink()  # a copy, not dbt's link to the source
+    assert (install_dir / "helpers" / "models" / "helper_numbers.sql").is_file()
