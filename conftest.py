@@ -9,11 +9,14 @@ kit certifies the same way in this repository as from a wheel anywhere else.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-# A throwaway PostgreSQL server (--throwaway-postgres, the postgres_server fixture).
-pytest_plugins = ["tests.support.postgres_server"]
+# A throwaway PostgreSQL server (--throwaway-postgres, the postgres_server fixture), in a
+# checkout only: the kit's image copies this file without the tests (deploy/k8s/Dockerfile).
+if (Path(__file__).parent / "tests" / "support" / "postgres_server.py").is_file():
+    pytest_plugins = ["tests.support.postgres_server"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
