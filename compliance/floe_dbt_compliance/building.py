@@ -29,6 +29,7 @@ import pytest
 from floe_core.errors import DBTConfigurationError
 from floe_core.plugin_interfaces import DBTPlugin
 from floe_core.plugin_registry import PluginRegistry
+from floe_dbt_compliance.errors import HarnessError, RuntimeNotBuildable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.hookspecs import PACKAGE_HOOK, USER_HOOK
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
@@ -43,22 +44,6 @@ __all__ = [
 ]
 
 GUIDE = "the floe-dbt guide 'Certifying a runtime'"
-
-
-class HarnessError(Exception):
-    """A harness answered something the kit cannot use, or two packages answered."""
-
-
-class RuntimeNotBuildable(HarnessError):
-    """Nothing can build the runtime here: no hook answered and its class needs arguments.
-
-    Attributes:
-        summary: One line, for a certificate row.
-    """
-
-    def __init__(self, summary: str, detail: str = "") -> None:
-        super().__init__(f"{summary}{detail}")
-        self.summary = summary
 
 
 def required_arguments(runtime_cls: type[Any]) -> list[str] | None:

@@ -13,6 +13,7 @@ from typing import cast
 
 import pytest
 
+from floe_dbt_compliance.errors import KitNotActive
 from floe_dbt_compliance.harness import (
     RuntimeHarness,
     RuntimeProfile,
@@ -90,7 +91,7 @@ def floe_dbt_kit(pytestconfig: pytest.Config) -> ComplianceKit:
     """The kit's session state."""
     kit = pytestconfig.pluginmanager.get_plugin("floe_dbt_compliance.kit")
     if kit is None:
-        raise RuntimeError("the floe-dbt kit is not active; run pytest with --floe-dbt-compliance")
+        raise KitNotActive("the floe-dbt kit is not active; run pytest with --floe-dbt-compliance")
     return cast(ComplianceKit, kit)
 
 
