@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from floe_core.lifecycle import DBTLifecycle
-from floe_core.plugin_interfaces import DBTPlugin
+from floe_dbt_compliance.capabilities import Capability as Has
 from floe_dbt_compliance.requirements import Capability, Requirement, Unchecked
 
 if TYPE_CHECKING:
-    from floe_dbt_compliance.harness import RuntimeProfile
+    from floe_dbt_compliance.profile import RuntimeProfile
 
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown"]
 
@@ -32,8 +31,7 @@ _CONTRACT_PAGE = "plugin architecture, the DBTPlugin contract"
 
 
 def _lifecycle(profile: RuntimeProfile) -> bool:
-    cls = profile.runtime_class
-    return isinstance(cls, type) and issubclass(cls, DBTPlugin) and issubclass(cls, DBTLifecycle)
+    return Has.LIFECYCLE in profile.capabilities
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -57,7 +55,7 @@ CAPABILITIES: dict[str, Capability] = {
             "artifact_cache",
             "The runtime keeps a local artifact cache (REQ-092); its harness names the cache "
             "root (RuntimeHarness.cache_root).",
-            lambda profile: profile.has_cache,
+            lambda profile: Has.ARTIFACT_CACHE in profile.capabilities,
             "the runtime has no artifact cache (its harness gives no cache_root)",
         ),
         Capability(

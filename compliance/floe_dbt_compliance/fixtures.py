@@ -13,13 +13,9 @@ from typing import cast
 
 import pytest
 
+from floe_dbt_compliance.building import build_harness
 from floe_dbt_compliance.errors import KitNotActive
-from floe_dbt_compliance.harness import (
-    RuntimeHarness,
-    RuntimeProfile,
-    build_harness,
-    close_harness,
-)
+from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.oracle.reference import (
     DEFAULT_REFERENCE,
@@ -29,6 +25,7 @@ from floe_dbt_compliance.oracle.reference import (
     RuntimeReference,
 )
 from floe_dbt_compliance.oracle.store import ReferenceStore
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.requirements import MARKER, not_applicable_reason
 from floe_dbt_compliance.runs import ScenarioRuns
@@ -37,7 +34,6 @@ from floe_dbt_compliance.status import not_applicable, not_implemented
 
 __all__ = [
     "HarnessFactory",
-    "build_runtime",
     "floe_dbt_harness",
     "floe_dbt_kit",
     "floe_dbt_oracle",
@@ -47,20 +43,6 @@ __all__ = [
     "floe_dbt_spans",
     "require_capability",
 ]
-
-
-def build_runtime(
-    config: pytest.Config,
-    name: str,
-    project: ProjectCopy | str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> RuntimeHarness:
-    """Build runtime ``name`` on a project copy (or a fixture project, copied here).
-
-    Goes through the harness hooks (the user's, the packages', the kit's
-    default); see :mod:`floe_dbt_compliance.building`.
-    """
-    return build_harness(config, name, project, tmp_path_factory)
 
 
 class HarnessFactory:
@@ -76,7 +58,7 @@ class HarnessFactory:
 
     def __call__(self, project: ProjectCopy | str) -> RuntimeHarness:
         """Return the runtime on ``project`` (a copy, or a fixture project's name)."""
-        harness = build_runtime(self._config, self.name, project, self._tmp_path_factory)
+        harness = build_harness(self._config, self.name, project, self._tmp_path_factory)
         self._built.append(harness)
         return harness
 
@@ -123,7 +105,7 @@ def floe_dbt_oracle(
     else:
         reference = RuntimeReference(
             name,
-            lambda copy: build_runtime(pytestconfig, name, copy, tmp_path_factory),
+            lambda copy: build_harness(pytestconfig, name, copy, tmp_path_factory),
             floe_dbt_spans,
         )
     cache = pytestconfig.getoption("floe_dbt_reference_cache")

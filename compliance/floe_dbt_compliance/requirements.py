@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from floe_dbt_compliance.harness import RuntimeProfile
+    from floe_dbt_compliance.profile import RuntimeProfile
 
 __all__ = [
     "MARKER",

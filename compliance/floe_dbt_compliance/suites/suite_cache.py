@@ -25,8 +25,8 @@ import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_dbt_compliance.fixtures import require_capability
-from floe_dbt_compliance.harness import RuntimeProfile
 from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call, Recorder, read_json
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from floe_dbt_compliance.checks import fail_all
-from floe_dbt_compliance.harness import RuntimeProfile
 from floe_dbt_compliance.observe import Observation, compare, manifest_ids, node_statuses
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call, Recorder, observe_call
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns

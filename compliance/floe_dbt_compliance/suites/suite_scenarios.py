@@ -26,7 +26,7 @@ from floe_dbt_compliance.fixture_scenarios import (
     SPAN_CALLS,
     WAREHOUSE_ROWS,
 )
-from floe_dbt_compliance.harness import RuntimeProfile
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns, agree
