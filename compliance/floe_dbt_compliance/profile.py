@@ -9,9 +9,9 @@ there, once; the gate of :mod:`floe_dbt_compliance.requirements` reads them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -21,6 +21,8 @@ from floe_dbt_compliance.capabilities import Capability, decide
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 
 __all__ = ["RuntimeProfile", "probe", "profile_runtime"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,26 @@ class RuntimeProfile:
     unobservable: Mapping[str, str] = field(default_factory=dict)
 
 
+def _answer(
+    question: Callable[[], Any],
+    expected: type[T],
+    unexpected: Callable[[Any], str],
+    raised: str,
+    not_implemented: list[str],
+) -> tuple[T | None, str | None]:
+    """Ask one question: the answer when it is an ``expected``, else why there is none."""
+    try:
+        said = question()
+    except NotImplementedError as exc:
+        not_implemented.append(str(exc) or "NotImplementedError")
+        return None, f"NotImplementedError: {exc}"
+    except Exception as exc:
+        return None, f"{raised}{type(exc).__name__}: {exc}"
+    if isinstance(said, expected):
+        return said, None
+    return None, unexpected(said)
+
+
 def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
     """Ask a runtime the questions that need no dbt invocation.
 
@@ -65,31 +87,21 @@ def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
     """
     plugin = harness.plugin
     cls = type(plugin)
-    metadata: dict[str, Any] | None = None
-    metadata_error: str | None = None
     not_implemented: list[str] = []
-    try:
-        returned: Any = plugin.get_runtime_metadata()
-        metadata = returned if isinstance(returned, dict) else None
-        if metadata is None:
-            metadata_error = f"get_runtime_metadata() returned {type(returned).__name__}, not dict"
-    except NotImplementedError as exc:
-        not_implemented.append(str(exc) or "NotImplementedError")
-        metadata_error = f"NotImplementedError: {exc}"
-    except Exception as exc:
-        metadata_error = f"{type(exc).__name__}: {exc}"
-    parallel: bool | None = None
-    parallel_error: str | None = None
-    try:
-        said: Any = plugin.supports_parallel_execution()
-        parallel = said if isinstance(said, bool) else None
-        if parallel is None:
-            parallel_error = f"supports_parallel_execution() returned {said!r}, not a bool"
-    except NotImplementedError as exc:
-        not_implemented.append(str(exc) or "NotImplementedError")
-        parallel_error = f"NotImplementedError: {exc}"
-    except Exception as exc:
-        parallel_error = f"supports_parallel_execution() raised {type(exc).__name__}: {exc}"
+    metadata, metadata_error = _answer(
+        plugin.get_runtime_metadata,
+        dict,
+        lambda said: f"get_runtime_metadata() returned {type(said).__name__}, not dict",
+        "",
+        not_implemented,
+    )
+    parallel, parallel_error = _answer(
+        plugin.supports_parallel_execution,
+        bool,
+        lambda said: f"supports_parallel_execution() returned {said!r}, not a bool",
+        "supports_parallel_execution() raised ",
+        not_implemented,
+    )
     return RuntimeProfile(
         name=name,
         runtime_class=cls,
