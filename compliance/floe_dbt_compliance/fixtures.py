@@ -14,7 +14,7 @@ from typing import cast
 import pytest
 
 from floe_dbt_compliance.building import build_harness
-from floe_dbt_compliance.errors import KitNotActive
+from floe_dbt_compliance.errors import KitNotActive, UnknownRow
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.oracle.reference import (
@@ -27,7 +27,7 @@ from floe_dbt_compliance.oracle.reference import (
 from floe_dbt_compliance.oracle.store import ReferenceStore
 from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.projects import ProjectCopy
-from floe_dbt_compliance.requirements import MARKER, not_applicable_reason
+from floe_dbt_compliance.requirements import Requirement, not_applicable_reason, row_of
 from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
 from floe_dbt_compliance.status import not_applicable, not_implemented
@@ -38,10 +38,10 @@ __all__ = [
     "floe_dbt_kit",
     "floe_dbt_oracle",
     "floe_dbt_profile",
+    "floe_dbt_row",
     "floe_dbt_runtime",
     "floe_dbt_scenarios",
     "floe_dbt_spans",
-    "require_capability",
 ]
 
 
@@ -140,27 +140,30 @@ def floe_dbt_profile(
     return profile
 
 
-def require_capability(profile: RuntimeProfile, capability: str) -> None:
-    """End the check as not applicable unless the runtime has ``capability``."""
-    from floe_dbt_compliance.catalogue import CAPABILITIES
-
-    found = CAPABILITIES[capability]
-    if not found.present(profile):
-        not_applicable(f"{found.name}: {found.absent_reason}")
-
-
 @pytest.fixture(autouse=True)
 def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
-    """Report a requirement whose capability the runtime lacks as n/a."""
-    from floe_dbt_compliance.catalogue import REQUIREMENTS
+    """Report a test whose row does not apply to the runtime as n/a, before it builds anything.
 
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None or "floe_dbt_runtime" not in request.fixturenames:
+    Autouse and function-scoped, it runs before every other function-scoped
+    fixture of the test: a suite's fixtures that build runtimes are function-scoped
+    (memoised per module), so a row that does not apply builds nothing.
+    """
+    row = row_of(request.node)
+    if row is None or "floe_dbt_runtime" not in request.fixturenames:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
-    reason = not_applicable_reason(REQUIREMENTS[marker.args[0]], profile)
+    reason = not_applicable_reason(row, profile)
     if reason is not None:
         not_applicable(reason)
+
+
+@pytest.fixture
+def floe_dbt_row(request: pytest.FixtureRequest) -> Requirement:
+    """The catalogue row the test is bound to (its declaration: the steps it reads ...)."""
+    row = row_of(request.node)
+    if row is None:
+        raise UnknownRow(f"{request.node.nodeid} is bound to no catalogue row (@requirement)")
+    return row
 
 
 @pytest.fixture

@@ -189,12 +189,6 @@ class RuntimeHarness:
             )
         return self.remote_calls()
 
-    def observe(self, what: str) -> None:
-        """Report the check in progress as n/a when the kit cannot observe ``what`` here."""
-        reason = self.unobservable.get(what)
-        if reason is not None:
-            not_applicable(f"{what} not observable: {reason}")
-
 
 def close_harness(harness: RuntimeHarness) -> None:
     """Release a harness's resources, if it holds any."""

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, supports_lifecycle
+from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.observe import (
@@ -39,7 +39,6 @@ from floe_dbt_compliance.observe import (
 )
 from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
-from floe_dbt_compliance.status import not_applicable
 from floe_dbt_compliance.warehouse import read_warehouse
 
 __all__ = ["NOT_READ", "Call", "Recorder", "observe_call", "read_json", "tree"]
@@ -255,11 +254,6 @@ class Recorder:
         if step.command is None:
             apply_change(h.project_dir, step.as_json())
             return None
-        if step.lifecycle and not supports_lifecycle(h.plugin):
-            not_applicable(
-                "lifecycle: the runtime does not declare the lifecycle capability "
-                "(floe_core.lifecycle.DBTLifecycle)"
-            )
         target = step.target if step.target is not None else h.target
         options = dict(step.options)
 
