@@ -131,4 +131,4 @@ def test_a_new_promise_is_one_declaration_and_one_variant(
     assert {row["status"] for key, row in demo.items() if key != KEY} == {"not run"}
     (finding,) = demo[KEY]["findings"]
     assert (finding["scenario"], finding["step"]) == ("selectors", "depth")
-    assert f"FAIL {KEY}: the runtime disagrees with plain dbt-core" in output
+    assert f"FAIL {KEY}: floe_dbt_compliance.runs.Disagreement: the runtime disagrees" in output
