@@ -2,13 +2,12 @@
 
 pytest loads this module in every session of everyone who installs floe-dbt,
 so without ``--floe-dbt-compliance`` it only registers its options and its
-hook specifications (a conftest implementing ``pytest_floe_dbt_harness``, or a
-package implementing ``pytest_floe_dbt_package_harness``, must validate even
-when the kit is off). With the option it registers the
-:class:`~floe_dbt_compliance.kit.ComplianceKit` and the kit's fixtures, and
-adds the kit's suites to what pytest collects: only the suites when no path
-was given on the command line (a project's ``testpaths`` do not run), the
-suites and the given paths otherwise.
+hook specification (a conftest or a package implementing
+``pytest_floe_dbt_harness`` must validate even when the kit is off). With the
+option it registers the :class:`~floe_dbt_compliance.kit.ComplianceKit` and
+the kit's fixtures, and adds the kit's suites to what pytest collects: only
+the suites when no path was given on the command line (a project's
+``testpaths`` do not run), the suites and the given paths otherwise.
 """
 
 from __future__ import annotations
@@ -106,7 +105,7 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Add ``pytest_floe_dbt_harness`` (the user's) and ``pytest_floe_dbt_package_harness``."""
+    """Add ``pytest_floe_dbt_harness`` (and the retired hook, to name who still implements it)."""
     pluginmanager.add_hookspecs(importlib.import_module("floe_dbt_compliance.hookspecs"))
 
 
@@ -138,7 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("floe_dbt_report"))
     if not report_dir.is_absolute():
         report_dir = config.invocation_params.dir / report_dir
-    _warn_about_package_harnesses_on_the_users_hook(config)
+    _check_harness_hooks(config)
     kit = kit_module.ComplianceKit(
         config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
     )
@@ -154,14 +153,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args[:] = [suites]
 
 
-def _warn_about_package_harnesses_on_the_users_hook(config: pytest.Config) -> None:
+def _check_harness_hooks(config: pytest.Config) -> None:
+    """Refuse a retired hook (its runtime would be built another way); warn of an early one."""
     building = importlib.import_module("floe_dbt_compliance.building")
-    for origin in building.legacy_package_harnesses(config.pluginmanager):
+    hookspecs = importlib.import_module("floe_dbt_compliance.hookspecs")
+    retired = building.retired_hook_plugins(config.pluginmanager)
+    if retired:
+        raise pytest.UsageError(f"{'; '.join(retired)}: {hookspecs.RETIRED_HOOK_FIX}")
+    for origin in building.early_package_harnesses(config.pluginmanager):
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(
-                f"floe-dbt: {origin} implements pytest_floe_dbt_harness, the user's hook; an "
-                "installed package implements pytest_floe_dbt_package_harness. The kit asks it "
-                "after every conftest.py harness, as a package harness."
+                f"floe-dbt: {origin} implements pytest_floe_dbt_harness with tryfirst: it is "
+                "asked before your conftest.py. A package's harness is trylast, so that a "
+                "user's own always wins."
             ),
             stacklevel=2,
         )

@@ -10,7 +10,7 @@ from any directory:
 * with ``--floe-dbt-cloud-live``, against a real dbt Cloud account named by
   the ``FLOE_DBT_CLOUD_LIVE_*`` environment variables (:class:`LiveSettings`).
 
-It answers ``pytest_floe_dbt_package_harness``, the packages' hook: a
+It answers ``pytest_floe_dbt_harness`` as a package does, ``trylast``: a
 ``pytest_floe_dbt_harness`` in the user's conftest.py always wins over it.
 Nothing heavy is imported until the kit asks for ``cloud``: pytest loads
 this module in every session of everyone who installs floe-dbt.
@@ -98,7 +98,8 @@ class EmulatorHarness:
                 self._served = (emulator, self._stack.enter_context(serve_emulator(emulator)))
             return self._served
 
-    def pytest_floe_dbt_package_harness(
+    @pytest.hookimpl(trylast=True)
+    def pytest_floe_dbt_harness(
         self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
     ) -> RuntimeHarness | None:
         """Build ``cloud`` on an emulated copy of ``project``."""
@@ -258,7 +259,8 @@ class LiveHarness:
         except Exception as exc:  # a bad reference or a missing variable: both say which
             raise ValueError(f"{LIVE_PREFIX}API_TOKEN_REF: {exc}") from None
 
-    def pytest_floe_dbt_package_harness(
+    @pytest.hookimpl(trylast=True)
+    def pytest_floe_dbt_harness(
         self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
     ) -> RuntimeHarness | None:
         """Build ``cloud`` on the account's jobs for ``project``, or report it n/a."""
