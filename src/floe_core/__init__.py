@@ -9,7 +9,7 @@ them from ``floe_core`` (each also lives in the module the reference page
 documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
 ``floe_core.plugin_registry``, ``floe_core.secrets``, ``floe_core.artifacts``,
-``floe_core.telemetry``). Everything else is private and may change in any
+``floe_core.files``, ``floe_core.telemetry``). Everything else is private and may change in any
 release: modules whose names start with ``_``, names that start with ``_``,
 and ``floe_core.cli`` (use the ``floe`` command, not the module).
 
@@ -30,6 +30,20 @@ from floe_core.errors import (
     ManifestError,
     ManifestProblem,
     PluginLoadError,
+    UnreadableFile,
+)
+from floe_core.files import (
+    MAX_ARTIFACT_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TEXT_BYTES,
+    decode_utf8,
+    file_kind,
+    json_depth_exceeds,
+    open_regular,
+    parse_json,
+    read_bytes,
+    read_json,
+    read_text,
 )
 from floe_core.lifecycle import (
     LIFECYCLE_COUNT_KEYS,
@@ -78,6 +92,9 @@ __all__ = [
     "FAILURE_STATUSES",
     "LIFECYCLE_COUNT_KEYS",
     "MANIFEST_ENVIRONMENT_VARIABLE",
+    "MAX_ARTIFACT_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_TEXT_BYTES",
     "SECRET_REF_PATTERN",
     "SPAN_PREFIX",
     "ConfigSection",
@@ -112,11 +129,20 @@ __all__ = [
     "SecretReference",
     "SecretsConfig",
     "SecretsPlugin",
+    "UnreadableFile",
     "count_lifecycle_nodes",
     "count_run_results",
     "dbt_span",
+    "decode_utf8",
+    "file_kind",
+    "json_depth_exceeds",
     "merge_vars",
+    "open_regular",
+    "parse_json",
+    "read_bytes",
+    "read_json",
     "read_json_artifact",
+    "read_text",
     "record_result",
     "secret_references",
     "selector_members",

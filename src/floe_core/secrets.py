@@ -18,8 +18,8 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from floe_core._credentials import looks_like_credential
-from floe_core._yaml import UnreadableFile, read_text
-from floe_core.errors import DBTConfigurationError
+from floe_core.errors import DBTConfigurationError, UnreadableFile
+from floe_core.files import read_text
 from floe_core.plugin_interfaces import SecretsPlugin
 
 __all__ = [

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from floe_core.errors import DBTConfigurationError
+from floe_core.errors import DBTConfigurationError, UnreadableFile
 from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
 from floe_dbt_cloud.cache_disk import (
     PinnedDirectory,
@@ -83,6 +83,8 @@ WRITE_PROBLEM = (
 # A timestamp slightly ahead of our clock is clock skew; far ahead is a forged
 # entry that would otherwise never expire.
 _CLOCK_SKEW = timedelta(minutes=5)
+# metadata.json names a handful of artifacts: a few hundred bytes.
+_METADATA_LIMIT = 64 * 1024
 
 
 def cache_disabled_by_env(environ: Mapping[str, str] | None = None) -> bool:
@@ -342,12 +344,14 @@ class ArtifactCache:
             with PinnedDirectory(entry.path) as directory:
                 if directory.identity != entry.identity:
                     return None  # another writer's entry was published since
-                current = CacheMetadata.model_validate_json(directory.read_bytes(METADATA_FILE))
+                current = CacheMetadata.model_validate_json(
+                    directory.read_bytes(METADATA_FILE, limit=_METADATA_LIMIT)
+                )
                 if current != entry.metadata:
                     return None
                 content = directory.read_bytes(name)
-        except (OSError, ValidationError):
-            return None  # replaced or removed meanwhile: a miss
+        except (OSError, UnreadableFile, ValidationError):
+            return None  # replaced, removed or not a file meanwhile: a miss
         try:
             # Checked node by node before it was written; here, dbt's schema and the top level.
             return parse_artifact(name, content, deep=False)
@@ -372,14 +376,16 @@ class ArtifactCache:
                     return None  # a directory others can write to
                 if hasattr(os, "getuid") and info.st_uid != os.getuid():
                     return None
-                metadata = CacheMetadata.model_validate_json(pinned.read_bytes(METADATA_FILE))
+                metadata = CacheMetadata.model_validate_json(
+                    pinned.read_bytes(METADATA_FILE, limit=_METADATA_LIMIT)
+                )
                 if metadata.run_id != directory.name:
                     return None
                 names = [validate_artifact_name(name) for name in metadata.artifacts]
                 if not all(pinned.is_file(name) for name in names):
                     return None  # a partial entry
-        except (OSError, ValidationError, DBTConfigurationError):
-            return None  # a symlink, a file, unreadable, partial or foreign: a miss
+        except (OSError, UnreadableFile, ValidationError, DBTConfigurationError):
+            return None  # a symlink, a FIFO, unreadable, partial or foreign: a miss
         return CacheEntry(directory, metadata, pinned.identity)
 
     def _warn_once(self, problem: str, exc: OSError) -> None:

@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
+from floe_core.files import MAX_ARTIFACT_BYTES, read_bytes
+
 __all__ = [
     "PRIVATE_SUBDIRECTORY",
     "PinnedDirectory",
@@ -199,15 +201,18 @@ class PinnedDirectory:
             return False
         return stat.S_ISREG(info.st_mode)
 
-    def read_bytes(self, name: str) -> bytes:
-        """Read one regular file of the directory (never through a symlink)."""
+    def read_bytes(self, name: str, *, limit: int = MAX_ARTIFACT_BYTES) -> bytes:
+        """Read one regular file of the directory (never through a symlink, never blocking).
+
+        Raises:
+            UnreadableFile: It is missing, a symlink, not a regular file (a
+                FIFO is refused without waiting for a writer), or larger than ``limit``.
+        """
         if self._fd is None:  # pragma: no cover - platforms without dir_fd
-            return (self.path / name).read_bytes()
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=self._fd)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise OSError(errno.EINVAL, "not a regular file", name)
-            return handle.read()
+            return read_bytes(self.path / name, limit=limit, what="cache file")
+        return read_bytes(
+            name, limit=limit, what="cache file", dir_fd=self._fd, follow_symlinks=False
+        )
 
     def close(self) -> None:
         """Release the handle."""

@@ -26,9 +26,8 @@ from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.invocation import Call, Invocation, Selection
-from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
-from floe_dbt_local.preflight import artifact_layout, invocation_paths
+from floe_dbt_local.preflight import artifact_layout, invocation_paths, project_layout
 from floe_dbt_local.results import invocation_result
 from floe_dbt_local.reuse import ManifestCache, current_manifest
 
@@ -335,6 +334,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         # Checked before waiting for the lock: a malformed var never waits for a long run.
         variables = merge_vars(self._vars, vars)
         project, profiles = invocation_paths(command, project_dir, profiles_dir)
+        # Before the lock: a FIFO dbt would wait on must not make others wait too.
+        project_layout(command, project)
         call = Call(
             command,
             project,
@@ -371,7 +372,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
 
     def _invoke_locked(self, call: Call, selection: list[str]) -> Invocation:
         started = time.perf_counter()
-        layout = ProjectLayout.read(call.project_dir)
+        # Again under the lock: the project may have changed while this call waited.
+        layout = project_layout(call.command, call.project_dir)
         router = DbtEventRouter()
         try:
             manifest, reused = (

@@ -9,7 +9,6 @@ the cache.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from cloud_helpers import (
     unit_plugin,
 )
 from pytest_httpx import HTTPXMock
+from unprivileged import drop_root_file_access
 
 from floe_dbt_cloud.cache import READ_PROBLEM, WRITE_PROBLEM, ArtifactCache
 from floe_dbt_cloud.scrub import REDACTED, scrub_credentials
@@ -147,34 +147,6 @@ def test_a_cache_under_a_file_warns_and_the_run_and_manifest_stand(
     ]
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [
-        ("effective", ctypes.c_uint32),
-        ("permitted", ctypes.c_uint32),
-        ("inheritable", ctypes.c_uint32),
-    ]
-
-
-def _drop_root_file_access() -> None:
-    """Make root obey file permissions in the calling thread (Linux capabilities are per thread).
-
-    Clears CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this thread's
-    effective set, so a directory of another user is closed to it as to
-    anyone else; the thread ends with the test, nothing else is affected.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
-    if libc.capget(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capget failed")
-    data[0].effective &= ~((1 << 1) | (1 << 2))
-    if libc.capset(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capset failed")
-
-
 def test_a_cache_directory_of_another_user_warns_and_loses_nothing(tmp_path: Path) -> None:
     """The system's own ``PermissionError``: the cache directory is closed to this user."""
     cache_dir, project = tmp_path / "cache", tmp_path / "project"
@@ -192,7 +164,7 @@ def test_a_cache_directory_of_another_user_warns_and_loses_nothing(tmp_path: Pat
     def scenario() -> None:
         try:
             if as_root:
-                _drop_root_file_access()
+                drop_root_file_access()
             outcome.update(unusable_cache_scenario(str(cache_dir), str(project)))
         except BaseException as exc:  # reported by the assertion below
             outcome["error"] = repr(exc)

@@ -20,6 +20,7 @@ REFERENCE = ROOT / "docs" / "reference" / "core.md"
 PUBLIC_MODULES = {
     "artifacts",
     "errors",
+    "files",
     "lifecycle",
     "plugin_interfaces",
     "plugin_registry",
@@ -114,6 +115,7 @@ def test_every_error_is_one_hierarchy_in_floe_core_errors_and_exported() -> None
         "DBTRemoteError",
         "DBTAuthenticationError",
         "DBTArtifactNotFoundError",
+        "UnreadableFile",
     }
 
 
