@@ -285,3 +285,57 @@ def test_the_emulator_token_dbt_writes_into_invocation_command_is_stored_nowhere
         assert token not in path.read_text(), path
     invocation = json.loads(result.run_results_path.read_text())["args"]["invocation_command"]
     assert f"--token {REDACTED}" in invocation
+
+
+# -- round 2: a cache entry holding something that is not a file never blocks ----
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("swapped", ["metadata.json", "manifest.json"])
+@pytest.mark.parametrize("when", ["before latest()", "after latest() chose the entry"])
+def test_a_fifo_in_a_cache_entry_is_a_miss_not_a_hang(
+    tmp_path: Path, clock: UtcClock, swapped: str, when: str
+) -> None:
+    cache = ArtifactCache(tmp_path / "cache", host=HOST, enabled=True, now=clock)
+    entry = _store(cache)
+    assert entry is not None
+    path = tmp_path / "cache" / "77" / swapped
+
+    def swap() -> None:
+        path.unlink()
+        os.mkfifo(path)  # no writer: a blocking open() would wait forever
+
+    if when == "before latest()":
+        swap()
+        assert cache.latest("manifest.json", account_id="1") is None
+    else:
+        chosen = cache.latest("manifest.json", account_id="1")
+        assert chosen is not None
+        swap()
+        assert cache.read(chosen, "manifest.json") is None
+
+
+@pytest.mark.timeout(30)
+def test_get_manifest_with_a_fifo_as_cached_metadata_asks_dbt_cloud(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    plugin = unit_plugin(tmp_path, fake_time)
+    stored = plugin.cache.store(
+        4, account_id="4242", job_id=11, artifacts={"manifest.json": manifest("model.p.old")}
+    )
+    assert stored is not None
+    metadata = stored.path / "metadata.json"
+    metadata.unlink()
+    os.mkfifo(metadata)
+    httpx_mock.add_response(
+        url=f"{API}/runs/?job_definition_id=11&order_by=-id&status=10&limit=1",
+        json=runs_page(run_payload(5, 10, job_id=11)),
+    )
+    httpx_mock.add_response(
+        url=f"{API}/runs/5/?include_related=run_steps",
+        json=run_payload(5, 10, job_id=11, steps=[step(1, "Invoke dbt with `dbt compile`")]),
+    )
+    httpx_mock.add_response(
+        url=f"{API}/runs/5/artifacts/manifest.json?step=1", content=manifest("model.p.new")
+    )
+    assert set(plugin.get_manifest(tmp_path / "proj")["nodes"]) == {"model.p.new"}
