@@ -8,16 +8,28 @@ runtime installed.
 them from ``floe_core`` (each also lives in the module the reference page
 documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
-``floe_core.plugin_registry``, ``floe_core.secrets``, ``floe_core.artifacts``,
-``floe_core.files``, ``floe_core.telemetry``). Everything else is private and may change in any
-release: modules whose names start with ``_``, names that start with ``_``,
-and ``floe_core.cli`` (use the ``floe`` command, not the module).
+``floe_core.bounds``, ``floe_core.plugin_registry``, ``floe_core.secrets``,
+``floe_core.artifacts``, ``floe_core.files``, ``floe_core.telemetry``).
+Everything else is private and may change in any release: modules whose
+names start with ``_``, names that start with ``_``, and ``floe_core.cli``
+(use the ``floe`` command, not the module).
 
 Every error floe raises is a :class:`DBTError`; they all live in
 :mod:`floe_core.errors`.
 """
 
 from floe_core.artifacts import FAILURE_STATUSES, RunCounts, count_run_results, read_json_artifact
+from floe_core.bounds import (
+    CacheTtlHours,
+    LockTimeoutSeconds,
+    PollIntervalSeconds,
+    RemoteId,
+    RequestTimeoutSeconds,
+    RetryDelaySeconds,
+    RunTimeoutSeconds,
+    bounds_of,
+    checked,
+)
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTAuthenticationError,
@@ -97,6 +109,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "SECRET_REF_PATTERN",
     "SPAN_PREFIX",
+    "CacheTtlHours",
     "ConfigSection",
     "DBTArtifactNotFoundError",
     "DBTAuthenticationError",
@@ -116,6 +129,7 @@ __all__ = [
     "FileSecretsConfig",
     "FileSecretsPlugin",
     "LifecycleCounts",
+    "LockTimeoutSeconds",
     "ManifestError",
     "ManifestProblem",
     "OrchestratorPlugin",
@@ -124,12 +138,19 @@ __all__ = [
     "PluginLoadError",
     "PluginRegistry",
     "PluginsConfig",
+    "PollIntervalSeconds",
+    "RemoteId",
+    "RequestTimeoutSeconds",
+    "RetryDelaySeconds",
     "RunCounts",
+    "RunTimeoutSeconds",
     "SecretRef",
     "SecretReference",
     "SecretsConfig",
     "SecretsPlugin",
     "UnreadableFile",
+    "bounds_of",
+    "checked",
     "count_lifecycle_nodes",
     "count_run_results",
     "dbt_span",

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from floe_core.bounds import checked
 from floe_core.errors import DBTConfigurationError, UnreadableFile
 from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
 from floe_dbt_cloud.cache_disk import (
@@ -48,6 +49,7 @@ from floe_dbt_cloud.cache_disk import (
     entries_directory,
     publish_directory,
 )
+from floe_dbt_cloud.config import CloudRuntimeConfig
 
 __all__ = [
     "DISABLE_ENV_VAR",
@@ -207,11 +209,10 @@ class ArtifactCache:
         enabled: bool | None = None,
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        if ttl_hours <= 0:
-            raise DBTConfigurationError(f"cache_ttl_hours must be > 0, got {ttl_hours}")
+        ttl = checked(CloudRuntimeConfig, cache_ttl_hours=ttl_hours)["cache_ttl_hours"]
         self.root = Path(root)
         self.host = host
-        self.ttl = timedelta(hours=ttl_hours)
+        self.ttl = timedelta(hours=ttl)
         self._forced = enabled
         self._now = now
         self._warned: set[str] = set()

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from floe_core.artifacts import count_run_results
+from floe_core.bounds import checked
 from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError, DBTRemoteError
 from floe_core.lifecycle import count_lifecycle_nodes
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_dbt_cloud.cache import validate_run_id
 from floe_dbt_cloud.client import AdminApiClient
+from floe_dbt_cloud.config import CloudRuntimeConfig
 from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS
 from floe_dbt_cloud.models import RunStatus, TriggerRunRequest
@@ -44,12 +46,23 @@ def trigger_cause(command: str) -> str:
 
 @dataclass(frozen=True)
 class Waiting:
-    """How a run is waited for: poll at most every ``poll_interval``, cancel after ``timeout``."""
+    """How a run is waited for: poll at most every ``poll_interval``, cancel after ``timeout``.
+
+    Raises:
+        DBTConfigurationError: A number is outside the bounds of ``manifest.yaml``.
+    """
 
     poll_interval: float
     timeout: float
     sleep: Callable[[float], None]
     clock: Callable[[], float]
+
+    def __post_init__(self) -> None:
+        checked(
+            CloudRuntimeConfig,
+            poll_interval_seconds=self.poll_interval,
+            timeout_seconds=self.timeout,
+        )
 
 
 def execute(

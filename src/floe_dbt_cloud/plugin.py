@@ -15,6 +15,7 @@ work behind them lives in ``invocation``, ``commands``, ``jobs`` and ``cache``.
 
 import copy
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from floe_core.artifacts import read_json_artifact
+from floe_core.bounds import checked
 from floe_core.errors import (
     DBTConfigurationError,
     DBTExecutionError,
@@ -39,6 +41,7 @@ from floe_dbt_cloud.commands import steps_override
 from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, checked_url
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
 from floe_dbt_cloud.finished_run import MANIFEST, RUN_RESULTS, FinishedRun
+from floe_dbt_cloud.http_limits import checked_timeout
 from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
 from floe_dbt_cloud.models import Run, RunStatus
@@ -52,6 +55,7 @@ __all__ = ["DBTCloudPlugin"]
 logger = logging.getLogger(__name__)
 
 _RUNTIME = "cloud"
+_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 # The commands that take --full-refresh (the others' spans do not name it).
 _REFRESHABLE = frozenset({"run", "seed", "build"})
 
@@ -119,29 +123,35 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             )
         self.jobs = JobPlan.parse(job_ids)
         self.job_ids = self.jobs.contract
-        if not str(account_id).isdigit():
+        if not _ACCOUNT_ID.fullmatch(str(account_id)):
             raise DBTConfigurationError(
-                f"account_id must be the numeric dbt Cloud account id, got {str(account_id)!r}"
+                f"account_id must be the numeric dbt Cloud account id, got {str(account_id)[:40]!r}"
             )
-        if poll_interval_seconds <= 0 or timeout_seconds <= 0:
-            raise DBTConfigurationError("poll_interval_seconds and timeout_seconds must be > 0")
+        # The bounds of manifest.yaml, checked by the same fields of the same model.
+        settings = checked(
+            CloudRuntimeConfig,
+            poll_interval_seconds=poll_interval_seconds,
+            timeout_seconds=timeout_seconds,
+            cache_ttl_hours=cache_ttl_hours,
+            environment_id=environment_id,
+        )
         self.account_id = str(account_id)
         self.base_url = _url("base_url", base_url)
-        self.poll_interval_seconds = float(poll_interval_seconds)
-        self.timeout_seconds = float(timeout_seconds)
+        self.poll_interval_seconds: float = settings["poll_interval_seconds"]
+        self.timeout_seconds: float = settings["timeout_seconds"]
         self.discovery_url = (
             _url("discovery_url", discovery_url)
             if discovery_url is not None
             else default_discovery_url(self.base_url)
         )
-        self.environment_id = environment_id
+        self.environment_id: int | None = settings["environment_id"]
         self.no_cache = no_cache
         self.cache = ArtifactCache(
-            Path(cache_dir), host=host_key(self.base_url), ttl_hours=cache_ttl_hours
+            Path(cache_dir), host=host_key(self.base_url), ttl_hours=settings["cache_ttl_hours"]
         )
         self._token = api_token
         self._transport = transport
-        self._http_timeout = http_timeout
+        self._http_timeout = checked_timeout(http_timeout)
         self._clock = clock
         self._waiting = Waiting(self.poll_interval_seconds, self.timeout_seconds, sleep, clock)
         self._dbt_version: str | None = None

@@ -1,7 +1,6 @@
 """LocalDBTPlugin: dbt-core in this process, through ``dbtRunner`` (REQ-087, REQ-093)."""
 
 import copy
-import math
 import platform
 import time
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from dbt.cli.main import dbtRunner
 from pydantic import BaseModel
 
 from floe_core.artifacts import read_json_artifact
+from floe_core.bounds import checked
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTConfigurationError,
@@ -63,7 +63,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             (see :mod:`floe_dbt_local.reuse`); False parses on every call.
 
     Raises:
-        ValueError: ``lock_timeout_seconds`` is not a positive, finite number.
+        DBTConfigurationError: ``lock_timeout_seconds`` is not a number of seconds
+            greater than 0 and at most a day (the bound of ``manifest.yaml``).
 
     Examples:
         >>> runtime = LocalDBTPlugin(lock_timeout_seconds=600)
@@ -80,15 +81,9 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         *,
         reuse_manifest: bool = True,
     ) -> None:
-        is_number = isinstance(lock_timeout_seconds, (int, float)) and not isinstance(
-            lock_timeout_seconds, bool
-        )
-        if not (is_number and lock_timeout_seconds > 0 and math.isfinite(lock_timeout_seconds)):
-            raise ValueError(
-                f"lock_timeout_seconds must be a positive number of seconds, "
-                f"got {lock_timeout_seconds!r}; e.g. LocalDBTPlugin(lock_timeout_seconds=3600)"
-            )
-        self.lock_timeout_seconds = float(lock_timeout_seconds)
+        # The bound of manifest.yaml's lock_timeout_seconds, checked by the same field.
+        settings = checked(LocalRuntimeConfig, lock_timeout_seconds=lock_timeout_seconds)
+        self.lock_timeout_seconds: float = settings["lock_timeout_seconds"]
         self.reuse_manifest = reuse_manifest
         self._manifests = ManifestCache()
         self._adapter: tuple[str, str] | None = None

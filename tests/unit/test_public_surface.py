@@ -19,6 +19,7 @@ REFERENCE = ROOT / "docs" / "reference" / "core.md"
 # Modules a reader imports from, each documented on the reference page.
 PUBLIC_MODULES = {
     "artifacts",
+    "bounds",
     "errors",
     "files",
     "lifecycle",
