@@ -9,7 +9,8 @@ them from ``floe_core`` (each also lives in the module the reference page
 documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
 ``floe_core.bounds``, ``floe_core.plugin_registry``, ``floe_core.secrets``,
-``floe_core.artifacts``, ``floe_core.files``, ``floe_core.telemetry``).
+``floe_core.artifacts``, ``floe_core.files``, ``floe_core.redaction``,
+``floe_core.telemetry``).
 Everything else is private and may change in any release: modules whose
 names start with ``_``, names that start with ``_``, and ``floe_core.cli``
 (use the ``floe`` command, not the module).
@@ -71,6 +72,14 @@ from floe_core.plugin_registry import (
     PluginKind,
     PluginRegistry,
 )
+from floe_core.redaction import (
+    REDACTED,
+    holds_secret,
+    redact_document,
+    redact_json,
+    redact_text,
+    redacting,
+)
 from floe_core.schemas import (
     ConfigSection,
     DataProductConfig,
@@ -91,7 +100,9 @@ from floe_core.secrets import (
     validate_secret_ref,
 )
 from floe_core.selectors import (
+    MAX_VARS_DEPTH,
     merge_vars,
+    secret_values,
     selector_members,
     validate_selector,
     validate_target,
@@ -107,6 +118,8 @@ __all__ = [
     "MAX_ARTIFACT_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_TEXT_BYTES",
+    "MAX_VARS_DEPTH",
+    "REDACTED",
     "SECRET_REF_PATTERN",
     "SPAN_PREFIX",
     "CacheTtlHours",
@@ -156,6 +169,7 @@ __all__ = [
     "dbt_span",
     "decode_utf8",
     "file_kind",
+    "holds_secret",
     "json_depth_exceeds",
     "merge_vars",
     "open_regular",
@@ -165,7 +179,12 @@ __all__ = [
     "read_json_artifact",
     "read_text",
     "record_result",
+    "redact_document",
+    "redact_json",
+    "redact_text",
+    "redacting",
     "secret_references",
+    "secret_values",
     "selector_members",
     "supports_lifecycle",
     "validate_secret_ref",

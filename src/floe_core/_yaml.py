@@ -34,6 +34,7 @@ __all__ = [
     "LineIndex",
     "YamlProblem",
     "load_yaml",
+    "not_utf8",
 ]
 
 MAX_BYTES = MAX_TEXT_BYTES
@@ -43,6 +44,21 @@ _TOO_DEEP = (
     f"nested more than {MAX_DEPTH} levels deep; a manifest needs a few levels: "
     "is this the right file?"
 )
+
+
+# Text decoded from bytes that are not UTF-8 (``surrogateescape``: a command line
+# argument, an environment variable) holds lone surrogates no YAML reader takes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_utf8(text: str, index: int) -> str:
+    """Say which byte of ``text`` is not UTF-8 (a lone surrogate at ``index``), and the fix."""
+    code = ord(text[index])
+    byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+    return (
+        f"is not UTF-8 text ({byte} at character {index} cannot be decoded); give it as UTF-8 "
+        "(check the encoding of the terminal, script or file it comes from)"
+    )
 
 
 class YamlProblem(Exception):
@@ -204,8 +220,14 @@ def load_yaml(text: str, *, shown_key: Any = repr) -> tuple[Any, yaml.Node | Non
         The data and its node tree (for line numbers); ``(None, None)`` when empty.
 
     Raises:
-        YamlProblem: Not YAML, more than one document, or outside the limits.
+        YamlProblem: Not Unicode text, not YAML, more than one document, or
+            outside the limits.
     """
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        raise YamlProblem(
+            not_utf8(text, surrogate.start()), text.count("\n", 0, surrogate.start()) + 1
+        )
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

@@ -154,7 +154,10 @@ def collect(
 
     Raises:
         DBTExecutionError: The run was cancelled, or failed before dbt wrote results.
-        DBTArtifactNotFoundError: The step saved no ``run_results.json``.
+        DBTArtifactNotFoundError: The step saved no ``run_results.json`` or no
+            ``manifest.json``: the result's paths are always this run's files,
+            so nothing is written to ``target/`` or cached, and the message
+            names the run, the step and the missing file.
         DBTRemoteError: An artifact is not the dbt file its name says.
     """
     run, step = finished.run, finished.step
@@ -170,11 +173,12 @@ def collect(
     assert run_results is not None
     document = finished.check(RUN_RESULTS, run_results)
     counts = count_run_results(document)
-    artifacts = {RUN_RESULTS: run_results}
-    manifest = finished.fetch(MANIFEST, required=False)
-    if manifest is not None:
-        finished.check(MANIFEST, manifest)
-        artifacts[MANIFEST] = manifest
+    # Required: the result's manifest_path must be this run's, never the manifest an
+    # earlier run left in target/ (dbt writes one for every command that parses).
+    manifest = finished.fetch(MANIFEST, required=True)
+    assert manifest is not None
+    finished.check(MANIFEST, manifest)
+    artifacts = {RUN_RESULTS: run_results, MANIFEST: manifest}
     catalog = finished.fetch_catalog()
     if catalog is not None:
         artifacts[CATALOG] = catalog

@@ -17,7 +17,7 @@ import copy
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,7 +32,8 @@ from floe_core.errors import (
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.selectors import merge_vars, validate_target
+from floe_core.redaction import redact_json, redacting
+from floe_core.selectors import merge_vars, secret_values, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, host_key
 from floe_dbt_cloud.cache_disk import atomic_write_bytes
@@ -193,8 +194,8 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             )
         if secrets is None:
             raise DBTConfigurationError(
-                f"the cloud runtime needs a secrets backend to resolve api_token_ref "
-                f"{config.api_token_ref!r}; configure plugins.secrets"
+                "the cloud runtime needs a secrets backend to resolve api_token_ref; "
+                "configure plugins.secrets"
             )
         return cls(
             config.account_id,
@@ -247,10 +248,11 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         del profiles_dir
         validate_target(target)
         steps = steps_override("compile", self._vars, always=False)
-        with dbt_span("compile", runtime=_RUNTIME, target=target) as span:
+        secrets = secret_values(self._vars)
+        with dbt_span("compile", runtime=_RUNTIME, target=target) as span, redacting(secrets):
             self._name_vars(span, None)
             self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            finished = self._execute("compile", self.job_ids.compile, steps, target)
+            finished = self._execute("compile", self.job_ids.compile, steps, target, secrets)
             if finished.status != RunStatus.SUCCESS:
                 # DBTCompilationError when the step's log says the project does not
                 # parse or compile; DBTExecutionError when dbt could not run at all.
@@ -418,7 +420,10 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             if document is not None:
                 return document
         finished = latest_successful(
-            self._client, self.job_ids.compile, "compile", scrub=self._scrub
+            self._client,
+            self.job_ids.compile,
+            "compile",
+            scrub=self._scrubber(secret_values(self._vars)),
         )
         content = finished.fetch(MANIFEST, required=True)
         assert content is not None
@@ -500,9 +505,11 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     ) -> DBTRunResult:
         """Run ``dbt <command>`` on its job, inside its span, and count the result."""
         validate_target(target)
+        variables = self._merged_vars(vars)
+        secrets = secret_values(variables)
         steps = steps_override(
             command,
-            self._merged_vars(vars),
+            variables,
             select=select,
             exclude=exclude,
             full_refresh=full_refresh,
@@ -518,7 +525,9 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         ) as span:
             self._name_vars(span, vars)
             self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            result = self._invoke(command, self.jobs.job_for(command), steps, project_dir, target)
+            with redacting(secrets):  # inside the span: its error event holds no secret either
+                job = self.jobs.job_for(command)
+                result = self._invoke(command, job, steps, project_dir, target, secrets)
             record_result(span, result)
             return result
 
@@ -532,10 +541,16 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             span.set_attribute("floe.dbt.var_names", names)
 
     def _invoke(
-        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path, target: str
+        self,
+        command: str,
+        job_id: int,
+        steps: list[str] | None,
+        project_dir: Path,
+        target: str,
+        secrets: Sequence[str],
     ) -> DBTRunResult:
         started = self._clock()
-        finished = self._execute(command, job_id, steps, target)
+        finished = self._execute(command, job_id, steps, target, secrets)
         result, artifacts = collect(
             finished,
             job_id=job_id,
@@ -548,7 +563,12 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         return result
 
     def _execute(
-        self, command: str, job_id: int, steps: list[str] | None, target: str
+        self,
+        command: str,
+        job_id: int,
+        steps: list[str] | None,
+        target: str,
+        secrets: Sequence[str],
     ) -> FinishedRun:
         """Trigger the job, wait for the run to end, and learn its environment."""
         finished = execute(
@@ -558,7 +578,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             steps,
             target=target,
             waiting=self._waiting,
-            scrub=self._scrub,
+            scrub=self._scrubber(secrets),
         )
         run = finished.run
         if run.environment_id is not None and self.environment_id is None:
@@ -572,9 +592,16 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             atomic_write_bytes(target_dir / name, content, mode=0o644)
         self.cache.store(run.id, account_id=self.account_id, job_id=job_id, artifacts=artifacts)
 
-    def _scrub(self, content: bytes) -> bytes:
-        # The token this runtime holds, and anything shaped like a dbt Cloud credential.
-        return scrub_credentials(content, (self._token.get_secret_value(),))
+    def _scrubber(self, secrets: Sequence[str]) -> Callable[[bytes], bytes]:
+        """What every artifact of a call goes through before it is kept anywhere."""
+
+        def scrub(content: bytes) -> bytes:
+            # The call's secret vars (dbt copies --vars into run_results.json), the
+            # token this runtime holds, and anything shaped like a dbt Cloud credential.
+            content = redact_json(content, secrets)
+            return scrub_credentials(content, (self._token.get_secret_value(),))
+
+        return scrub
 
     @staticmethod
     def _target_dir(project_dir: Path) -> Path:

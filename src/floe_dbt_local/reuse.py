@@ -287,7 +287,10 @@ def current_manifest(
     parsed = dbtRunner(callbacks=[callback]).invoke(call.args("parse"))
     if parsed.exception is not None:
         raise wrap_dbt_exception(
-            parsed.exception, command=call.command, project_dir=call.project_dir
+            parsed.exception,
+            command=call.command,
+            project_dir=call.project_dir,
+            written=(layout.target_path, layout.log_path),
         ) from parsed.exception
     if not parsed.success or parsed.result is None:
         raise DBTCompilationError(

@@ -25,6 +25,7 @@ PUBLIC_MODULES = {
     "lifecycle",
     "plugin_interfaces",
     "plugin_registry",
+    "redaction",
     "schemas",
     "secrets",
     "selectors",
