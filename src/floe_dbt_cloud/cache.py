@@ -14,7 +14,8 @@ host: two hosts' runs with the same id share a directory, and the later
 write replaces the earlier; the cache then misses, it never mixes them.)
 
 An entry is written into a private temporary directory and renamed into
-place, and read through one handle on its directory
+place (temporary directories an interrupted writer left are removed by a
+later write, once an hour old), and read through one handle on its directory
 (:mod:`floe_dbt_cloud.cache_disk`), so a reader sees one writer's whole entry
 or none. Anything unexpected on read —
 unparsable metadata, a missing or corrupt file, an artifact that is not the
@@ -30,7 +31,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,6 +48,7 @@ from floe_dbt_cloud.cache_disk import (
     atomic_write_bytes,
     entries_directory,
     publish_directory,
+    staging_directory,
 )
 from floe_dbt_cloud.config import CloudRuntimeConfig
 
@@ -271,7 +272,7 @@ class ArtifactCache:
             assert directory is not None  # created
             # Written beside the entries (a hidden name is never read as one),
             # then published whole.
-            staging = Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
+            staging = staging_directory(directory, run)
             try:
                 for name, content in artifacts.items():
                     atomic_write_bytes(staging / name, content)

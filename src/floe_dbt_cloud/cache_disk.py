@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -31,12 +33,20 @@ from floe_core.files import MAX_ARTIFACT_BYTES, read_bytes
 
 __all__ = [
     "PRIVATE_SUBDIRECTORY",
+    "STALE_STAGING_SECONDS",
     "PinnedDirectory",
     "atomic_write_bytes",
     "entries_directory",
     "publish_directory",
+    "remove_stale_staging",
+    "staging_directory",
 ]
 
+#: A staging directory untouched this long was left by a writer that was interrupted
+#: (killed, out of disk): a live writer fills and publishes its own within seconds.
+STALE_STAGING_SECONDS = 3600
+# `.<run id>.<random>` (staging) and `.<run id>.old.<random>` (an entry moved aside).
+_STAGING_NAME = re.compile(r"\.[0-9]{1,20}\.")
 # A directory renamed into place by another writer first: its entry is as whole as ours.
 _PUBLISHED_BY_ANOTHER = frozenset({errno.ENOTEMPTY, errno.EEXIST})
 _PINNED = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
@@ -119,6 +129,51 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def staging_directory(directory: Path, run: str) -> Path:
+    """A new private directory beside the entries to write ``run``'s entry in.
+
+    Writers interrupted before they published leave theirs behind; those older
+    than :data:`STALE_STAGING_SECONDS` are removed first, so the cache does not
+    grow with every crash.
+    """
+    remove_stale_staging(directory)
+    return Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
+
+
+def remove_stale_staging(
+    directory: Path, *, older_than: float = STALE_STAGING_SECONDS, now: float | None = None
+) -> list[str]:
+    """Remove this user's staging directories untouched for ``older_than`` seconds.
+
+    Only directories named as this module names them (``.<run>.<random>``,
+    ``.<run>.old.<random>``), owned by this user and not links, are removed;
+    an entry, or anything else, never is. Failures are ignored: the next
+    write tries again.
+
+    Returns:
+        The names removed.
+    """
+    cutoff = (time.time() if now is None else now) - older_than
+    uid = _uid()
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _STAGING_NAME.match(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        ours = uid is None or info.st_uid == uid
+        if stat.S_ISDIR(info.st_mode) and ours and info.st_mtime < cutoff:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
 
 
 def publish_directory(staging: Path, final: Path) -> bool:

@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from pytest_httpx import HTTPXMock
 from unprivileged import drop_root_file_access
 
 from floe_dbt_cloud.cache import READ_PROBLEM, WRITE_PROBLEM, ArtifactCache
+from floe_dbt_cloud.cache_disk import STALE_STAGING_SECONDS
 from floe_dbt_cloud.scrub import REDACTED, scrub_credentials
 
 HOST = "cloud.getdbt.com"
@@ -339,3 +341,26 @@ def test_get_manifest_with_a_fifo_as_cached_metadata_asks_dbt_cloud(
         url=f"{API}/runs/5/artifacts/manifest.json?step=1", content=manifest("model.p.new")
     )
     assert set(plugin.get_manifest(tmp_path / "proj")["nodes"]) == {"model.p.new"}
+
+
+def test_staging_directories_of_interrupted_writers_are_removed_on_the_next_write(
+    tmp_path: Path, clock: UtcClock
+) -> None:
+    """Round 2: a writer killed between its mkdtemp and its rename left its directory forever."""
+    root = tmp_path / "cache"
+    cache = ArtifactCache(root, host=HOST, enabled=True, now=clock)
+    assert _store(cache, 1) is not None
+    old = time.time() - STALE_STAGING_SECONDS - 60
+    left = {
+        ".77.k3j2h1": old,  # staging of an interrupted writer
+        ".78.old.x9y8": old,  # an entry moved aside by an interrupted writer
+        ".79.fresh1": time.time(),  # a writer at work right now
+        ".hidden-other": old,  # not ours by its name
+    }
+    for name, mtime in left.items():
+        (root / name).mkdir()
+        (root / name / "manifest.json").write_text("{}")
+        os.utime(root / name, (mtime, mtime))
+    os.utime(root / "1", (old, old))  # an old entry is an entry, not a staging directory
+    assert _store(cache, 2) is not None
+    assert sorted(p.name for p in root.iterdir()) == [".79.fresh1", ".hidden-other", "1", "2"]
