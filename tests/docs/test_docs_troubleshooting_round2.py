@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from pydantic import SecretStr
 from test_docs_troubleshooting import documented
+from test_docs_troubleshooting_cloud import JOB_IDS, _envelope
 from unprivileged import obeying_permissions
 
 from floe_core.cli import main
@@ -86,7 +87,7 @@ def test_number_bound_constructor_message() -> None:
         DBTCloudPlugin(
             "12345",
             SecretStr("dbtc_revoked"),
-            job_ids={"compile": 67890, "run": 67891, "test": 67892},
+            job_ids=JOB_IDS,
             poll_interval_seconds=1e-300,
         )
     assert str(caught.value) == documented("number-bound-constructor")
@@ -122,31 +123,29 @@ def _run_without_manifest(request: httpx.Request) -> httpx.Response:
     """dbt Cloud: run 640 of the run job succeeded, but its step 3 saved no manifest.json."""
     run = {"id": 640, "account_id": 12345, "job_definition_id": 67891, "status": 10}
     steps = [
-        {"index": 1, "name": "Clone Git Repository", "status": 10},
-        {"index": 2, "name": "Create Profile from Connection", "status": 10},
-        {"index": 3, "name": "Invoke dbt with `dbt run`", "status": 10},
+        {"index": index, "name": name, "status": 10}
+        for index, name in enumerate(
+            ["Clone Git Repository", "Create Profile", "Invoke dbt with `dbt run`"], start=1
+        )
     ]
-    envelope = {"status": {"code": 200, "is_success": True, "user_message": "Success!"}}
-    path = request.url.path
     if request.method == "POST":
-        return httpx.Response(200, json={**envelope, "data": {**run, "status": 1}})
-    if path.endswith("/runs/640/"):
-        return httpx.Response(200, json={**envelope, "data": {**run, "run_steps": steps}})
-    if path.endswith("/run_results.json"):
+        return httpx.Response(200, json=_envelope({**run, "status": 1}))
+    if request.url.path.endswith("/runs/640/"):
+        return httpx.Response(200, json=_envelope({**run, "run_steps": steps}))
+    if request.url.path.endswith("/run_results.json"):
         schema = "https://schemas.getdbt.com/dbt/run-results/v6.json"
         results = [{"unique_id": "model.analytics.customers", "status": "success"}]
         return httpx.Response(
             200, json={"metadata": {"dbt_schema_version": schema}, "results": results}
         )
-    missing = {"code": 404, "is_success": False, "user_message": "Resource not found."}
-    return httpx.Response(404, json={"status": missing, "data": None})
+    return httpx.Response(404, json=_envelope(None, 404, "Resource not found."))
 
 
 def test_cloud_missing_manifest_message(tmp_path: Path) -> None:
     runtime = DBTCloudPlugin(
         "12345",
         SecretStr("dbtc_revoked"),
-        job_ids={"compile": 67890, "run": 67891, "test": 67892},
+        job_ids=JOB_IDS,
         cache_dir=tmp_path / "cache",
         transport=httpx.MockTransport(_run_without_manifest),
         sleep=lambda seconds: None,
