@@ -180,3 +180,10 @@ def test_anything_deeper_than_the_bound_is_refused_before_parsing(extra: int, op
         parse_json(data, source="x.json")
     at_bound = (opener * MAX_JSON_DEPTH + "1" + closer * MAX_JSON_DEPTH).encode()
     assert not json_depth_exceeds(at_bound)
+
+
+def test_brackets_that_do_not_pair_are_left_to_the_json_reader() -> None:
+    data = b"[}" * 600
+    assert not json_depth_exceeds(data)
+    with pytest.raises(UnreadableFile, match="is not valid JSON"):
+        parse_json(data, source="x.json")

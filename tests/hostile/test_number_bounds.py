@@ -250,3 +250,11 @@ def test_the_manifest_accepts_exactly_what_the_constructor_accepts(
             PlatformManifest.from_yaml(path)
         (problem,) = raised.value.problems
         assert problem.location.endswith(f".{knob}")
+
+
+def test_a_sequence_is_bounded_in_length_and_named_by_index() -> None:
+    with pytest.raises(DBTConfigurationError) as raised:
+        RetryPolicy(delays=(1.0,) * 11)
+    assert str(raised.value) == "delays must have at most 10 entries, got 11"
+    with pytest.raises(DBTConfigurationError, match=r"^delays\[2\] must be a number of seconds"):
+        RetryPolicy(delays=(1.0, 2.0, -1.0))

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from floe_core.errors import DBTRemoteError
-from floe_core.redaction import REDACTED, holds_secret, redact_json, redact_text, redacting
+from floe_core.redaction import (
+    REDACTED,
+    holds_secret,
+    redact_document,
+    redact_json,
+    redact_text,
+    redacting,
+)
 from floe_core.selectors import merge_vars, secret_values, vars_argument
 
 SECRET = "s3cr3t-Value"
@@ -117,3 +124,19 @@ def test_an_error_raised_inside_redacting_keeps_its_type_and_loses_the_secret() 
     assert raised.value.status_code == 400
     assert raised.value.__cause__ is cause
     assert redact_text(f"{SECRET}{SECRET}", [SECRET, "s3cr3t"]) == REDACTED * 2
+
+
+def test_redaction_edges() -> None:
+    shared = ["a s3cr3t-Value b"]
+    document = {"x": shared, "y": shared, "z": "no"}  # one list reached twice: redacted once
+    assert redact_document(document, [SECRET]) == {
+        "x": [f"a {REDACTED} b"],
+        "y": [f"a {REDACTED} b"],
+        "z": "no",
+    }
+    assert redact_document(f"{SECRET}!", [SECRET]) == f"{REDACTED}!"
+    assert redact_document({"k": SECRET}, ["   "]) == {"k": SECRET}  # nothing to hide
+    # A broken artifact (not JSON) still loses the secret, in every form JSON could give it.
+    broken = b'{"cmd": "run ' + SECRET.encode() + b'", "x": "caf\xc3\xa9 \\u00e9 s3cr3t-Valu'
+    assert SECRET.encode() not in redact_json(broken + b"e", [SECRET])
+    assert redact_json(b'["\\u00fcber"', ["\u00fcber"]) == b'["' + REDACTED.encode() + b'"'
