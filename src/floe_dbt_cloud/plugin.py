@@ -32,7 +32,7 @@ from floe_core.errors import (
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.redaction import redact_json, redacting
+from floe_core.redaction import redacting
 from floe_core.selectors import merge_vars, secret_values, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, host_key
@@ -46,7 +46,7 @@ from floe_dbt_cloud.http_limits import checked_timeout
 from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
 from floe_dbt_cloud.models import Run, RunStatus
-from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud.scrub import artifact_scrubber
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -594,14 +594,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
 
     def _scrubber(self, secrets: Sequence[str]) -> Callable[[bytes], bytes]:
         """What every artifact of a call goes through before it is kept anywhere."""
-
-        def scrub(content: bytes) -> bytes:
-            # The call's secret vars (dbt copies --vars into run_results.json), the
-            # token this runtime holds, and anything shaped like a dbt Cloud credential.
-            content = redact_json(content, secrets)
-            return scrub_credentials(content, (self._token.get_secret_value(),))
-
-        return scrub
+        return artifact_scrubber(self._token, secrets)
 
     @staticmethod
     def _target_dir(project_dir: Path) -> Path:
