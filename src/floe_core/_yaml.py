@@ -6,7 +6,7 @@ that expands to a billion values, the same key twice. Each is refused here
 with a reason a person can act on, before anything else looks at the data:
 
 * the file is read by :func:`floe_core.files.read_text`: only a regular
-  file, at most :data:`MAX_BYTES`, UTF-8 text;
+  file, at most :data:`~floe_core.files.MAX_TEXT_BYTES`, UTF-8 text;
 * nesting deeper than :data:`MAX_DEPTH` is refused while the document is
   composed, so the composer never recurses out of the stack;
 * the document may not expand (through aliases) to more than
@@ -25,10 +25,7 @@ from typing import Any
 
 import yaml
 
-from floe_core.files import MAX_TEXT_BYTES
-
 __all__ = [
-    "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_VALUES",
     "LineIndex",
@@ -37,7 +34,6 @@ __all__ = [
     "not_utf8",
 ]
 
-MAX_BYTES = MAX_TEXT_BYTES
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
 _TOO_DEEP = (
