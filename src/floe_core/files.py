@@ -84,7 +84,6 @@ _KINDS = (
 # A JSON text cut down to its quotes and brackets, escapes dropped first.
 _NOT_SKELETON = bytes(b for b in range(256) if b not in b'"[]{}')
 _BRACKETED_STRING = re.compile(rb'"[^"]*"')
-_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
 
 
 def file_kind(mode: int) -> str:
@@ -233,21 +232,27 @@ def json_depth_exceeds(data: bytes, depth: int = MAX_JSON_DEPTH) -> bool:
     Only the brackets outside strings count, and all the work runs in C:
     escapes are dropped, the text is cut down to its quotes and brackets,
     adjacent quotes (an empty string, or the gap between two strings with
-    no bracket in it) are dropped, the strings left are taken out whole;
-    then each pass removes the innermost empty pairs, so a document needs as
-    many passes as it is deep, and a run of more than ``depth`` openers
-    answers at once. Brackets that do not pair up are left for the JSON
-    reader to refuse, with a position.
+    no bracket in it) are dropped, the strings left are taken out whole. A
+    run of more than ``depth`` openers answers at once; otherwise each pass
+    removes the innermost empty pairs, one level (a pair a pass uncovers
+    waits for the next), so a document needs as many passes as it is deep.
+    Brackets that do not pair up are left for the JSON reader to refuse,
+    with a position.
     """
-    if data.count(b"[") + data.count(b"{") <= depth:
-        return False
-    skeleton = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_SKELETON)
-    brackets = _BRACKETED_STRING.sub(b"", skeleton.replace(b'""', b""))
+    if len(data) <= depth:
+        return False  # not even room for that many openers
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    skeleton = data.translate(None, _NOT_SKELETON).replace(b'""', b"")
+    brackets = _BRACKETED_STRING.sub(b"", skeleton)
     run = re.compile(rb"[\[{]{%d}" % (depth + 1))
     for _ in range(depth):
-        if not brackets or run.search(brackets):
-            return bool(brackets)
-        inner = _EMPTY_PAIR.sub(b"", brackets)  # one level: pairs left behind wait a pass
+        if not brackets:
+            return False
+        if run.search(brackets):
+            return True
+        # Marked first, then removed: "{[]}" loses "[]" in this pass, "{}" in the next.
+        inner = brackets.replace(b"[]", b".").replace(b"{}", b".").replace(b".", b"")
         if inner == brackets:
             return False  # they do not pair up: not JSON
         brackets = inner
@@ -255,30 +260,33 @@ def json_depth_exceeds(data: bytes, depth: int = MAX_JSON_DEPTH) -> bool:
 
 
 def parse_json(
-    data: bytes, *, max_depth: int = MAX_JSON_DEPTH, source: Path | str = "the text"
+    data: bytes, *, max_depth: int | None = MAX_JSON_DEPTH, source: Path | str = "the text"
 ) -> Any:
     """Parse a JSON document from bytes, refusing what Python's reader would crash on.
 
     Args:
         data: The document, UTF-8.
-        max_depth: The deepest nesting accepted.
+        max_depth: The deepest nesting accepted, checked before parsing
+            (:func:`json_depth_exceeds`). None skips that check for a document
+            already checked once (a cache entry floe wrote): nesting too deep
+            for Python's reader is then refused when it is met.
         source: Where it comes from, for the message (a path).
 
     Returns:
         The parsed value.
 
     Raises:
-        UnreadableFile: Not UTF-8, not JSON, or nested deeper than ``max_depth``.
+        UnreadableFile: Not UTF-8, not JSON, or nested too deep.
     """
     text = decode_utf8(data, source=source)
-    if json_depth_exceeds(data, max_depth):
+    if max_depth is not None and json_depth_exceeds(data, max_depth):
         fact = f"is JSON nested more than {max_depth} levels deep"
         raise UnreadableFile(source, f"{fact}: is this the right file?", fact=fact)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(source, f"is not valid JSON ({exc})") from None
-    except RecursionError:  # pragma: no cover - refused above unless max_depth is huge
+    except RecursionError:
         fact = "is JSON nested too deeply for Python to read"
         raise UnreadableFile(source, f"{fact}: is this the right file?", fact=fact) from None
 

@@ -364,3 +364,17 @@ def test_staging_directories_of_interrupted_writers_are_removed_on_the_next_writ
     os.utime(root / "1", (old, old))  # an old entry is an entry, not a staging directory
     assert _store(cache, 2) is not None
     assert sorted(p.name for p in root.iterdir()) == [".79.fresh1", ".hidden-other", "1", "2"]
+
+
+def test_a_cached_manifest_nested_past_pythons_reader_is_a_miss(
+    tmp_path: Path, clock: UtcClock
+) -> None:
+    """Entries are depth-checked before they are written; one changed afterwards is a miss."""
+    cache = ArtifactCache(tmp_path / "cache", host=HOST, enabled=True, now=clock)
+    entry = _store(cache)
+    assert entry is not None
+    deep = b"[" * 100_000 + b"]" * 100_000
+    (tmp_path / "cache" / "77" / "manifest.json").write_bytes(deep)
+    chosen = cache.latest("manifest.json", account_id="1")
+    assert chosen is not None
+    assert cache.read(chosen, "manifest.json") is None

@@ -187,3 +187,12 @@ def test_brackets_that_do_not_pair_are_left_to_the_json_reader() -> None:
     assert not json_depth_exceeds(data)
     with pytest.raises(UnreadableFile, match="is not valid JSON"):
         parse_json(data, source="x.json")
+
+
+def test_without_the_pre_scan_python_s_own_limit_is_still_a_refusal() -> None:
+    data = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(UnreadableFile) as raised:
+        parse_json(data, max_depth=None, source="cached.json")
+    assert str(raised.value) == (
+        "cached.json is JSON nested too deeply for Python to read: is this the right file?"
+    )
