@@ -13,6 +13,7 @@ the suites when no path was given on the command line (a project's
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -134,9 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"installed: {', '.join(installed) or 'none'}"
         )
     runtimes = requested or installed
-    report_dir = Path(config.getoption("floe_dbt_report"))
-    if not report_dir.is_absolute():
-        report_dir = config.invocation_params.dir / report_dir
+    report_dir = _report_dir(config)
     _check_harness_hooks(config)
     kit = kit_module.ComplianceKit(
         config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
@@ -151,6 +150,33 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args.append(suites)
     else:
         config.args[:] = [suites]
+
+
+def _report_dir(config: pytest.Config) -> Path:
+    """``--floe-dbt-report``, absolute; refused now if certificates could never be written there.
+
+    Checked before anything runs: a session that certifies every row and then
+    cannot write its certificate has wasted its whole run.
+    """
+    given = config.getoption("floe_dbt_report")
+    report_dir = Path(given)
+    if not report_dir.is_absolute():
+        report_dir = config.invocation_params.dir / report_dir
+    existing = report_dir
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        where = "" if existing == report_dir else f" ({existing} is)"
+        problem = f"{report_dir} is a file, not a directory{where}"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable by this user"
+    if problem is not None:
+        raise pytest.UsageError(
+            f"--floe-dbt-report {given}: {problem}; name a directory for the certificates "
+            "(it is created if it does not exist)"
+        )
+    return report_dir
 
 
 def _check_harness_hooks(config: pytest.Config) -> None:

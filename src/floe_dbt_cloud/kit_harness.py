@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
+from floe_core.bounds import PollIntervalSeconds, RunTimeoutSeconds
+
 if TYPE_CHECKING:
     import httpx
     from floe_dbt_compliance.harness import RuntimeHarness
@@ -167,8 +169,17 @@ class LiveSettings(BaseModel):
     job_ids: dict[str, dict[str, int]]
     base_url: str | None = None
     discovery_url: str | None = None
-    poll_interval_seconds: float = Field(5.0, gt=0)
-    timeout_seconds: float = Field(3600.0, gt=0)
+    poll_interval_seconds: PollIntervalSeconds = 5.0
+    timeout_seconds: RunTimeoutSeconds = 3600.0
+
+    @field_validator("poll_interval_seconds", "timeout_seconds", mode="before")
+    @classmethod
+    def _number_from_text(cls, value: Any) -> Any:
+        # Environment variables are text; the bounds are manifest.yaml's own.
+        try:
+            return float(value) if isinstance(value, str) else value
+        except ValueError:
+            return value
 
     @field_validator("job_ids")
     @classmethod
