@@ -54,7 +54,6 @@ from floe_dbt_compliance.oracle.worker import _release_dbt, dbt_arguments
 from floe_dbt_compliance.projects import copy_tree
 from floe_dbt_compliance.scenarios import Scenario, apply_change
 from floe_dbt_compliance.suites.suite_concurrency import SERIAL_BATCH, SERIAL_LIFECYCLE
-from floe_dbt_compliance.suites.suite_lifecycle import LIFECYCLE
 
 examples, chosen = int(sys.argv[1]), int(sys.argv[2])
 drawn = []
@@ -85,7 +84,7 @@ with tempfile.TemporaryDirectory() as scratch:
     for number, spec in enumerate(drawn):
         source = write_project(spec, Path(scratch) / f"g{number}")
         generated.append(Scenario("generated", source, spec.steps))
-    every = [*SCENARIOS.values(), SERIAL_LIFECYCLE, LIFECYCLE, *generated]
+    every = [*SCENARIOS.values(), SERIAL_LIFECYCLE, *generated]  # SCENARIOS has lifecycle
     for scenario in every:  # the reference's share
         play(scenario, scenario.steps, scratch, "reference-")
     for scenario in every:  # the runtime's share

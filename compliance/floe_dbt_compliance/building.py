@@ -1,17 +1,12 @@
-"""How the kit gets a runtime for a project: the user's hook, then the packages', then its own.
+"""How the kit gets a runtime for a project: one hook, then the entry point's class.
 
-In this order (see :mod:`floe_dbt_compliance.hookspecs`):
+:func:`build_harness` asks ``pytest_floe_dbt_harness`` (see
+:mod:`floe_dbt_compliance.hookspecs`: the first answer in pluggy's order
+wins, so a user's conftest beats a package's ``trylast`` harness); when
+nobody answers, it builds the entry point's class with no arguments.
 
-1. ``pytest_floe_dbt_harness`` on every plugin that no installed
-   distribution registered (conftests, ``-p module``): the user's.
-2. ``pytest_floe_dbt_package_harness`` on every plugin, then
-   ``pytest_floe_dbt_harness`` on the plugins installed distributions
-   registered (an old-style package harness: still heard, never before the
-   user's). More than one answer is an error that names them.
-3. The entry point's class built with no arguments.
-
-An answer is a runtime (the kit wraps it, and asks again for a second
-instance) or a :class:`~floe_dbt_compliance.harness.RuntimeHarness`.
+An answer is a runtime (the kit wraps it, and asks the hook again for a
+second instance) or a :class:`~floe_dbt_compliance.harness.RuntimeHarness`.
 
 A runtime nobody can build is an error that says which constructor arguments
 it needs and how to write the hook; when the user did not name it
@@ -21,7 +16,7 @@ as skipped, with the reason, instead of failing the session.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
 from typing import Any
 
 import pytest
@@ -29,42 +24,24 @@ import pytest
 from floe_core.errors import DBTConfigurationError
 from floe_core.plugin_interfaces import DBTPlugin
 from floe_core.plugin_registry import PluginRegistry
+from floe_dbt_compliance.errors import HarnessError, RuntimeNotBuildable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
-from floe_dbt_compliance.hookspecs import PACKAGE_HOOK, USER_HOOK
+from floe_dbt_compliance.hookspecs import HOOK, RETIRED_HOOK
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
 
 __all__ = [
-    "HarnessError",
-    "RuntimeNotBuildable",
-    "build",
+    "build_harness",
     "default_harness",
-    "legacy_package_harnesses",
+    "early_package_harnesses",
     "required_arguments",
+    "retired_hook_plugins",
 ]
 
 GUIDE = "the floe-dbt guide 'Certifying a runtime'"
 
 
-class HarnessError(Exception):
-    """A harness answered something the kit cannot use, or two packages answered."""
-
-
-class RuntimeNotBuildable(HarnessError):
-    """Nothing can build the runtime here: no hook answered and its class needs arguments.
-
-    Attributes:
-        summary: One line, for a certificate row.
-    """
-
-    def __init__(self, summary: str, detail: str = "") -> None:
-        super().__init__(f"{summary}{detail}")
-        self.summary = summary
-
-
 def required_arguments(runtime_cls: type[Any]) -> list[str] | None:
     """The constructor parameters without a default, or ``None`` when it needs none."""
-    import inspect
-
     try:
         signature = inspect.signature(runtime_cls)
     except (TypeError, ValueError):
@@ -119,8 +96,8 @@ def default_harness(name: str, project: ProjectCopy) -> RuntimeHarness:
             + _hook_snippet(name, runtime_cls, needs)
             + "Return floe_dbt_compliance.RuntimeHarness.for_project(project, ...) instead when "
             "the kit needs more (second instances with options, a remote-call counter, a cache "
-            "root, secrets); a package that ships the harness implements "
-            f"pytest_floe_dbt_package_harness. See {GUIDE}.",
+            "root, secrets); a package that ships the harness marks its hook "
+            f"@pytest.hookimpl(trylast=True). See {GUIDE}.",
         )
     try:
         plugin = runtime_cls()
@@ -136,7 +113,7 @@ def default_harness(name: str, project: ProjectCopy) -> RuntimeHarness:
     return RuntimeHarness.for_project(project, plugin, new_instance=new_instance)
 
 
-def _package_plugins(pluginmanager: pytest.PytestPluginManager) -> dict[int, str]:
+def _origins(pluginmanager: pytest.PytestPluginManager) -> dict[int, str]:
     """Plugins registered from an installed distribution: id -> ``name version``."""
     return {
         id(plugin): f"{dist.project_name} {dist.version}"
@@ -144,90 +121,45 @@ def _package_plugins(pluginmanager: pytest.PytestPluginManager) -> dict[int, str
     }
 
 
-def _package_impls(pluginmanager: pytest.PytestPluginManager) -> Iterator[tuple[Any, str]]:
-    """The packages' implementations, in pluggy's calling order, each with where it is from."""
-    packages = _package_plugins(pluginmanager)
-    for hook_name, only_packages in ((PACKAGE_HOOK, False), (USER_HOOK, True)):
-        caller = getattr(pluginmanager.hook, hook_name, None)
-        if caller is None:
-            continue
-        for impl in reversed(caller.get_hookimpls()):
-            if impl.wrapper or impl.hookwrapper:
-                continue
-            origin = packages.get(id(impl.plugin))
-            if only_packages and origin is None:
-                continue
-            yield impl, f"{impl.plugin_name} ({origin or 'registered by a plugin'})"
-
-
-def legacy_package_harnesses(pluginmanager: pytest.PytestPluginManager) -> list[str]:
-    """Installed packages that implement the user's hook instead of the packages' hook."""
-    caller = getattr(pluginmanager.hook, USER_HOOK, None)
-    packages = _package_plugins(pluginmanager)
-    if caller is None:
-        return []
+def retired_hook_plugins(pluginmanager: pytest.PytestPluginManager) -> list[str]:
+    """The plugins that implement ``pytest_floe_dbt_package_harness``, which nothing calls."""
+    origins = _origins(pluginmanager)
     return [
-        f"{impl.plugin_name} ({packages[id(impl.plugin)]})"
-        for impl in caller.get_hookimpls()
-        if id(impl.plugin) in packages
+        f"{impl.plugin_name} ({origins.get(id(impl.plugin), 'registered by a plugin')})"
+        for impl in getattr(pluginmanager.hook, RETIRED_HOOK).get_hookimpls()
     ]
 
 
-def _discard(answer: object) -> None:
-    """Release what the kit will not use: a harness's resources, a runtime's ``close()``."""
-    if isinstance(answer, RuntimeHarness):
-        close_harness(answer)
-    elif isinstance(answer, DBTPlugin):
-        closer = getattr(answer, "close", None)
-        if callable(closer):
-            closer()
+def early_package_harnesses(pluginmanager: pytest.PytestPluginManager) -> list[str]:
+    """Installed packages whose harness is ``tryfirst``: asked before the user's conftest."""
+    installed = _origins(pluginmanager)
+    caller = pluginmanager.hook.pytest_floe_dbt_harness
+    return [
+        f"{impl.plugin_name} ({installed[id(impl.plugin)]})"
+        for impl in caller.get_hookimpls()
+        if impl.tryfirst and id(impl.plugin) in installed
+    ]
 
 
-def ask(
-    config: pytest.Config, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Any, str]:
-    """Ask the user's hook, then the packages'; return the answer and who gave it.
-
-    Raises:
-        HarnessError: More than one package answered.
-    """
-    pluginmanager = config.pluginmanager
-    arguments = {"name": name, "project": project, "tmp_path_factory": tmp_path_factory}
-    installed = [plugin for plugin, _dist in pluginmanager.list_plugin_distinfo()]
-    user = pluginmanager.subset_hook_caller(USER_HOOK, remove_plugins=installed)
-    answer = user(**arguments)
-    if answer is not None:
-        return answer, "pytest_floe_dbt_harness"
-    answers = []
-    for impl, origin in _package_impls(pluginmanager):
-        result = impl.function(*(arguments[argument] for argument in impl.argnames))
-        if result is not None:
-            answers.append((result, origin))
-    if len(answers) > 1:
-        for result, _origin in answers:
-            _discard(result)
-        raise HarnessError(
-            f"more than one installed package builds runtime {name!r}: "
-            f"{'; '.join(origin for _result, origin in answers)}. The kit does not pick one: "
-            "choose in your conftest.py (pytest_floe_dbt_harness always wins over packages)"
-        )
-    if not answers:
-        return None, ""
-    answer, origin = answers[0]
-    return answer, f"the package harness of {origin}"
+def _close_runtime(runtime: DBTPlugin) -> None:
+    closer = getattr(runtime, "close", None)
+    if callable(closer):
+        closer()
 
 
 def _resolve(
     config: pytest.Config, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
 ) -> RuntimeHarness:
-    answer, origin = ask(config, name, project, tmp_path_factory)
+    answer = config.hook.pytest_floe_dbt_harness(
+        name=name, project=project, tmp_path_factory=tmp_path_factory
+    )
     if answer is None:
         return default_harness(name, project)
     if isinstance(answer, RuntimeHarness):
         return answer
     if not isinstance(answer, DBTPlugin):
         raise HarnessError(
-            f"{origin} returned {type(answer).__name__} for runtime {name!r}; return the runtime "
+            f"{HOOK} returned {type(answer).__name__} for runtime {name!r}; return the runtime "
             "built for the project (a DBTPlugin), a RuntimeHarness "
             "(floe_dbt_compliance.RuntimeHarness.for_project), or None to let another answer"
         )
@@ -245,14 +177,14 @@ def _resolve(
         return second.plugin
 
     def close() -> None:
-        _discard(answer)
+        _close_runtime(answer)
         while seconds:
             close_harness(seconds.pop())
 
     return RuntimeHarness.for_project(project, answer, new_instance=again, close=close)
 
 
-def build(
+def build_harness(
     config: pytest.Config,
     name: str,
     project: str | ProjectCopy,
@@ -260,11 +192,16 @@ def build(
 ) -> RuntimeHarness:
     """Build runtime ``name`` on ``project`` (a fixture project's name, copied here, or a copy).
 
+    Args:
+        config: The session's config (its hooks and ``--floe-dbt-runtime``).
+        name: The ``floe.dbt`` entry-point name.
+        project: A fixture project's name (the kit copies it) or a copy.
+        tmp_path_factory: Where copies and the harness's directories go.
+
     Raises:
         RuntimeNotBuildable: Nothing builds it and ``--floe-dbt-runtime`` named
             it (unnamed, the check is skipped with the reason instead).
-        HarnessError: A harness answered something else than a runtime or a
-            harness, or two packages answered.
+        HarnessError: The hook answered something else than a runtime or a harness.
     """
     if isinstance(project, ProjectCopy):
         copy = project

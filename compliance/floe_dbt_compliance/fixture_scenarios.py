@@ -1,32 +1,38 @@
-"""The scenarios the kit runs on its fixture projects, and which steps each row reads.
+"""The scenarios the kit runs on its fixture projects, and the groups of steps rows share.
 
 Each scenario runs on one fresh copy per runtime (and one for the
 reference), lazily: a row costs the steps up to the last one it reads.
-:data:`ROW_STEPS` says which steps every row that reads these scenarios
-needs (the kit's own tests use it to find the rows a broken runtime's
-session runs for free).
+Which steps a row reads is part of its declaration in
+:mod:`floe_dbt_compliance.catalogue`; the groups here are the steps several
+rows read alike (the results, the spans, the secrets).
 """
 
 from __future__ import annotations
 
+from floe_dbt_compliance.projects import fixture_dir
 from floe_dbt_compliance.scenarios import Scenario, edit, link, step
 
 __all__ = [
+    "ALL",
     "BAD_PROFILE",
     "BAD_TARGET",
     "COMPILE_ERROR",
     "HEALTHY",
+    "HOSTILE_STEPS",
     "INCREMENTAL",
-    "ORACLE_ROWS",
+    "LATEST_CALLS",
+    "LIFECYCLE",
+    "MENTIONS",
     "REPEATED",
-    "ROW_STEPS",
+    "RESULT_CALLS",
     "SCENARIOS",
+    "SECRET_CALLS",
     "SELECTORS",
+    "SPAN_CALLS",
     "SQL_ERROR",
     "TESTS",
     "UNPARSEABLE",
     "UNREADABLE",
-    "WAREHOUSE_ROWS",
 ]
 
 HOSTILE_STEPS = ("hostile_select", "hostile_exclude", "hostile_test", "hostile_target")
@@ -131,6 +137,44 @@ REPEATED = Scenario.on_fixture(
     step("test", "run_tests"),
     step("test_again", "run_tests"),
 )
+_ORDERS = (fixture_dir("lifecycle") / "seeds" / "orders.csv").read_text(encoding="utf-8")
+_CUSTOMERS_WIDER = "id,name,region,tier\n1,Ada,eu,gold\n2,Grace,us,silver\n3,Edsger,eu,gold\n"
+_BY_REGION = "customers_by_region big_orders"
+# One copy of the lifecycle project brought up step by step: seeds with a bad
+# row, a build whose failing test skips what is downstream, vars bound and
+# given, a snapshot run again after its data changed, a seed whose columns changed.
+LIFECYCLE = Scenario.on_fixture(
+    "lifecycle",
+    "lifecycle",
+    step("seed_all", "seed"),
+    step("seed_select", "seed", select="customers orders"),
+    step("build", "build", exclude="bad_amounts"),
+    step("hostile_seed", "seed", select="orders --full-refresh"),
+    step("hostile_vars", "build", select="big_orders", vars={"min_amount": float("nan")}),
+    step("hostile_bound", "snapshot", bound_vars={"": 1}),
+    step("hostile_exclude", "snapshot", exclude="orders_snapshot;drop"),
+    step("snapshot_first", "snapshot"),
+    edit("change_order", "seeds/orders.csv", _ORDERS.replace("12,2,15,placed", "12,2,15,shipped")),
+    step("seed_changed", "seed", select="orders"),
+    step("snapshot_second", "snapshot"),
+    step("seed_exclude", "seed", exclude="bad_amounts orders"),
+    edit("widen_customers", "seeds/customers.csv", _CUSTOMERS_WIDER),
+    step("seed_widened", "seed", select="customers"),
+    step("seed_full_refresh", "seed", select="customers", full_refresh=True),
+    # Last: every change of vars makes dbt parse the whole project again, so a
+    # selection of rows that stops before here (--floe-dbt-requirement) is cheap.
+    step("vars_build", "build", select=_BY_REGION, vars={"region": "us", "min_amount": 30}),
+    step(
+        "vars_merge",
+        "build",
+        select=_BY_REGION,
+        vars={"region": "eu"},
+        bound_vars={"region": "us", "min_amount": 50},
+    ),
+    step("vars_run", "run_models", select=_BY_REGION, bound_vars={"region": "us"}),
+    step("vars_test", "run_tests", select="region_matches", bound_vars={"region": "eu"}),
+    step("plain_run", "run_models", select=_BY_REGION),
+)
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
@@ -145,44 +189,11 @@ SCENARIOS = {
         BAD_TARGET,
         UNREADABLE,
         REPEATED,
+        LIFECYCLE,
     )
 }
-_ALL = ("compile", "run", "test")
-
-#: Rows decided by comparing steps with the reference: row -> (scenario, steps) pairs.
-ORACLE_ROWS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
-    "compile.manifest": ((HEALTHY, ("compile",)),),
-    "compile.node-error": ((COMPILE_ERROR, ("compile", "run")),),
-    "run.all": ((HEALTHY, ("run",)),),
-    "run.select": ((INCREMENTAL, ("select",)),),
-    "run.exclude": ((INCREMENTAL, ("exclude",)),),
-    "run.select-exclude": ((SELECTORS, ("select_exclude",)),),
-    "run.selector-syntax": ((SELECTORS, ("graph", "union", "intersection", "depth", "at")),),
-    "run.full-refresh": ((INCREMENTAL, ("full_refresh",)),),
-    "run.sql-error": ((SQL_ERROR, ("run",)),),
-    "run.edited-project": ((SQL_ERROR, ("run_fixed",)),),
-    "run.repeated": ((REPEATED, ("run", "run_again", "run_child", "test", "test_again")),),
-    "test.all": ((HEALTHY, ("test",)),),
-    "test.select": ((HEALTHY, ("test_select",)),),
-    "test.fail": ((TESTS, ("test_fail",)),),
-    "test.warn": ((TESTS, ("test_warn",)),),
-    "errors.unparseable": ((UNPARSEABLE, _ALL),),
-    "errors.execution": ((BAD_PROFILE, _ALL), (BAD_TARGET, _ALL)),
-    "errors.unreadable-project": ((UNREADABLE, ("compile_loop", "run_loop", "test_loop", *_ALL)),),
-    "config.hostile-input": ((HEALTHY, HOSTILE_STEPS),),
-}
-#: Rows whose promise shows only in the warehouse (n/a where it cannot be observed).
-WAREHOUSE_ROWS = frozenset(
-    {
-        "run.all",
-        "run.select",
-        "run.exclude",
-        "run.full-refresh",
-        "run.edited-project",
-        "config.hostile-input",
-    }
-)
-#: The results, spans and errors the other rows read.
+ALL = ("compile", "run", "test")
+#: The results, spans and errors several rows read.
 RESULT_CALLS = ((HEALTHY, ("run", "test")), (TESTS, ("test_fail",)))
 SPAN_CALLS = (
     (HEALTHY, ("compile", "run", "test_select")),
@@ -191,29 +202,11 @@ SPAN_CALLS = (
     (BAD_TARGET, ("run",)),
 )
 LATEST_CALLS = ((HEALTHY, ("compile", "run", "test")),)
+SECRET_CALLS = ((HEALTHY, ("compile", "run")), (BAD_TARGET, ALL), (UNPARSEABLE, ("compile",)))
 #: Raised errors and what dbt's message names in each (the message must name it too).
 MENTIONS = (
-    (UNPARSEABLE, _ALL, "broken_jinja"),
-    (BAD_PROFILE, _ALL, "no_such_profile"),
-    (BAD_TARGET, _ALL, "nope"),
+    (UNPARSEABLE, ALL, "broken_jinja"),
+    (BAD_PROFILE, ALL, "no_such_profile"),
+    (BAD_TARGET, ALL, "nope"),
     (COMPILE_ERROR, ("compile",), "uncompilable"),
 )
-SECRET_CALLS = ((HEALTHY, ("compile", "run")), (BAD_TARGET, _ALL), (UNPARSEABLE, ("compile",)))
-
-ROW_STEPS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
-    **ORACLE_ROWS,
-    "result.paths": RESULT_CALLS,
-    "result.time": RESULT_CALLS,
-    "result.metadata": RESULT_CALLS,
-    "metadata.no-credential": RESULT_CALLS,
-    "artifacts.latest": LATEST_CALLS,
-    "artifacts.none-yet": ((HEALTHY, ("compile",)),),
-    "errors.message": tuple((scenario, steps) for scenario, steps, _token in MENTIONS),
-    "spans.invocation": SPAN_CALLS,
-    "spans.attributes": SPAN_CALLS,
-    "spans.status": SPAN_CALLS,
-    "secrets.errors": SECRET_CALLS,
-    "secrets.spans": SECRET_CALLS,
-    "secrets.logs": SECRET_CALLS,
-    "secrets.files": SECRET_CALLS,
-}

@@ -13,12 +13,9 @@ from typing import cast
 
 import pytest
 
-from floe_dbt_compliance.harness import (
-    RuntimeHarness,
-    RuntimeProfile,
-    build_harness,
-    close_harness,
-)
+from floe_dbt_compliance.building import build_harness
+from floe_dbt_compliance.errors import KitNotActive, UnknownRow
+from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.oracle.reference import (
     DEFAULT_REFERENCE,
@@ -28,38 +25,24 @@ from floe_dbt_compliance.oracle.reference import (
     RuntimeReference,
 )
 from floe_dbt_compliance.oracle.store import ReferenceStore
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.projects import ProjectCopy
-from floe_dbt_compliance.requirements import MARKER, not_applicable_reason
+from floe_dbt_compliance.requirements import Requirement, not_applicable_reason, row_of
 from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
 from floe_dbt_compliance.status import not_applicable, not_implemented
 
 __all__ = [
     "HarnessFactory",
-    "build_runtime",
     "floe_dbt_harness",
     "floe_dbt_kit",
     "floe_dbt_oracle",
     "floe_dbt_profile",
+    "floe_dbt_row",
     "floe_dbt_runtime",
     "floe_dbt_scenarios",
     "floe_dbt_spans",
-    "require_capability",
 ]
-
-
-def build_runtime(
-    config: pytest.Config,
-    name: str,
-    project: ProjectCopy | str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> RuntimeHarness:
-    """Build runtime ``name`` on a project copy (or a fixture project, copied here).
-
-    Goes through the harness hooks (the user's, the packages', the kit's
-    default); see :mod:`floe_dbt_compliance.building`.
-    """
-    return build_harness(config, name, project, tmp_path_factory)
 
 
 class HarnessFactory:
@@ -75,7 +58,7 @@ class HarnessFactory:
 
     def __call__(self, project: ProjectCopy | str) -> RuntimeHarness:
         """Return the runtime on ``project`` (a copy, or a fixture project's name)."""
-        harness = build_runtime(self._config, self.name, project, self._tmp_path_factory)
+        harness = build_harness(self._config, self.name, project, self._tmp_path_factory)
         self._built.append(harness)
         return harness
 
@@ -90,7 +73,7 @@ def floe_dbt_kit(pytestconfig: pytest.Config) -> ComplianceKit:
     """The kit's session state."""
     kit = pytestconfig.pluginmanager.get_plugin("floe_dbt_compliance.kit")
     if kit is None:
-        raise RuntimeError("the floe-dbt kit is not active; run pytest with --floe-dbt-compliance")
+        raise KitNotActive("the floe-dbt kit is not active; run pytest with --floe-dbt-compliance")
     return cast(ComplianceKit, kit)
 
 
@@ -122,7 +105,7 @@ def floe_dbt_oracle(
     else:
         reference = RuntimeReference(
             name,
-            lambda copy: build_runtime(pytestconfig, name, copy, tmp_path_factory),
+            lambda copy: build_harness(pytestconfig, name, copy, tmp_path_factory),
             floe_dbt_spans,
         )
     cache = pytestconfig.getoption("floe_dbt_reference_cache")
@@ -157,27 +140,30 @@ def floe_dbt_profile(
     return profile
 
 
-def require_capability(profile: RuntimeProfile, capability: str) -> None:
-    """End the check as not applicable unless the runtime has ``capability``."""
-    from floe_dbt_compliance.catalogue import CAPABILITIES
-
-    found = CAPABILITIES[capability]
-    if not found.present(profile):
-        not_applicable(f"{found.name}: {found.absent_reason}")
-
-
 @pytest.fixture(autouse=True)
 def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
-    """Report a requirement whose capability the runtime lacks as n/a."""
-    from floe_dbt_compliance.catalogue import REQUIREMENTS
+    """Report a test whose row does not apply to the runtime as n/a, before it builds anything.
 
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is None or "floe_dbt_runtime" not in request.fixturenames:
+    Autouse and function-scoped, it runs before every other function-scoped
+    fixture of the test: a suite's fixtures that build runtimes are function-scoped
+    (memoised per module), so a row that does not apply builds nothing.
+    """
+    row = row_of(request.node)
+    if row is None or "floe_dbt_runtime" not in request.fixturenames:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
-    reason = not_applicable_reason(REQUIREMENTS[marker.args[0]], profile)
+    reason = not_applicable_reason(row, profile)
     if reason is not None:
         not_applicable(reason)
+
+
+@pytest.fixture
+def floe_dbt_row(request: pytest.FixtureRequest) -> Requirement:
+    """The catalogue row the test is bound to (its declaration: the steps it reads ...)."""
+    row = row_of(request.node)
+    if row is None:
+        raise UnknownRow(f"{request.node.nodeid} is bound to no catalogue row (@requirement)")
+    return row
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-"""How a runtime reaches the kit: :class:`RuntimeHarness`, and what the kit learns first.
+"""How a runtime reaches the kit: :class:`RuntimeHarness`, data only.
 
 A harness is one runtime instance wired to one fresh copy of a dbt project.
-The kit builds it through the hooks of :mod:`floe_dbt_compliance.hookspecs`
-(see :mod:`floe_dbt_compliance.building`); a hook returns the runtime built
-for the project it was given, or a harness made with
+The kit gets it from the hook of :mod:`floe_dbt_compliance.hookspecs` (see
+:mod:`floe_dbt_compliance.building`); a hook returns the runtime built for
+the project it was given, or a harness made with
 :meth:`RuntimeHarness.for_project` when the kit needs more than the runtime.
+What the kit learns from a harness before testing is
+:mod:`floe_dbt_compliance.profile`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,8 @@ from floe_dbt_compliance.status import not_applicable as _not_applicable
 __all__ = [
     "WAREHOUSE",
     "RuntimeHarness",
-    "RuntimeProfile",
-    "build_harness",
     "close_harness",
     "not_applicable",
-    "probe",
 ]
 
 #: What :attr:`RuntimeHarness.unobservable` may name: the warehouse the runtime writes to.
@@ -190,110 +189,8 @@ class RuntimeHarness:
             )
         return self.remote_calls()
 
-    def observe(self, what: str) -> None:
-        """Report the check in progress as n/a when the kit cannot observe ``what`` here."""
-        reason = self.unobservable.get(what)
-        if reason is not None:
-            not_applicable(f"{what} not observable: {reason}")
-
-
-def build_harness(
-    config: pytest.Config,
-    name: str,
-    project: str | ProjectCopy,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> RuntimeHarness:
-    """Build runtime ``name`` on ``project`` (see :mod:`floe_dbt_compliance.building`).
-
-    Args:
-        config: The session's config (its hooks and ``--floe-dbt-runtime``).
-        name: The ``floe.dbt`` entry-point name.
-        project: A fixture project's name (the kit copies it) or a copy.
-        tmp_path_factory: Where copies and the harness's directories go.
-    """
-    from floe_dbt_compliance.building import build  # it needs this module: imported late
-
-    return build(config, name, project, tmp_path_factory)
-
 
 def close_harness(harness: RuntimeHarness) -> None:
     """Release a harness's resources, if it holds any."""
     if harness.close is not None:
         harness.close()
-
-
-@dataclass(frozen=True)
-class RuntimeProfile:
-    """What the kit learnt about a runtime before testing it.
-
-    Attributes:
-        name: The entry-point name.
-        runtime_class: The class of the harness's runtime.
-        class_path: ``module:QualName`` of the runtime's class.
-        metadata: ``get_runtime_metadata()``, when it answered.
-        metadata_error: Why it did not.
-        parallel: ``supports_parallel_execution()``, when it answered a bool.
-        parallel_error: What it did instead.
-        has_cache: Whether the harness names a cache root.
-        secrets: The harness's secrets, for the no-credential checks.
-        not_implemented: The runtime's message when it implements nothing.
-    """
-
-    name: str
-    runtime_class: type[DBTPlugin]
-    class_path: str
-    metadata: dict[str, Any] | None
-    metadata_error: str | None
-    parallel: bool | None
-    parallel_error: str | None
-    has_cache: bool
-    secrets: tuple[str, ...]
-    not_implemented: str | None
-
-
-def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
-    """Ask a runtime the questions that need no dbt invocation.
-
-    A runtime whose metadata and parallelism answers both raise
-    ``NotImplementedError`` (a placeholder such as ``fusion``) is "not
-    implemented"; one that raises it from only some methods is simply broken.
-    """
-    plugin = harness.plugin
-    cls = type(plugin)
-    metadata: dict[str, Any] | None = None
-    metadata_error: str | None = None
-    not_implemented: list[str] = []
-    try:
-        returned: Any = plugin.get_runtime_metadata()
-        metadata = returned if isinstance(returned, dict) else None
-        if metadata is None:
-            metadata_error = f"get_runtime_metadata() returned {type(returned).__name__}, not dict"
-    except NotImplementedError as exc:
-        not_implemented.append(str(exc) or "NotImplementedError")
-        metadata_error = f"NotImplementedError: {exc}"
-    except Exception as exc:
-        metadata_error = f"{type(exc).__name__}: {exc}"
-    parallel: bool | None = None
-    parallel_error: str | None = None
-    try:
-        said: Any = plugin.supports_parallel_execution()
-        parallel = said if isinstance(said, bool) else None
-        if parallel is None:
-            parallel_error = f"supports_parallel_execution() returned {said!r}, not a bool"
-    except NotImplementedError as exc:
-        not_implemented.append(str(exc) or "NotImplementedError")
-        parallel_error = f"NotImplementedError: {exc}"
-    except Exception as exc:
-        parallel_error = f"supports_parallel_execution() raised {type(exc).__name__}: {exc}"
-    return RuntimeProfile(
-        name=name,
-        runtime_class=cls,
-        class_path=f"{cls.__module__}:{cls.__qualname__}",
-        metadata=metadata,
-        metadata_error=metadata_error,
-        parallel=parallel,
-        parallel_error=parallel_error,
-        has_cache=harness.cache_root is not None,
-        secrets=tuple(harness.secrets),
-        not_implemented=not_implemented[0] if len(not_implemented) == 2 else None,
-    )

@@ -1,23 +1,28 @@
-"""The hooks that hand the kit a runtime: one for the user, one for packages.
+"""The hook that hands the kit a runtime: ``pytest_floe_dbt_harness``.
 
-The kit asks, for every fresh project copy a check needs:
+For every fresh project copy a check needs, the kit asks this one hook
+(``firstresult``: the first answer that is not ``None`` wins, in pluggy's
+order), and builds the entry point's class with no arguments when nobody
+answered. Who answers first is pluggy's ordering, nothing the kit adds:
 
-1. ``pytest_floe_dbt_harness``, the **user's** hook: implemented in a
-   ``conftest.py`` (or a module given with ``-p``). The first non-``None``
-   answer wins, in pluggy's order.
-2. ``pytest_floe_dbt_package_harness``, the **packages'** hook: implemented
-   by a plugin an installed distribution registers under ``pytest11``
-   (``floe_dbt_cloud.kit_harness`` serves ``cloud`` on the bundled emulator
-   this way). Consulted only when no user harness answered. Two packages
-   answering for the same runtime is an error that names both: the kit does
-   not pick one silently.
-3. The kit's default: the entry point's class built with no arguments.
+* a **user's** ``conftest.py`` (or a module given with ``-p``) implements it
+  plainly;
+* a **package** that ships a harness implements it in the module its
+  distribution registers under ``pytest11``, marked
+  ``@pytest.hookimpl(trylast=True)`` (``floe_dbt_cloud.kit_harness`` serves
+  ``cloud`` on the bundled emulator this way).
 
-So the user's own conftest always wins over any harness a package ships,
-whatever ``tryfirst``/``trylast`` say and in whatever order plugins were
-installed: the two hooks are called in that order, and an implementation of
-the user's hook that an installed distribution registered is moved to the
-packages' turn (with a warning).
+pluggy calls ``trylast`` implementations after every plain one, so the
+user's conftest always wins over a package's harness. Between two packages
+that both build a runtime, the one registered last is asked first; a user
+chooses by answering in their conftest.
+
+``pytest_floe_dbt_package_harness``, the packages' hook of earlier releases,
+is retired: the kit no longer calls it. It stays declared only so that a
+plugin still implementing it is named, with the fix, instead of failing with
+pluggy's "unknown hook": pytest warns at registration, and
+``--floe-dbt-compliance`` refuses to start (a runtime silently built another
+way would be certified on the wrong harness).
 """
 
 from __future__ import annotations
@@ -31,8 +36,14 @@ if TYPE_CHECKING:
     from floe_dbt_compliance.harness import RuntimeHarness
     from floe_dbt_compliance.projects import ProjectCopy
 
-USER_HOOK = "pytest_floe_dbt_harness"
-PACKAGE_HOOK = "pytest_floe_dbt_package_harness"
+__all__ = ["HOOK", "RETIRED_HOOK", "RETIRED_HOOK_FIX"]
+
+HOOK = "pytest_floe_dbt_harness"
+RETIRED_HOOK = "pytest_floe_dbt_package_harness"
+RETIRED_HOOK_FIX = (
+    f"floe-dbt no longer calls {RETIRED_HOOK}: rename it {HOOK} and mark it "
+    "@pytest.hookimpl(trylast=True) (a user's conftest.py still wins over it)"
+)
 
 
 @pytest.hookspec(firstresult=True)
@@ -41,12 +52,12 @@ def pytest_floe_dbt_harness(
 ) -> DBTPlugin | RuntimeHarness | None:
     """Build the runtime ``name`` on ``project``, the kit's fresh copy of a dbt project.
 
-    The user's hook, for a ``conftest.py``. Called once per kit check that
-    needs a runtime (each gets its own copy), and again when the kit needs a
-    second instance of a runtime returned bare. ``project`` is any dbt project
-    (a fixture project of the kit, or one it generated): build on it, do not
-    copy another. An implementation may leave arguments out of its signature,
-    as pluggy allows.
+    Called once per kit check that needs a runtime (each gets its own copy),
+    and again when the kit needs a second instance of a runtime returned bare.
+    ``project`` is any dbt project (a fixture project of the kit, or one it
+    generated): build on it, do not copy another. An implementation may leave
+    arguments out of its signature, as pluggy allows. In a package, mark it
+    ``@pytest.hookimpl(trylast=True)`` so that a user's conftest wins.
 
     Args:
         name: The ``floe.dbt`` entry-point name being certified.
@@ -71,24 +82,8 @@ def pytest_floe_dbt_harness(
     """
 
 
-@pytest.hookspec
+@pytest.hookspec(warn_on_impl=pytest.PytestConfigWarning(RETIRED_HOOK_FIX))
 def pytest_floe_dbt_package_harness(
     name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
 ) -> DBTPlugin | RuntimeHarness | None:
-    """Like :func:`pytest_floe_dbt_harness`, for a harness shipped in an installed package.
-
-    Implement it in the module your distribution registers under the
-    ``pytest11`` entry-point group. The kit consults it only when no
-    ``pytest_floe_dbt_harness`` (the user's conftest) answered, so a user can
-    always replace your harness with their own. Return ``None`` for runtimes
-    your package does not build: if two packages answer for the same runtime
-    the kit fails the check and names both.
-
-    Args:
-        name: The ``floe.dbt`` entry-point name being certified.
-        project: The kit's fresh copy of the dbt project.
-        tmp_path_factory: pytest's factory for private directories.
-
-    Returns:
-        A runtime, a :class:`~floe_dbt_compliance.RuntimeHarness`, or ``None``.
-    """
+    """Retired: never called. Implement :func:`pytest_floe_dbt_harness` with ``trylast``."""

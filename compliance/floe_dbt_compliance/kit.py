@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_registry import PluginRegistry
-from floe_dbt_compliance.harness import RuntimeProfile, close_harness, probe
+from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.profile import RuntimeProfile, profile_runtime
 from floe_dbt_compliance.report import (
     REQUIREMENT_PROPERTY,
     RUNTIME_PROPERTY,
@@ -90,13 +91,7 @@ class ComplianceKit:
     def profile(self, name: str, tmp_path_factory: pytest.TempPathFactory) -> RuntimeProfile:
         """Probe a runtime once per process (metadata, parallelism, cache, not implemented)."""
         if name not in self._profiles:
-            from floe_dbt_compliance.fixtures import build_runtime
-
-            harness = build_runtime(self.config, name, "healthy", tmp_path_factory)
-            try:
-                profile = probe(harness, name)
-            finally:
-                close_harness(harness)
+            profile = profile_runtime(self.config, name, tmp_path_factory)
             self._profiles[name] = profile
             self.runtime_info[name] = {"class": profile.class_path, "metadata": profile.metadata}
         return self._profiles[name]
@@ -236,8 +231,6 @@ class ComplianceKit:
 
 def _selection(requested: list[str]) -> set[str]:
     """``--floe-dbt-requirement`` values, checked against the catalogue."""
-    from floe_dbt_compliance.catalogue import REQUIREMENTS
-
     unknown = [value for value in requested if value.rpartition(":")[2] not in REQUIREMENTS]
     if unknown:
         raise pytest.UsageError(

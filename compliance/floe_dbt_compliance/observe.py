@@ -26,7 +26,6 @@ from floe_core.errors import (
 
 __all__ = [
     "ASPECTS",
-    "COUNT_FIELDS",
     "Difference",
     "Observation",
     "compare",
@@ -37,8 +36,6 @@ __all__ = [
 ]
 
 ASPECTS = ("raised", "counts", "nodes", "manifest", "compiled", "lifecycle", "warehouse")
-COUNT_FIELDS = ("models_run", "tests_run", "failures", "success")
-LIFECYCLE_FIELDS = ("seeds_run", "snapshots_run")
 # Most specific first: a DBTExecutionTimeout or DBTRemoteError is a DBTExecutionError.
 _CONTRACT_ERRORS: tuple[type[DBTError], ...] = (
     DBTConfigurationError,

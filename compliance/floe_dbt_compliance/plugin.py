@@ -2,18 +2,18 @@
 
 pytest loads this module in every session of everyone who installs floe-dbt,
 so without ``--floe-dbt-compliance`` it only registers its options and its
-hook specifications (a conftest implementing ``pytest_floe_dbt_harness``, or a
-package implementing ``pytest_floe_dbt_package_harness``, must validate even
-when the kit is off). With the option it registers the
-:class:`~floe_dbt_compliance.kit.ComplianceKit` and the kit's fixtures, and
-adds the kit's suites to what pytest collects: only the suites when no path
-was given on the command line (a project's ``testpaths`` do not run), the
-suites and the given paths otherwise.
+hook specification (a conftest or a package implementing
+``pytest_floe_dbt_harness`` must validate even when the kit is off). With the
+option it registers the :class:`~floe_dbt_compliance.kit.ComplianceKit` and
+the kit's fixtures, and adds the kit's suites to what pytest collects: only
+the suites when no path was given on the command line (a project's
+``testpaths`` do not run), the suites and the given paths otherwise.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -106,7 +106,7 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Add ``pytest_floe_dbt_harness`` (the user's) and ``pytest_floe_dbt_package_harness``."""
+    """Add ``pytest_floe_dbt_harness`` (and the retired hook, to name who still implements it)."""
     pluginmanager.add_hookspecs(importlib.import_module("floe_dbt_compliance.hookspecs"))
 
 
@@ -135,10 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
             f"installed: {', '.join(installed) or 'none'}"
         )
     runtimes = requested or installed
-    report_dir = Path(config.getoption("floe_dbt_report"))
-    if not report_dir.is_absolute():
-        report_dir = config.invocation_params.dir / report_dir
-    _warn_about_package_harnesses_on_the_users_hook(config)
+    report_dir = _report_dir(config)
+    _check_harness_hooks(config)
     kit = kit_module.ComplianceKit(
         config, runtimes, report_dir=report_dir, strict=config.getoption("floe_dbt_strict")
     )
@@ -154,14 +152,46 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args[:] = [suites]
 
 
-def _warn_about_package_harnesses_on_the_users_hook(config: pytest.Config) -> None:
+def _report_dir(config: pytest.Config) -> Path:
+    """``--floe-dbt-report``, absolute; refused now if certificates could never be written there.
+
+    Checked before anything runs: a session that certifies every row and then
+    cannot write its certificate has wasted its whole run.
+    """
+    given = config.getoption("floe_dbt_report")
+    report_dir = Path(given)
+    if not report_dir.is_absolute():
+        report_dir = config.invocation_params.dir / report_dir
+    existing = report_dir
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        where = "" if existing == report_dir else f" ({existing} is)"
+        problem = f"{report_dir} is a file, not a directory{where}"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable by this user"
+    if problem is not None:
+        raise pytest.UsageError(
+            f"--floe-dbt-report {given}: {problem}; name a directory for the certificates "
+            "(it is created if it does not exist)"
+        )
+    return report_dir
+
+
+def _check_harness_hooks(config: pytest.Config) -> None:
+    """Refuse a retired hook (its runtime would be built another way); warn of an early one."""
     building = importlib.import_module("floe_dbt_compliance.building")
-    for origin in building.legacy_package_harnesses(config.pluginmanager):
+    hookspecs = importlib.import_module("floe_dbt_compliance.hookspecs")
+    retired = building.retired_hook_plugins(config.pluginmanager)
+    if retired:
+        raise pytest.UsageError(f"{'; '.join(retired)}: {hookspecs.RETIRED_HOOK_FIX}")
+    for origin in building.early_package_harnesses(config.pluginmanager):
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(
-                f"floe-dbt: {origin} implements pytest_floe_dbt_harness, the user's hook; an "
-                "installed package implements pytest_floe_dbt_package_harness. The kit asks it "
-                "after every conftest.py harness, as a package harness."
+                f"floe-dbt: {origin} implements pytest_floe_dbt_harness with tryfirst: it is "
+                "asked before your conftest.py. A package's harness is trylast, so that a "
+                "user's own always wins."
             ),
             stacklevel=2,
         )

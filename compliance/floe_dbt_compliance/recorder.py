@@ -12,6 +12,7 @@ with the reference's.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, supports_lifecycle
+from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.observe import (
@@ -38,7 +39,6 @@ from floe_dbt_compliance.observe import (
 )
 from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
-from floe_dbt_compliance.status import not_applicable
 from floe_dbt_compliance.warehouse import read_warehouse
 
 __all__ = ["NOT_READ", "Call", "Recorder", "observe_call", "read_json", "tree"]
@@ -83,8 +83,8 @@ class Call:
         artifact_error: Why those files could not be read.
         latest_run_results: ``get_run_results()`` right after the call (or the exception).
         latest_manifest: ``get_manifest()`` right after the call (or the exception).
-        warehouse: The warehouse right after the call.
-        warehouse_error: Why it could not be read.
+        warehouse: The warehouse right after the call (``None`` when it could not be
+            read: a comparison then names it "could not be read").
         remote_calls: Remote calls the runtime made during the call, when counted.
         cache_before: The artifact cache's files before the call, when watched.
         cache_after: And after it.
@@ -104,7 +104,6 @@ class Call:
     latest_run_results: Any = NOT_READ
     latest_manifest: Any = NOT_READ
     warehouse: dict[str, Any] | None = None
-    warehouse_error: str | None = None
     remote_calls: int | None = None
     cache_before: dict[str, str] | None = None
     cache_after: dict[str, str] | None = None
@@ -224,10 +223,9 @@ class Recorder:
             record.latest_run_results = _answer(lambda: plugin.get_run_results(project_dir))
             record.latest_manifest = _answer(lambda: plugin.get_manifest(project_dir))
         if self.warehouse:
-            try:
+            # Unreadable, it stays None: compare() reports "could not be read".
+            with contextlib.suppress(Exception):
                 record.warehouse = read_warehouse(h.database_path)
-            except Exception as exc:
-                record.warehouse_error = f"{type(exc).__name__}: {exc}"
         with self._lock:
             self.calls.append(record)
         return record
@@ -256,11 +254,6 @@ class Recorder:
         if step.command is None:
             apply_change(h.project_dir, step.as_json())
             return None
-        if step.lifecycle and not supports_lifecycle(h.plugin):
-            not_applicable(
-                "lifecycle: the runtime does not declare the lifecycle capability "
-                "(floe_core.lifecycle.DBTLifecycle)"
-            )
         target = step.target if step.target is not None else h.target
         options = dict(step.options)
 

@@ -187,7 +187,7 @@ def _rows(outcomes: list[Outcome]) -> list[Row]:
                 key=key,
                 req_ids=list(entry.req_ids),
                 title=entry.title,
-                capability=entry.capability,
+                capability=None if entry.capability is None else entry.capability.value,
                 mandatory=entry.mandatory,
                 status=status,
                 reason=reason,

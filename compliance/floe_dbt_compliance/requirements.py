@@ -1,122 +1,88 @@
-"""Requirements, capabilities, and how a kit test is bound to its row.
+"""How a kit test is bound to its row, and the one gate that decides a row is *n/a*.
 
-The rows themselves are the promise catalogue, :mod:`floe_dbt_compliance.catalogue`
-(which imports this module).
-Every kit test is bound to exactly one row with :func:`requirement`; the
-certificate has one row per requirement. A requirement may depend on a
-named, documented :class:`Capability` (SQLAlchemy's ``SuiteRequirements``
-is the model): when the runtime lacks it the row is *n/a* with the
-capability's reason, never silently passed.
+The rows are declared in :mod:`floe_dbt_compliance.catalogue`. Every kit
+test is bound to exactly one row, with :func:`requirement` (or, for a check
+parametrised over rows, :func:`each_row`); the certificate has one row per
+requirement. Before a bound test runs, the kit asks :func:`not_applicable_reason`
+whether its row applies to the runtime: a row that needs a capability the
+runtime lacks, or that shows only in a warehouse its harness cannot observe,
+is *n/a* with the reason, never silently passed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pytest
 
+from floe_dbt_compliance.capabilities import Capability
+from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.declaration import Requirement, Unchecked
+from floe_dbt_compliance.errors import UnknownRow
+from floe_dbt_compliance.harness import WAREHOUSE
+
 if TYPE_CHECKING:
-    from floe_dbt_compliance.harness import RuntimeProfile
+    from floe_dbt_compliance.profile import RuntimeProfile
 
 __all__ = [
     "MARKER",
     "Capability",
     "Requirement",
     "Unchecked",
+    "each_row",
     "not_applicable_reason",
     "requirement",
+    "row_of",
 ]
 
 MARKER = "floe_dbt_requirement"
-
-
-@dataclass(frozen=True)
-class Capability:
-    """An optional behaviour a runtime may have; requirements gated on it are n/a without it.
-
-    Attributes:
-        name: The property name tests are gated by (``artifact_cache`` ...).
-        doc: What having it means, for the certificate.
-        present: Decides from the runtime's profile whether it has the capability.
-        absent_reason: Why the gated requirements do not apply when it does not.
-    """
-
-    name: str
-    doc: str
-    present: Callable[[RuntimeProfile], bool]
-    absent_reason: str
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One promise a runtime makes, and one row of the certificate.
-
-    Attributes:
-        key: Stable identifier, ``<area>.<what>``.
-        req_ids: The spec requirements it proves (``REQ-086`` ...).
-        title: What a runtime that keeps the promise does, in one sentence.
-        source: Where the promise is written (spec, docstring, guide).
-        capability: The capability it depends on, or ``None`` when mandatory.
-    """
-
-    key: str
-    req_ids: tuple[str, ...]
-    title: str
-    source: str
-    capability: str | None = None
-
-    @property
-    def mandatory(self) -> bool:
-        """Whether every runtime must meet it."""
-        return self.capability is None
-
-
-@dataclass(frozen=True)
-class Unchecked:
-    """A promise the kit does not check, and why (the catalogue says so instead of pretending).
-
-    Attributes:
-        promise: The promise, in a sentence.
-        source: Where it is written.
-        reason: Why a kit cannot check it on a runtime it has never seen, and
-            where it is checked instead.
-    """
-
-    promise: str
-    source: str
-    reason: str
 
 
 def requirement(key: str) -> pytest.MarkDecorator:
     """Bind a kit test to a catalogue entry.
 
     Args:
-        key: A key of :data:`REQUIREMENTS`.
+        key: A key of :data:`~floe_dbt_compliance.catalogue.REQUIREMENTS`.
 
     Returns:
         The marker that binds the test; the certificate row of ``key`` takes
         its outcome.
 
     Raises:
-        KeyError: ``key`` is not in the catalogue (a typo would otherwise lose a row).
+        UnknownRow: ``key`` is not in the catalogue (a typo would otherwise
+            lose a row); a ``KeyError``.
     """
-    from floe_dbt_compliance.catalogue import REQUIREMENTS
-
     if key not in REQUIREMENTS:
-        raise KeyError(f"{key!r} is not in the floe-dbt requirement catalogue")
+        raise UnknownRow(f"{key!r} is not in the floe-dbt requirement catalogue")
     marker: pytest.MarkDecorator = getattr(pytest.mark, MARKER)(key)
     return marker
 
 
-def not_applicable_reason(entry: Requirement, profile: RuntimeProfile) -> str | None:
-    """Say why a requirement does not apply to a runtime, or ``None`` when it does."""
-    from floe_dbt_compliance.catalogue import CAPABILITIES
+def each_row(rows: Iterable[Requirement]) -> pytest.MarkDecorator:
+    """Parametrise a check over ``rows``: its argument ``row``, one test per row, bound to it."""
+    return pytest.mark.parametrize(
+        "row", [pytest.param(row, id=row.key, marks=requirement(row.key)) for row in rows]
+    )
 
-    if entry.capability is None:
-        return None
-    capability = CAPABILITIES[entry.capability]
-    if capability.present(profile):
-        return None
-    return f"{capability.name}: {capability.absent_reason}"
+
+def row_of(node: pytest.Item) -> Requirement | None:
+    """The row a collected test is bound to, if any."""
+    marker = node.get_closest_marker(MARKER)
+    return None if marker is None else REQUIREMENTS[marker.args[0]]
+
+
+def not_applicable_reason(row: Requirement, profile: RuntimeProfile) -> str | None:
+    """Say why a row does not apply to a runtime, or ``None`` when it does.
+
+    The one place the kit decides *n/a*: from the row's declaration (its
+    capability, whether it shows only in the warehouse) and the runtime's
+    profile (the capabilities it has, what its harness cannot observe).
+    """
+    capability = row.capability
+    if capability is not None and capability not in profile.capabilities:
+        return f"{capability.value}: {capability.absent_reason}"
+    hidden = profile.unobservable.get(WAREHOUSE)
+    if row.warehouse and hidden is not None:
+        return f"{WAREHOUSE} not observable: {hidden}"
+    return None

@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness
+from floe_dbt_compliance.errors import CheckFailed, ReferenceUnavailable, ScenarioError
+from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.leaks import redact
 from floe_dbt_compliance.observe import ASPECTS, Difference, Observation, compare, summarise
-from floe_dbt_compliance.oracle.reference import Expected, Oracle, ReferenceUnavailable
+from floe_dbt_compliance.oracle.reference import Expected, Oracle
 from floe_dbt_compliance.projects import ProjectCopy, copy_tree
 from floe_dbt_compliance.recorder import NOT_READ, Call, Recorder, observe_call
 from floe_dbt_compliance.scenarios import Scenario
@@ -56,7 +57,7 @@ class Finding:
         }
 
 
-class Disagreement(AssertionError):
+class Disagreement(CheckFailed):
     """The runtime under test and the reference ended differently; carries the findings."""
 
     def __init__(self, findings: Sequence[Finding], reference: str, note: str = "") -> None:
@@ -120,7 +121,7 @@ class ScenarioRun:
                 self._calls[step.key] = call
         found = self._calls.get(key)
         if found is None:
-            raise KeyError(
+            raise ScenarioError(
                 f"step {key!r} of scenario {self.scenario.name!r} is an edit, not a call"
             )
         return found
@@ -183,25 +184,19 @@ def _answer(function: Callable[[], Any]) -> Any:
 
 
 def agree(
-    checks: Iterable[tuple[ScenarioRun, Sequence[str]]],
-    aspects: Iterable[str] = ASPECTS,
-    *,
-    needs_warehouse: bool = False,
+    checks: Iterable[tuple[ScenarioRun, Sequence[str]]], aspects: Iterable[str] = ASPECTS
 ) -> None:
     """Fail with a :class:`Disagreement` unless every listed step agrees with the reference.
 
     Args:
         checks: ``(run, step keys)`` pairs.
-        aspects: What to compare (see :data:`~floe_dbt_compliance.observe.ASPECTS`).
-        needs_warehouse: The promise shows only in the warehouse: the check is
-            n/a when the harness cannot observe it (instead of passing on the rest).
+        aspects: What to compare (see :data:`~floe_dbt_compliance.observe.ASPECTS`);
+            the warehouse only where the harness can observe it.
     """
     wanted = list(aspects)
     findings: list[Finding] = []
     reference = ""
     for run, keys in checks:
-        if needs_warehouse:
-            run.harness.observe(WAREHOUSE)
         reference = run.reference
         for key in keys:
             finding = run.finding(key, wanted)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe_dbt_compliance.errors import ScenarioError
 from floe_dbt_compliance.projects import fixture_dir, project_fingerprint
 
 __all__ = [
@@ -130,11 +131,11 @@ def step(
     """Build a call step, checking its options against the method's signature.
 
     Raises:
-        ValueError: An option the method does not take.
+        ScenarioError: An option the method does not take.
     """
     unknown = set(options) - {"bound_vars"} - OPTIONS[method]
     if unknown:
-        raise ValueError(f"{method} takes no {sorted(unknown)}")
+        raise ScenarioError(f"{method} takes no {sorted(unknown)}")
     bound = options.pop("bound_vars", None)
     return Step(key, method, options, target=target, bound_vars=bound, project_dir=project_dir)
 
@@ -187,12 +188,12 @@ class Scenario:
         """The position of step ``key``.
 
         Raises:
-            KeyError: No such step.
+            ScenarioError: No such step.
         """
         for position, candidate in enumerate(self.steps):
             if candidate.key == key:
                 return position
-        raise KeyError(f"scenario {self.name!r} has no step {key!r}")
+        raise ScenarioError(f"scenario {self.name!r} has no step {key!r}")
 
     def key(self) -> str:
         """What the reference's outcomes are memoised under: the steps and the project's files."""

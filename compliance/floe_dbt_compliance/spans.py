@@ -19,6 +19,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from floe_dbt_compliance.errors import SpansUnobservable
+
 __all__ = ["INVOCATION_PREFIX", "CallTrace", "SpanRecorder", "span_recorder"]
 
 INVOCATION_PREFIX = "floe.dbt."
@@ -92,7 +94,7 @@ def span_recorder() -> SpanRecorder:
     """Return the process's recorder, installing it on first use.
 
     Raises:
-        RuntimeError: The user set a tracer provider that is not the SDK's,
+        SpansUnobservable: The user set a tracer provider that is not the SDK's,
             so the kit cannot see the spans.
     """
     global _recorder
@@ -103,7 +105,7 @@ def span_recorder() -> SpanRecorder:
                 trace.set_tracer_provider(TracerProvider())
                 provider = trace.get_tracer_provider()
             if not isinstance(provider, TracerProvider):
-                raise RuntimeError(
+                raise SpansUnobservable(
                     f"the global tracer provider is a {type(provider).__name__}, not the "
                     "OpenTelemetry SDK's TracerProvider, so the kit cannot capture spans"
                 )

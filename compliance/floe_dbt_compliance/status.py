@@ -50,20 +50,23 @@ class Status(str, Enum):
 class KitSkip(pytest.skip.Exception):  # type: ignore[misc,name-defined]
     """A skip that carries the row status it means, and its reason.
 
+    An outcome, not a :class:`~floe_dbt_compliance.errors.KitError`: like every
+    pytest skip it derives from ``BaseException``, so the ``except Exception``
+    that records what a runtime raised never swallows it.
+
     Args:
         status: :attr:`Status.NOT_APPLICABLE`, :attr:`Status.NOT_IMPLEMENTED`
             or :attr:`Status.SKIPPED`.
         reason: Why, for a person reading the certificate.
     """
 
+    # As pytest's own Skipped: a skip prints as "KitSkip: reason", not with the module path.
+    __module__ = "builtins"
+
     def __init__(self, status: Status, reason: str) -> None:
         super().__init__(msg=reason, pytrace=False)
         self.status = status
         self.reason = reason
-
-
-# Printed as pytest prints its own skips ("KitSkip: reason", not the module path).
-KitSkip.__module__ = "builtins"
 
 
 def not_applicable(reason: str) -> NoReturn:

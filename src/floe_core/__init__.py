@@ -8,16 +8,29 @@ runtime installed.
 them from ``floe_core`` (each also lives in the module the reference page
 documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
-``floe_core.plugin_registry``, ``floe_core.secrets``, ``floe_core.artifacts``,
-``floe_core.telemetry``). Everything else is private and may change in any
-release: modules whose names start with ``_``, names that start with ``_``,
-and ``floe_core.cli`` (use the ``floe`` command, not the module).
+``floe_core.bounds``, ``floe_core.plugin_registry``, ``floe_core.secrets``,
+``floe_core.artifacts``, ``floe_core.files``, ``floe_core.redaction``,
+``floe_core.telemetry``).
+Everything else is private and may change in any release: modules whose
+names start with ``_``, names that start with ``_``, and ``floe_core.cli``
+(use the ``floe`` command, not the module).
 
 Every error floe raises is a :class:`DBTError`; they all live in
 :mod:`floe_core.errors`.
 """
 
 from floe_core.artifacts import FAILURE_STATUSES, RunCounts, count_run_results, read_json_artifact
+from floe_core.bounds import (
+    CacheTtlHours,
+    LockTimeoutSeconds,
+    PollIntervalSeconds,
+    RemoteId,
+    RequestTimeoutSeconds,
+    RetryDelaySeconds,
+    RunTimeoutSeconds,
+    bounds_of,
+    checked,
+)
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTAuthenticationError,
@@ -30,6 +43,20 @@ from floe_core.errors import (
     ManifestError,
     ManifestProblem,
     PluginLoadError,
+    UnreadableFile,
+)
+from floe_core.files import (
+    MAX_ARTIFACT_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TEXT_BYTES,
+    decode_utf8,
+    file_kind,
+    json_depth_exceeds,
+    open_regular,
+    parse_json,
+    read_bytes,
+    read_json,
+    read_text,
 )
 from floe_core.lifecycle import (
     LIFECYCLE_COUNT_KEYS,
@@ -44,6 +71,14 @@ from floe_core.plugin_registry import (
     MANIFEST_ENVIRONMENT_VARIABLE,
     PluginKind,
     PluginRegistry,
+)
+from floe_core.redaction import (
+    REDACTED,
+    holds_secret,
+    redact_document,
+    redact_json,
+    redact_text,
+    redacting,
 )
 from floe_core.schemas import (
     ConfigSection,
@@ -65,7 +100,9 @@ from floe_core.secrets import (
     validate_secret_ref,
 )
 from floe_core.selectors import (
+    MAX_VARS_DEPTH,
     merge_vars,
+    secret_values,
     selector_members,
     validate_selector,
     validate_target,
@@ -78,8 +115,14 @@ __all__ = [
     "FAILURE_STATUSES",
     "LIFECYCLE_COUNT_KEYS",
     "MANIFEST_ENVIRONMENT_VARIABLE",
+    "MAX_ARTIFACT_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_TEXT_BYTES",
+    "MAX_VARS_DEPTH",
+    "REDACTED",
     "SECRET_REF_PATTERN",
     "SPAN_PREFIX",
+    "CacheTtlHours",
     "ConfigSection",
     "DBTArtifactNotFoundError",
     "DBTAuthenticationError",
@@ -99,6 +142,7 @@ __all__ = [
     "FileSecretsConfig",
     "FileSecretsPlugin",
     "LifecycleCounts",
+    "LockTimeoutSeconds",
     "ManifestError",
     "ManifestProblem",
     "OrchestratorPlugin",
@@ -107,18 +151,40 @@ __all__ = [
     "PluginLoadError",
     "PluginRegistry",
     "PluginsConfig",
+    "PollIntervalSeconds",
+    "RemoteId",
+    "RequestTimeoutSeconds",
+    "RetryDelaySeconds",
     "RunCounts",
+    "RunTimeoutSeconds",
     "SecretRef",
     "SecretReference",
     "SecretsConfig",
     "SecretsPlugin",
+    "UnreadableFile",
+    "bounds_of",
+    "checked",
     "count_lifecycle_nodes",
     "count_run_results",
     "dbt_span",
+    "decode_utf8",
+    "file_kind",
+    "holds_secret",
+    "json_depth_exceeds",
     "merge_vars",
+    "open_regular",
+    "parse_json",
+    "read_bytes",
+    "read_json",
     "read_json_artifact",
+    "read_text",
     "record_result",
+    "redact_document",
+    "redact_json",
+    "redact_text",
+    "redacting",
     "secret_references",
+    "secret_values",
     "selector_members",
     "supports_lifecycle",
     "validate_secret_ref",

@@ -45,6 +45,10 @@ _MIXED_ENTROPY_BITS = 3.0
 _ALTERNATING_LENGTH = 16
 _ALTERNATIONS = 6
 _SHOWN = 60
+# A word of a name: lowercase (camelCase too), UPPERCASE or Capitalized, then
+# digits at most (``api``, ``dbtCloud``, ``TOKEN``, ``v2``, ``2024``).
+_NAME_WORD = re.compile(r"(?:[a-z]+(?:[A-Z][a-z]+)*|[A-Z]+|[A-Z][a-z]+(?:[A-Z][a-z]+)*)?[0-9]*")
+_NAME_SEPARATORS = re.compile(r"[-_.]")
 
 
 def _entropy(text: str) -> float:
@@ -111,3 +115,38 @@ def shown(text: str, *, what: str = "value") -> str:
     if len(text) > _SHOWN:
         return repr(text[: _SHOWN - 3] + "...")
     return repr(text)
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether ``text`` reads as a name a person chose, so it may be shown in a message.
+
+    A reference is a name (``dbt-cloud-api-token``, ``DBT_CLOUD_TOKEN``,
+    ``warehousePassword2``): words, each lowercase, UPPERCASE or Capitalized
+    and then digits, between ``-``, ``_`` or ``.``. A token pasted in its place
+    mixes cases and digits inside its words (``hG7kq2Lp9xW3``) even when it is
+    too short or too plain for :func:`looks_like_credential` to be sure.
+
+    Examples:
+        >>> looks_like_name("dbt-cloud-api-token")
+        True
+        >>> looks_like_name("hG7kq2Lp9xW3")
+        False
+    """
+    if not text or not text.isascii() or looks_like_credential(text):
+        return False
+    words = _NAME_SEPARATORS.split(text)
+    return all(_NAME_WORD.fullmatch(word) for word in words) and any(words)
+
+
+def shown_reference(ref: str) -> str:
+    """Quote a secret reference for a message when it looks like a name; else say it is hidden.
+
+    Examples:
+        >>> shown_reference("warehouse-password")
+        "'warehouse-password'"
+        >>> shown_reference("hG7kq2Lp9xW3")
+        '(a reference that does not look like a name, not shown)'
+    """
+    if looks_like_name(ref) and len(ref) <= _SHOWN:
+        return repr(ref)
+    return "(a reference that does not look like a name, not shown)"

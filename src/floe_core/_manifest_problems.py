@@ -22,8 +22,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from floe_core._credentials import looks_like_credential, shown
-from floe_core._yaml import LineIndex, UnreadableFile, YamlProblem, load_yaml, read_text
-from floe_core.errors import ManifestError, ManifestProblem
+from floe_core._yaml import LineIndex, YamlProblem, load_yaml
+from floe_core.errors import ManifestError, ManifestProblem, UnreadableFile
+from floe_core.files import read_text
 
 __all__ = [
     "IN_MEMORY",

@@ -5,8 +5,8 @@ never ends, ``/dev/zero``, UTF-16, 100,000 nested brackets, a 1 KB alias bomb
 that expands to a billion values, the same key twice. Each is refused here
 with a reason a person can act on, before anything else looks at the data:
 
-* only regular files are read, and at most :data:`MAX_BYTES`;
-* the text must be UTF-8 (a UTF-8 byte-order mark is accepted);
+* the file is read by :func:`floe_core.files.read_text`: only a regular
+  file, at most :data:`~floe_core.files.MAX_TEXT_BYTES`, UTF-8 text;
 * nesting deeper than :data:`MAX_DEPTH` is refused while the document is
   composed, so the composer never recurses out of the stack;
 * the document may not expand (through aliases) to more than
@@ -19,55 +19,42 @@ with a reason a person can act on, before anything else looks at the data:
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 __all__ = [
-    "MAX_BYTES",
     "MAX_DEPTH",
     "MAX_VALUES",
     "LineIndex",
-    "UnreadableFile",
     "YamlProblem",
     "load_yaml",
-    "read_text",
+    "not_utf8",
 ]
 
-MAX_BYTES = 256 * 1024
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
 _TOO_DEEP = (
     f"nested more than {MAX_DEPTH} levels deep; a manifest needs a few levels: "
     "is this the right file?"
 )
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
-class UnreadableFile(Exception):
-    """The file cannot be used as text.
+# Text decoded from bytes that are not UTF-8 (``surrogateescape``: a command line
+# argument, an environment variable) holds lone surrogates no YAML reader takes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-    Attributes:
-        reason: Why, and what to do, as the end of a sentence about the file.
-        os_error: The operating system's reason when it could not be opened or read.
-    """
 
-    def __init__(self, reason: str, os_error: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.os_error = os_error
+def not_utf8(text: str, index: int) -> str:
+    """Say which byte of ``text`` is not UTF-8 (a lone surrogate at ``index``), and the fix."""
+    code = ord(text[index])
+    byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "a lone surrogate"
+    return (
+        f"is not UTF-8 text ({byte} at character {index} cannot be decoded); give it as UTF-8 "
+        "(check the encoding of the terminal, script or file it comes from)"
+    )
 
 
 class YamlProblem(Exception):
@@ -84,52 +71,6 @@ class YamlProblem(Exception):
         self.reason = reason
         self.line = line
         self.loc = loc
-
-
-def read_text(path: Path, *, limit: int = MAX_BYTES, what: str = "file") -> str:
-    """Read a small UTF-8 text file, refusing anything else without blocking.
-
-    Args:
-        path: The file.
-        limit: The most bytes accepted.
-        what: What the file should be, for the size message (``manifest`` ...).
-
-    Returns:
-        The text, a UTF-8 byte-order mark removed.
-
-    Raises:
-        UnreadableFile: Missing, unreadable, not a regular file, too large or
-            not UTF-8.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        # Non-blocking: opening a FIFO with no writer must not wait forever.
-        descriptor = os.open(path, flags | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {exc.strerror}", exc.strerror) from None
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(descriptor)
-        kind = next((name for test, name in _FILE_KINDS if test(mode)), None)
-        what_it_is = f"{kind}, not a regular file" if kind else "not a regular file"
-        raise UnreadableFile(f"is {what_it_is}; give the path of the {what} itself")
-    with os.fdopen(descriptor, "rb") as handle:
-        try:
-            data = handle.read(limit + 1)
-        except OSError as exc:  # pragma: no cover - a regular file that fails to read
-            raise UnreadableFile(f"cannot read: {exc.strerror}", exc.strerror) from None
-    if len(data) > limit:
-        raise UnreadableFile(
-            f"is larger than {limit // 1024} KiB, the most a {what} may be: is this the right file?"
-        )
-    if data.startswith(_UTF16_MARKS):
-        raise UnreadableFile("is UTF-16 text; save it as UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            f"is not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8"
-        ) from None
 
 
 # libyaml's parser (C) when it is there, with PyYAML's composer (Python), so that
@@ -275,8 +216,14 @@ def load_yaml(text: str, *, shown_key: Any = repr) -> tuple[Any, yaml.Node | Non
         The data and its node tree (for line numbers); ``(None, None)`` when empty.
 
     Raises:
-        YamlProblem: Not YAML, more than one document, or outside the limits.
+        YamlProblem: Not Unicode text, not YAML, more than one document, or
+            outside the limits.
     """
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        raise YamlProblem(
+            not_utf8(text, surrogate.start()), text.count("\n", 0, surrogate.start()) + 1
+        )
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

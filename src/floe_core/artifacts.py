@@ -15,12 +15,12 @@ and did not fail the invocation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from floe_core.errors import DBTArtifactNotFoundError
+from floe_core.errors import DBTArtifactNotFoundError, UnreadableFile
+from floe_core.files import read_json
 
 __all__ = ["FAILURE_STATUSES", "RunCounts", "count_run_results", "read_json_artifact"]
 
@@ -81,7 +81,13 @@ def count_run_results(run_results: Mapping[str, Any]) -> RunCounts:
 
 
 def read_json_artifact(path: Path, *, what: str) -> dict[str, Any]:
-    """Read a dbt JSON artifact, with an actionable error when it is not there.
+    """Read a dbt JSON artifact, with an actionable error when it is not there or not usable.
+
+    The file is read by :func:`floe_core.files.read_json`: a FIFO or a device
+    in its place is refused without blocking, a directory, a file that cannot
+    be read, more than :data:`~floe_core.files.MAX_ARTIFACT_BYTES`, text that
+    is not UTF-8 or JSON nested deeper than
+    :data:`~floe_core.files.MAX_JSON_DEPTH` is refused with the reason.
 
     Args:
         path: Where the artifact should be.
@@ -91,16 +97,16 @@ def read_json_artifact(path: Path, *, what: str) -> dict[str, Any]:
         The parsed document.
 
     Raises:
-        DBTArtifactNotFoundError: The file does not exist or is not a JSON object.
+        DBTArtifactNotFoundError: The file does not exist, cannot be used (the
+            message says why), or is not a JSON object.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DBTArtifactNotFoundError(f"{path} does not exist yet; {what}") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DBTArtifactNotFoundError(f"{path} is not valid JSON ({exc}); {what}") from exc
+        document = read_json(path, what="dbt artifact")
+    except UnreadableFile as exc:
+        if exc.missing:
+            raise DBTArtifactNotFoundError(f"{path} does not exist yet; {what}") from None
+        problem = exc.os_error or f"it {exc.fact}"
+        raise DBTArtifactNotFoundError(f"cannot read {path}: {problem}; {what}") from None
     if not isinstance(document, dict):
         raise DBTArtifactNotFoundError(f"{path} does not hold a JSON object; {what}")
     return document

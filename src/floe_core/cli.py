@@ -5,23 +5,29 @@ Use the command, not this module; its functions may change in any release.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn
 
 import click
 
-from floe_core._credentials import shown
-from floe_core._yaml import YamlProblem, load_yaml
+from floe_core._cli_options import (
+    dbt_options,
+    exclude_option,
+    full_refresh_option,
+    secret_var_refs,
+    select_option,
+)
 from floe_core.errors import DBTConfigurationError, DBTError, ManifestError, ManifestProblem
 from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_core.selectors import validate_selector, validate_target, vars_argument
+from floe_core.selectors import validate_selector, validate_target
 
 __all__ = ["main"]
 
@@ -65,79 +71,34 @@ def check_manifest(path: Path, registry: PluginRegistry) -> list[ManifestProblem
         manifest = PlatformManifest.read(path)
     except ManifestError as exc:
         return exc.problems
-    return registry.check_manifest(manifest, resolve_secrets=True)
+    return registry.check_manifest(manifest, resolve_secrets=True) or _placeholder(
+        manifest, registry
+    )
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+def _placeholder(manifest: PlatformManifest, registry: PluginRegistry) -> list[ManifestProblem]:
+    """A runtime that implements nothing (REQ-089's placeholder) is not a usable choice.
 
-
-def _parse_vars(_: click.Context, __: click.Parameter, value: str | None) -> dict[str, Any] | None:
-    """``--vars``: a YAML or JSON mapping, as dbt takes it, of JSON values."""
-    if value is None:
-        return None
+    Asked as the kit asks: a runtime whose metadata raises ``NotImplementedError``.
+    """
+    name = manifest.plugins.dbt_runtime
     try:
-        document, _tree = load_yaml(value, shown_key=lambda key: shown(key, what="key"))
-    except YamlProblem as exc:
-        raise click.BadParameter(f"not a YAML or JSON mapping: {exc.reason}") from None
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise click.BadParameter(
-            "must be a YAML or JSON mapping of variable names to values, "
-            "e.g. --vars '{start_date: 2024-01-01}'"
+        runtime = registry.create_dbt_runtime(manifest)
+    except DBTError as exc:
+        return [manifest.source.problem(["plugins", "dbt_runtime"], str(exc))]
+    try:
+        runtime.get_runtime_metadata()
+    except NotImplementedError as exc:
+        message = (
+            f"the dbt runtime {name!r} is a placeholder that runs nothing yet: "
+            f"{exc or 'NotImplementedError'}; choose another dbt runtime"
         )
-    try:
-        vars_argument(document)
-    except DBTConfigurationError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return document
-
-
-def _dbt_options(command: _F) -> _F:
-    options = [
-        click.option(
-            "--manifest",
-            "manifest_path",
-            type=click.Path(path_type=Path, dir_okay=False),
-            default=Path("manifest.yaml"),
-            show_default=True,
-            help="The platform manifest that selects the dbt runtime.",
-        ),
-        click.option(
-            "--project-dir", type=click.Path(path_type=Path, file_okay=False), default=Path(".")
-        ),
-        click.option(
-            "--profiles-dir",
-            type=click.Path(path_type=Path, file_okay=False),
-            default=None,
-            help="Defaults to the project directory.",
-        ),
-        click.option("--target", default="dev", show_default=True),
-        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
-        click.option(
-            "--vars",
-            "dbt_vars",
-            callback=_parse_vars,
-            default=None,
-            help="Variables for dbt, a YAML or JSON mapping: --vars '{start_date: 2024-01-01}'. "
-            "Needs a runtime with the lifecycle capability.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _select_option(command: _F) -> _F:
-    return click.option("--select", "-s", default=None, help="A dbt selector.")(command)
-
-
-def _exclude_option(command: _F) -> _F:
-    return click.option("--exclude", default=None, help="A dbt selector to leave out.")(command)
-
-
-def _full_refresh_option(command: _F) -> _F:
-    return click.option("--full-refresh", is_flag=True)(command)
+        return [manifest.source.problem(["plugins", "dbt_runtime"], message)]
+    finally:
+        close = getattr(runtime, "close", None)
+        if callable(close):
+            close()
+    return []
 
 
 class _Invocation:
@@ -155,6 +116,7 @@ class _Invocation:
         manifest = PlatformManifest.from_yaml(manifest_path, registry=registry)
         self.name = manifest.plugins.dbt_runtime
         self.runtime = registry.create_dbt_runtime(manifest, **options)
+        self._registry, self._manifest = registry, manifest
         self.project_dir = project_dir
         self.profiles_dir = profiles_dir or project_dir
         self.target = validate_target(target)
@@ -169,11 +131,25 @@ class _Invocation:
             )
         return typing.cast(DBTLifecycle, self.runtime)
 
+    def variables(self, dbt_vars: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``--vars`` and the ``--secret-var`` values (``SecretStr``, from the secrets backend)."""
+        refs = secret_var_refs(click.get_current_context())
+        if not refs:
+            return dbt_vars
+        given_twice = sorted(set(refs) & set(dbt_vars or {}))
+        if given_twice:
+            raise DBTConfigurationError(
+                f"the var {given_twice[0]} is given by --vars and by --secret-var; give it once"
+            )
+        backend = self._registry.create_secrets(self._manifest)
+        return {**(dbt_vars or {}), **{name: backend.get_secret(ref) for name, ref in refs.items()}}
+
     def with_vars(self, dbt_vars: dict[str, Any] | None, command: str) -> DBTPlugin:
-        """The runtime, bound to ``dbt_vars`` when there are any."""
-        if dbt_vars is None:
+        """The runtime, bound to ``dbt_vars`` (and the secret vars) when there are any."""
+        variables = self.variables(dbt_vars)
+        if variables is None:
             return self.runtime
-        bound = self.lifecycle(f"`floe {command} --vars`").with_vars(dbt_vars)
+        bound = self.lifecycle(f"`floe {command} --vars`").with_vars(variables)
         return typing.cast(DBTPlugin, bound)
 
 
@@ -203,13 +179,25 @@ def _report(command: str, runtime: DBTPlugin, result: DBTRunResult, as_json: boo
     sys.exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
-def _fail(exc: DBTError) -> None:
-    click.echo(f"error: {exc}", err=True)
+@contextlib.contextmanager
+def _failures() -> Iterator[None]:
+    """End the command with ``error: <message>`` and exit 2 when dbt could not run at all."""
+    try:
+        yield
+    except DBTError as exc:
+        _fail(str(exc))
+    except NotImplementedError as exc:
+        # A placeholder runtime (REQ-089): what it raises is the message, not a traceback.
+        _fail(str(exc) or "the dbt runtime does not implement this command")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
 @main.command("compile")
-@_dbt_options
+@dbt_options
 @click.option("--no-cache", is_flag=True, help="Bypass and refresh the remote artifact cache.")
 def compile_command(
     manifest_path: Path,
@@ -221,21 +209,18 @@ def compile_command(
     no_cache: bool,
 ) -> None:
     """Compile the dbt project and print the manifest path."""
-    try:
+    with _failures():
         call = _Invocation(manifest_path, project_dir, profiles_dir, target, no_cache=no_cache)
         runtime = call.with_vars(dbt_vars, "compile")
         manifest = runtime.compile_project(call.project_dir, call.profiles_dir, call.target)
-    except DBTError as exc:
-        _fail(exc)
-        return
     click.echo(json.dumps({"manifest_path": str(manifest)}) if as_json else str(manifest))
 
 
 @main.command("run")
-@_dbt_options
-@_select_option
-@_exclude_option
-@_full_refresh_option
+@dbt_options
+@select_option
+@exclude_option
+@full_refresh_option
 def run_command(
     manifest_path: Path,
     project_dir: Path,
@@ -248,22 +233,19 @@ def run_command(
     full_refresh: bool,
 ) -> None:
     """Run dbt models through the configured runtime."""
-    try:
+    with _failures():
         _selection(select, exclude)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
         runtime = call.with_vars(dbt_vars, "run")
         result = runtime.run_models(
             call.project_dir, call.profiles_dir, call.target, select, exclude, full_refresh
         )
-    except DBTError as exc:
-        _fail(exc)
-        return
     _report("run", runtime, result, as_json)
 
 
 @main.command("test")
-@_dbt_options
-@_select_option
+@dbt_options
+@select_option
 def test_command(
     manifest_path: Path,
     project_dir: Path,
@@ -274,14 +256,11 @@ def test_command(
     select: str | None,
 ) -> None:
     """Run dbt tests through the configured runtime."""
-    try:
+    with _failures():
         _selection(select)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
         runtime = call.with_vars(dbt_vars, "test")
         result = runtime.run_tests(call.project_dir, call.profiles_dir, call.target, select)
-    except DBTError as exc:
-        _fail(exc)
-        return
     _report("test", runtime, result, as_json)
 
 
@@ -299,7 +278,7 @@ def _lifecycle_command(name: str, summary: str, *, full_refresh: bool) -> None:
         exclude: str | None,
         **flags: bool,
     ) -> None:
-        try:
+        with _failures():
             _selection(select, exclude)
             call = _Invocation(manifest_path, project_dir, profiles_dir, target)
             method = getattr(call.lifecycle(f"`floe {name}`"), name)
@@ -309,18 +288,15 @@ def _lifecycle_command(name: str, summary: str, *, full_refresh: bool) -> None:
                 call.target,
                 select=select,
                 exclude=exclude,
-                vars=dbt_vars,
+                vars=call.variables(dbt_vars),
                 **flags,
             )
-        except DBTError as exc:
-            _fail(exc)
-            return
         _report(name, call.runtime, result, as_json)
 
     command.__doc__ = f"{summary} (needs the lifecycle capability)."
     # Decorators apply bottom-up: the flags are listed as on `floe run`.
-    decorated = _full_refresh_option(command) if full_refresh else command
-    main.command(name)(_dbt_options(_select_option(_exclude_option(decorated))))
+    decorated = full_refresh_option(command) if full_refresh else command
+    main.command(name)(dbt_options(select_option(exclude_option(decorated))))
 
 
 _lifecycle_command("seed", "Load the project's seeds", full_refresh=True)

@@ -13,11 +13,17 @@ platform is broken"::
     │   ├── DBTExecutionTimeout
     │   └── DBTRemoteError
     │       └── DBTAuthenticationError
-    └── DBTArtifactNotFoundError
+    ├── DBTArtifactNotFoundError
+    └── UnreadableFile
+
+:class:`UnreadableFile` is what :mod:`floe_core.files` raises; floe turns it
+into the error of what was being read (a missing artifact, an invalid
+manifest, an unusable secret ...) before it reaches a caller.
 """
 
 from __future__ import annotations
 
+import errno as errno_codes
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +39,7 @@ __all__ = [
     "ManifestError",
     "ManifestProblem",
     "PluginLoadError",
+    "UnreadableFile",
 ]
 
 
@@ -139,3 +146,39 @@ class DBTAuthenticationError(DBTRemoteError):
 
 class DBTArtifactNotFoundError(DBTError):
     """An artifact (manifest.json, run_results.json, ...) does not exist yet or was not produced."""
+
+
+class UnreadableFile(DBTError):
+    """A file cannot be used as what it should be (:mod:`floe_core.files`).
+
+    Attributes:
+        path: The file.
+        reason: Why, and what to do, as the end of a sentence about the file
+            (``is UTF-16 text; save it as UTF-8``).
+        fact: Only what is wrong, as a clause about the file without the
+            advice (``is UTF-16 text``); the operating system's reason
+            (``Permission denied``) when it could not be opened or read.
+        os_error: The operating system's reason in that case, else None.
+        errno: The operating system's error number in that case, else None.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        reason: str,
+        *,
+        fact: str | None = None,
+        os_error: str | None = None,
+        errno: int | None = None,
+    ) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.reason = reason
+        self.os_error = os_error
+        self.errno = errno
+        self.fact = fact or os_error or reason
+
+    @property
+    def missing(self) -> bool:
+        """True when there is no file at all (as opposed to one that cannot be used)."""
+        return self.errno == errno_codes.ENOENT

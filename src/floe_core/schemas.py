@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
-from floe_core._credentials import looks_like_credential
+from floe_core._credentials import looks_like_credential, looks_like_name
 from floe_core._manifest_problems import (
     IN_MEMORY,
     ManifestSource,
@@ -80,6 +80,13 @@ class ConfigSection(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # A token pasted into a secret reference must not come back in a repr.
+        markers = _secret_fields(type(self))
+        for name, value in super().__repr_args__():
+            hidden = name in markers and isinstance(value, str) and not looks_like_name(value)
+            yield name, NOT_SHOWN if hidden else value
 
 
 @dataclass(frozen=True)
@@ -185,8 +192,34 @@ def _literal_secret_keys(model: type[BaseModel]) -> dict[str, tuple[str, SecretR
     }
 
 
+NOT_SHOWN = "(not shown)"
+# Keys whose text value is a credential, whatever it looks like.
+_CREDENTIAL_KEY = re.compile(r"token|password|passwd|secret|api_?key|credential", re.IGNORECASE)
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    """A section as written, with what could be a credential replaced (for a repr)."""
+    if isinstance(value, dict):
+        return {k: _masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, key) for item in value]
+    if isinstance(value, str) and (
+        looks_like_credential(value)
+        or (key.endswith("_ref") and not looks_like_name(value))
+        or (_CREDENTIAL_KEY.search(key) and not key.endswith("_ref"))
+    ):
+        return NOT_SHOWN
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Sections as written (dbt_runtime_config, secrets.config) are not validated
+        # yet: a token pasted anywhere in them must not come back in a repr.
+        for name, value in super().__repr_args__():
+            yield name, _masked(value) if isinstance(value, dict) else value
 
 
 def _plugin_name(value: str, what: str) -> str:

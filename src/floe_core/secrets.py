@@ -17,9 +17,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from floe_core._credentials import looks_like_credential
-from floe_core._yaml import UnreadableFile, read_text
-from floe_core.errors import DBTConfigurationError
+from floe_core._credentials import looks_like_credential, looks_like_name, shown_reference
+from floe_core.errors import DBTConfigurationError, UnreadableFile
+from floe_core.files import read_text
 from floe_core.plugin_interfaces import SecretsPlugin
 
 __all__ = [
@@ -60,8 +60,8 @@ def validate_secret_ref(ref: str) -> str:
         )
     if not SECRET_REF_PATTERN.fullmatch(ref) or ref in {".", ".."}:
         raise DBTConfigurationError(
-            f"secret reference {ref[:40]!r} is not a valid name: use letters, digits, "
-            "'-', '_' or '.' (at most 253 characters), e.g. 'warehouse-password'"
+            f"secret reference {shown_reference(ref[:40])} is not a valid name: use letters, "
+            "digits, '-', '_' or '.' (at most 253 characters), e.g. 'warehouse-password'"
         )
     return ref
 
@@ -122,14 +122,24 @@ class EnvSecretsPlugin(SecretsPlugin):
             DBTConfigurationError: The variable is unset or empty.
         """
         name = self.variable_name(ref)
-        environ = os.environ if self._environ is None else self._environ
-        value = environ.get(name)
+        # Looked up without binding the environment to a local: a traceback with
+        # locals (pytest -l, Sentry) must not show every FLOE_SECRET_* of the process.
+        value = self._lookup(name)
         if not value:
+            if not looks_like_name(ref):
+                # Its variable name would spell the token out too.
+                raise DBTConfigurationError(
+                    f"secret {shown_reference(ref)} not found: its environment variable is not "
+                    f"set (set {self._prefix}<REFERENCE>, or configure another secrets backend)"
+                )
             raise DBTConfigurationError(
                 f"secret {ref!r} not found: environment variable {name} is not set "
                 "(set it, or configure another secrets backend)"
             )
         return SecretStr(value)
+
+    def _lookup(self, name: str) -> str | None:
+        return (os.environ if self._environ is None else self._environ).get(name)
 
     def __repr__(self) -> str:
         return f"EnvSecretsPlugin(prefix={self._prefix!r})"
@@ -165,19 +175,25 @@ class FileSecretsPlugin(SecretsPlugin):
                 regular file, larger than 64 KiB, not UTF-8, or empty.
         """
         path = self.directory / validate_secret_ref(ref)
+        # A reference that does not look like a name is not shown, in the path either.
+        shown, where = (
+            (repr(ref), path)
+            if looks_like_name(ref)
+            else (shown_reference(ref), self.directory / "<reference>")
+        )
         try:
             value = read_text(path, limit=_SECRET_FILE_LIMIT, what="secret").rstrip("\r\n")
         except UnreadableFile as exc:
             if exc.os_error is not None:
                 raise DBTConfigurationError(
-                    f"secret {ref!r} not found: cannot read {path} ({exc.os_error}); "
+                    f"secret {shown} not found: cannot read {where} ({exc.os_error}); "
                     "mount the secret there or configure another secrets backend"
                 ) from None
             raise DBTConfigurationError(
-                f"secret {ref!r} is unusable: {path} {exc.reason}"
+                f"secret {shown} is unusable: {where} {exc.reason}"
             ) from None
         if not value:
-            raise DBTConfigurationError(f"secret {ref!r} is empty: {path} has no content")
+            raise DBTConfigurationError(f"secret {shown} is empty: {where} has no content")
         _warn_if_shared(path)
         return SecretStr(value)
 

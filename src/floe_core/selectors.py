@@ -1,5 +1,10 @@
 """User text that becomes part of a dbt command line: selectors, targets and vars.
 
+Vars are checked, copied and rendered by :func:`vars_argument`,
+:func:`merge_vars` and :func:`secret_values` (a var whose value is a
+:class:`pydantic.SecretStr` is a *secret var*: its value reaches dbt's
+``--vars`` and nothing else a runtime writes, logs or raises).
+
 A selector is a dbt *selection expression*, never an argument list. A runtime
 that splits ``"fct_orders --target prod"`` on spaces and hands the pieces to
 dbt runs against production; one that sends it to dbt Cloud as part of a job
@@ -10,16 +15,15 @@ with an error that names the offending token.
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Mapping
-from typing import Any
 
+from floe_core._vars import MAX_VARS_DEPTH, merge_vars, secret_values, vars_argument
 from floe_core.errors import DBTConfigurationError
 
 __all__ = [
+    "MAX_VARS_DEPTH",
     "merge_vars",
+    "secret_values",
     "selector_members",
     "validate_selector",
     "validate_target",
@@ -123,130 +127,3 @@ def validate_target(value: str) -> str:
             "or '.', not starting with '-' or '.', e.g. target='dev'"
         )
     return value
-
-
-def vars_argument(values: Mapping[str, Any] | None) -> str | None:
-    r"""Render dbt ``--vars`` from a mapping, as one JSON document dbt reads back exactly.
-
-    dbt reads ``--vars`` as YAML 1.1 (PyYAML), which is not quite a superset
-    of JSON: ``1e+16`` is a *string* there (a float needs a dot), the
-    ``\ud83d\ude00`` escapes JSON uses beyond the BMP are a syntax error,
-    a few characters JSON leaves as they are are not allowed or are line
-    breaks, and a mapping key may not be longer than 1024 characters. The
-    document is written so that both readers agree: exponent floats get a
-    ``.0`` (``1.0e+16``), text is written as itself except for the
-    characters YAML would misread (escaped as ``\uXXXX``), and a key too
-    long for dbt is refused.
-
-    Args:
-        values: Variable names to JSON values, or ``None`` for no ``--vars``.
-
-    Returns:
-        The argument for ``--vars``, or ``None``.
-
-    Raises:
-        DBTConfigurationError: ``values`` is not a mapping with string keys
-            and JSON values (finite numbers, strings, booleans, null, lists,
-            mappings), holds text that is not Unicode (a lone surrogate), or
-            a key longer than dbt's reader accepts.
-
-    Examples:
-        >>> vars_argument({"since": "2024-01-01", "limit": 3, "ratio": 1e16})
-        '{"since": "2024-01-01", "limit": 3, "ratio": 1.0e+16}'
-    """
-    if values is None:
-        return None
-    if not isinstance(values, Mapping):
-        raise DBTConfigurationError(
-            f"vars must be a mapping of variable names to values, got {type(values).__name__}; "
-            "e.g. vars={'start_date': '2024-01-01'}"
-        )
-    bad_keys = [key for key in values if not isinstance(key, str) or not key]
-    if bad_keys:
-        raise DBTConfigurationError(
-            f"vars keys must be non-empty strings; {len(bad_keys)} key(s) are not"
-        )
-    try:
-        return _render(values, "vars")
-    except ValueError as exc:  # also int-to-text conversion past Python's digit limit
-        raise DBTConfigurationError(f"vars must hold JSON values only: {exc}") from None
-
-
-# Characters JSON writes as themselves that YAML 1.1 refuses (C1 controls,
-# non-characters) or reads as line breaks (NEL, LS, PS), and the BOM.
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# PyYAML's limit on a flow mapping key, quotes included.
-_MAX_KEY = 1024
-
-
-def _render(value: Any, where: str) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{where} is {value!r}, not a finite number")
-        text = repr(value)
-        mantissa, exponent = text.split("e") if "e" in text else (text, None)
-        if exponent is not None and "." not in mantissa:
-            return f"{mantissa}.0e{exponent}"  # YAML 1.1 reads 1e+16 as a string
-        return text
-    if isinstance(value, str):
-        return _text(value, f"{where} holds a lone surrogate, not Unicode text")
-    if isinstance(value, Mapping):
-        items = []
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ValueError(f"{where} has a non-string key")
-            rendered = _text(key, f"{where} has a key holding a lone surrogate")
-            if len(rendered) > _MAX_KEY:
-                raise ValueError(
-                    f"{where} has a key of {len(key)} characters, longer than dbt reads"
-                )
-            items.append(f"{rendered}: {_render(item, f'{where}.{key}')}")
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, (list, tuple)):
-        rendered_items = (_render(item, f"{where}[{index}]") for index, item in enumerate(value))
-        return "[" + ", ".join(rendered_items) + "]"
-    raise ValueError(f"{where} is a {type(value).__name__}")
-
-
-def _text(value: str, lone_surrogate: str) -> str:
-    if _SURROGATE.search(value):
-        raise ValueError(lone_surrogate)
-    return _YAML_UNSAFE.sub(
-        lambda char: f"\\u{ord(char[0]):04x}", json.dumps(value, ensure_ascii=False)
-    )
-
-
-def merge_vars(bound: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``bound`` updated with ``extra`` (top-level keys replace), as a private copy.
-
-    How every runtime combines the vars it binds (``with_vars``) with a call's
-    own ``vars=``. Round-tripping ``extra`` through :func:`vars_argument` both
-    checks it and copies it, so a caller that later mutates the mapping it
-    passed cannot change what a bound runtime sends.
-
-    Args:
-        bound: Vars already checked (a runtime's bound vars).
-        extra: Vars to add, or None.
-
-    Returns:
-        The merged vars.
-
-    Raises:
-        DBTConfigurationError: ``extra`` is not a mapping of JSON values.
-
-    Examples:
-        >>> merge_vars({"a": 1, "b": 2}, {"b": 3})
-        {'a': 1, 'b': 3}
-    """
-    checked = vars_argument(extra)
-    merged = dict(bound)
-    if checked is not None:
-        merged.update(json.loads(checked))
-    return merged

@@ -11,10 +11,12 @@ dbt Cloud may run a newer dbt than this package knows.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from floe_core.errors import UnreadableFile
+from floe_core.files import MAX_JSON_DEPTH, parse_json
 
 __all__ = [
     "CATALOG",
@@ -52,12 +54,22 @@ def parse_artifact(name: str, content: bytes, *, deep: bool = True) -> dict[str,
         The parsed document.
 
     Raises:
-        ArtifactShapeError: It is not JSON, or not the dbt artifact ``name`` says.
+        ArtifactShapeError: It is not UTF-8 JSON, is nested deeper than
+            :data:`floe_core.files.MAX_JSON_DEPTH`, or is not the dbt artifact
+            ``name`` says.
     """
     try:
-        document = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArtifactShapeError(f"it is not JSON ({type(exc).__name__})") from None
+        # Bounded like every artifact floe reads: 100,000 nested brackets from a
+        # proxy are refused before the parser could recurse out of the stack. A
+        # cache entry passed that check before it was written: reading it again
+        # costs only the parse (a tampered one is still refused, not a crash).
+        document = parse_json(content, source=name, max_depth=MAX_JSON_DEPTH if deep else None)
+    except UnreadableFile as exc:
+        if exc.fact.startswith("is JSON nested"):
+            raise ArtifactShapeError(f"it {exc.fact}") from None
+        invalid = exc.fact.startswith("is not valid JSON")
+        kind = "JSONDecodeError" if invalid else "UnicodeDecodeError"
+        raise ArtifactShapeError(f"it is not JSON ({kind})") from None
     check_artifact(name, document, deep=deep)
     return document  # type: ignore[no-any-return]  # check_artifact proved it is a dict
 

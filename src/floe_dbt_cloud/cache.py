@@ -14,7 +14,8 @@ host: two hosts' runs with the same id share a directory, and the later
 write replaces the earlier; the cache then misses, it never mixes them.)
 
 An entry is written into a private temporary directory and renamed into
-place, and read through one handle on its directory
+place (temporary directories an interrupted writer left are removed by a
+later write, once an hour old), and read through one handle on its directory
 (:mod:`floe_dbt_cloud.cache_disk`), so a reader sees one writer's whole entry
 or none. Anything unexpected on read —
 unparsable metadata, a missing or corrupt file, an artifact that is not the
@@ -30,7 +31,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -40,14 +40,17 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from floe_core.errors import DBTConfigurationError
+from floe_core.bounds import checked
+from floe_core.errors import DBTConfigurationError, UnreadableFile
 from floe_dbt_cloud.artifacts import ArtifactShapeError, parse_artifact
 from floe_dbt_cloud.cache_disk import (
     PinnedDirectory,
     atomic_write_bytes,
     entries_directory,
     publish_directory,
+    staging_directory,
 )
+from floe_dbt_cloud.config import CloudRuntimeConfig
 
 __all__ = [
     "DISABLE_ENV_VAR",
@@ -83,6 +86,8 @@ WRITE_PROBLEM = (
 # A timestamp slightly ahead of our clock is clock skew; far ahead is a forged
 # entry that would otherwise never expire.
 _CLOCK_SKEW = timedelta(minutes=5)
+# metadata.json names a handful of artifacts: a few hundred bytes.
+_METADATA_LIMIT = 64 * 1024
 
 
 def cache_disabled_by_env(environ: Mapping[str, str] | None = None) -> bool:
@@ -205,11 +210,10 @@ class ArtifactCache:
         enabled: bool | None = None,
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        if ttl_hours <= 0:
-            raise DBTConfigurationError(f"cache_ttl_hours must be > 0, got {ttl_hours}")
+        ttl = checked(CloudRuntimeConfig, cache_ttl_hours=ttl_hours)["cache_ttl_hours"]
         self.root = Path(root)
         self.host = host
-        self.ttl = timedelta(hours=ttl_hours)
+        self.ttl = timedelta(hours=ttl)
         self._forced = enabled
         self._now = now
         self._warned: set[str] = set()
@@ -268,7 +272,7 @@ class ArtifactCache:
             assert directory is not None  # created
             # Written beside the entries (a hidden name is never read as one),
             # then published whole.
-            staging = Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
+            staging = staging_directory(directory, run)
             try:
                 for name, content in artifacts.items():
                     atomic_write_bytes(staging / name, content)
@@ -342,12 +346,14 @@ class ArtifactCache:
             with PinnedDirectory(entry.path) as directory:
                 if directory.identity != entry.identity:
                     return None  # another writer's entry was published since
-                current = CacheMetadata.model_validate_json(directory.read_bytes(METADATA_FILE))
+                current = CacheMetadata.model_validate_json(
+                    directory.read_bytes(METADATA_FILE, limit=_METADATA_LIMIT)
+                )
                 if current != entry.metadata:
                     return None
                 content = directory.read_bytes(name)
-        except (OSError, ValidationError):
-            return None  # replaced or removed meanwhile: a miss
+        except (OSError, UnreadableFile, ValidationError):
+            return None  # replaced, removed or not a file meanwhile: a miss
         try:
             # Checked node by node before it was written; here, dbt's schema and the top level.
             return parse_artifact(name, content, deep=False)
@@ -372,14 +378,16 @@ class ArtifactCache:
                     return None  # a directory others can write to
                 if hasattr(os, "getuid") and info.st_uid != os.getuid():
                     return None
-                metadata = CacheMetadata.model_validate_json(pinned.read_bytes(METADATA_FILE))
+                metadata = CacheMetadata.model_validate_json(
+                    pinned.read_bytes(METADATA_FILE, limit=_METADATA_LIMIT)
+                )
                 if metadata.run_id != directory.name:
                     return None
                 names = [validate_artifact_name(name) for name in metadata.artifacts]
                 if not all(pinned.is_file(name) for name in names):
                     return None  # a partial entry
-        except (OSError, ValidationError, DBTConfigurationError):
-            return None  # a symlink, a file, unreadable, partial or foreign: a miss
+        except (OSError, UnreadableFile, ValidationError, DBTConfigurationError):
+            return None  # a symlink, a FIFO, unreadable, partial or foreign: a miss
         return CacheEntry(directory, metadata, pinned.identity)
 
     def _warn_once(self, problem: str, exc: OSError) -> None:

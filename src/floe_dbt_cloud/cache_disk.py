@@ -21,20 +21,32 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
+from floe_core.files import MAX_ARTIFACT_BYTES, read_bytes
+
 __all__ = [
     "PRIVATE_SUBDIRECTORY",
+    "STALE_STAGING_SECONDS",
     "PinnedDirectory",
     "atomic_write_bytes",
     "entries_directory",
     "publish_directory",
+    "remove_stale_staging",
+    "staging_directory",
 ]
 
+#: A staging directory untouched this long was left by a writer that was interrupted
+#: (killed, out of disk): a live writer fills and publishes its own within seconds.
+STALE_STAGING_SECONDS = 3600
+# `.<run id>.<random>` (staging) and `.<run id>.old.<random>` (an entry moved aside).
+_STAGING_NAME = re.compile(r"\.[0-9]{1,20}\.")
 # A directory renamed into place by another writer first: its entry is as whole as ours.
 _PUBLISHED_BY_ANOTHER = frozenset({errno.ENOTEMPTY, errno.EEXIST})
 _PINNED = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
@@ -119,6 +131,51 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         raise
 
 
+def staging_directory(directory: Path, run: str) -> Path:
+    """A new private directory beside the entries to write ``run``'s entry in.
+
+    Writers interrupted before they published leave theirs behind; those older
+    than :data:`STALE_STAGING_SECONDS` are removed first, so the cache does not
+    grow with every crash.
+    """
+    remove_stale_staging(directory)
+    return Path(tempfile.mkdtemp(dir=directory, prefix=f".{run}."))
+
+
+def remove_stale_staging(
+    directory: Path, *, older_than: float = STALE_STAGING_SECONDS, now: float | None = None
+) -> list[str]:
+    """Remove this user's staging directories untouched for ``older_than`` seconds.
+
+    Only directories named as this module names them (``.<run>.<random>``,
+    ``.<run>.old.<random>``), owned by this user and not links, are removed;
+    an entry, or anything else, never is. Failures are ignored: the next
+    write tries again.
+
+    Returns:
+        The names removed.
+    """
+    cutoff = (time.time() if now is None else now) - older_than
+    uid = _uid()
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _STAGING_NAME.match(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        ours = uid is None or info.st_uid == uid
+        if stat.S_ISDIR(info.st_mode) and ours and info.st_mtime < cutoff:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
 def publish_directory(staging: Path, final: Path) -> bool:
     """Rename a fully written directory into place, replacing any previous one whole.
 
@@ -199,15 +256,18 @@ class PinnedDirectory:
             return False
         return stat.S_ISREG(info.st_mode)
 
-    def read_bytes(self, name: str) -> bytes:
-        """Read one regular file of the directory (never through a symlink)."""
+    def read_bytes(self, name: str, *, limit: int = MAX_ARTIFACT_BYTES) -> bytes:
+        """Read one regular file of the directory (never through a symlink, never blocking).
+
+        Raises:
+            UnreadableFile: It is missing, a symlink, not a regular file (a
+                FIFO is refused without waiting for a writer), or larger than ``limit``.
+        """
         if self._fd is None:  # pragma: no cover - platforms without dir_fd
-            return (self.path / name).read_bytes()
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=self._fd)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise OSError(errno.EINVAL, "not a regular file", name)
-            return handle.read()
+            return read_bytes(self.path / name, limit=limit, what="cache file")
+        return read_bytes(
+            name, limit=limit, what="cache file", dir_fd=self._fd, follow_symlinks=False
+        )
 
     def close(self) -> None:
         """Release the handle."""

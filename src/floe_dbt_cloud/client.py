@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from floe_core.errors import DBTAuthenticationError, DBTRemoteError
+from floe_dbt_cloud.http_limits import checked_timeout
 from floe_dbt_cloud.models import (
     ArtifactList,
     Run,
@@ -183,6 +184,7 @@ class AdminApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.account_id = account_id
+        checked_timeout(timeout, field="timeout")
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._http = httpx.Client(

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from floe_core.bounds import CacheTtlHours, PollIntervalSeconds, RemoteId, RunTimeoutSeconds
 from floe_core.schemas import ConfigSection, SecretReference
 
 __all__ = ["DEFAULT_CLOUD_BASE_URL", "CloudRuntimeConfig", "JobIds"]
@@ -23,8 +24,7 @@ __all__ = ["DEFAULT_CLOUD_BASE_URL", "CloudRuntimeConfig", "JobIds"]
 DEFAULT_CLOUD_BASE_URL = "https://cloud.getdbt.com/api/v2"
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 # dbt Cloud ids are 64-bit integers.
-_MAX_ID = 2**63 - 1
-_Id = Annotated[int, Field(gt=0, le=_MAX_ID)]
+_Id = RemoteId
 
 
 class JobIds(ConfigSection):
@@ -43,8 +43,11 @@ class JobIds(ConfigSection):
 class CloudRuntimeConfig(ConfigSection):
     """``dbt_runtime_config.cloud``: dbt Cloud Admin API v2 and Discovery API.
 
-    Every duration is bounded: a value that would never end (``.inf``, ``1e12``)
-    is refused here rather than hanging a run or overflowing a date.
+    Every duration is bounded (:mod:`floe_core.bounds`, the same bounds the
+    constructor of :class:`~floe_dbt_cloud.DBTCloudPlugin` checks): a value
+    that would never end (``.inf``, ``1e12``) or poll without pause
+    (``1e-300``) is refused here rather than hanging a run, flooding the API
+    or overflowing a date.
     """
 
     account_id: str = Field(pattern=r"^[0-9]+$", max_length=20)
@@ -53,14 +56,14 @@ class CloudRuntimeConfig(ConfigSection):
     discovery_url: str | None = None
     environment_id: _Id | None = None
     job_ids: JobIds
-    poll_interval_seconds: float = Field(
-        5, gt=0, le=3600, description="The longest wait between two status checks (an hour)."
+    poll_interval_seconds: PollIntervalSeconds = Field(
+        5, description="The longest wait between two status checks (0.05 s to an hour)."
     )
-    timeout_seconds: float = Field(
-        3600, gt=0, le=604_800, description="How long a run may take (at most a week)."
+    timeout_seconds: RunTimeoutSeconds = Field(
+        3600, description="How long a run may take (at most a week)."
     )
-    cache_ttl_hours: float = Field(
-        24, gt=0, le=8760, description="How long cached artifacts are served (at most a year)."
+    cache_ttl_hours: CacheTtlHours = Field(
+        24, description="How long cached artifacts are served (at most a year)."
     )
     cache_dir: Path = Path(".floe/dbt-cloud-cache")
 

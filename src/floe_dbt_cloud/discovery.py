@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from floe_core.errors import DBTConfigurationError, DBTRemoteError
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT, TokenAuth, parse_model, shape_problems
+from floe_dbt_cloud.http_limits import checked_timeout
 
 __all__ = ["ENVIRONMENT_QUERY", "DiscoveryClient", "default_discovery_url"]
 
@@ -150,6 +151,7 @@ class DiscoveryClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.url = url
+        checked_timeout(timeout, field="timeout")
         self._http = httpx.Client(
             auth=TokenAuth(token, "Bearer"),
             headers={"User-Agent": "floe-dbt"},

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from floe_core.artifacts import count_run_results
+from floe_core.bounds import checked
 from floe_core.errors import DBTArtifactNotFoundError, DBTConfigurationError, DBTRemoteError
 from floe_core.lifecycle import count_lifecycle_nodes
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_dbt_cloud.cache import validate_run_id
 from floe_dbt_cloud.client import AdminApiClient
+from floe_dbt_cloud.config import CloudRuntimeConfig
 from floe_dbt_cloud.finished_run import CATALOG, MANIFEST, RUN_RESULTS, FinishedRun
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS
 from floe_dbt_cloud.models import RunStatus, TriggerRunRequest
@@ -44,12 +46,23 @@ def trigger_cause(command: str) -> str:
 
 @dataclass(frozen=True)
 class Waiting:
-    """How a run is waited for: poll at most every ``poll_interval``, cancel after ``timeout``."""
+    """How a run is waited for: poll at most every ``poll_interval``, cancel after ``timeout``.
+
+    Raises:
+        DBTConfigurationError: A number is outside the bounds of ``manifest.yaml``.
+    """
 
     poll_interval: float
     timeout: float
     sleep: Callable[[float], None]
     clock: Callable[[], float]
+
+    def __post_init__(self) -> None:
+        checked(
+            CloudRuntimeConfig,
+            poll_interval_seconds=self.poll_interval,
+            timeout_seconds=self.timeout,
+        )
 
 
 def execute(
@@ -141,7 +154,10 @@ def collect(
 
     Raises:
         DBTExecutionError: The run was cancelled, or failed before dbt wrote results.
-        DBTArtifactNotFoundError: The step saved no ``run_results.json``.
+        DBTArtifactNotFoundError: The step saved no ``run_results.json`` or no
+            ``manifest.json``: the result's paths are always this run's files,
+            so nothing is written to ``target/`` or cached, and the message
+            names the run, the step and the missing file.
         DBTRemoteError: An artifact is not the dbt file its name says.
     """
     run, step = finished.run, finished.step
@@ -157,11 +173,12 @@ def collect(
     assert run_results is not None
     document = finished.check(RUN_RESULTS, run_results)
     counts = count_run_results(document)
-    artifacts = {RUN_RESULTS: run_results}
-    manifest = finished.fetch(MANIFEST, required=False)
-    if manifest is not None:
-        finished.check(MANIFEST, manifest)
-        artifacts[MANIFEST] = manifest
+    # Required: the result's manifest_path must be this run's, never the manifest an
+    # earlier run left in target/ (dbt writes one for every command that parses).
+    manifest = finished.fetch(MANIFEST, required=True)
+    assert manifest is not None
+    finished.check(MANIFEST, manifest)
+    artifacts = {RUN_RESULTS: run_results, MANIFEST: manifest}
     catalog = finished.fetch_catalog()
     if catalog is not None:
         artifacts[CATALOG] = catalog

@@ -10,7 +10,7 @@ from any directory:
 * with ``--floe-dbt-cloud-live``, against a real dbt Cloud account named by
   the ``FLOE_DBT_CLOUD_LIVE_*`` environment variables (:class:`LiveSettings`).
 
-It answers ``pytest_floe_dbt_package_harness``, the packages' hook: a
+It answers ``pytest_floe_dbt_harness`` as a package does, ``trylast``: a
 ``pytest_floe_dbt_harness`` in the user's conftest.py always wins over it.
 Nothing heavy is imported until the kit asks for ``cloud``: pytest loads
 this module in every session of everyone who installs floe-dbt.
@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+
+from floe_core.bounds import PollIntervalSeconds, RunTimeoutSeconds
 
 if TYPE_CHECKING:
     import httpx
@@ -98,7 +100,8 @@ class EmulatorHarness:
                 self._served = (emulator, self._stack.enter_context(serve_emulator(emulator)))
             return self._served
 
-    def pytest_floe_dbt_package_harness(
+    @pytest.hookimpl(trylast=True)
+    def pytest_floe_dbt_harness(
         self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
     ) -> RuntimeHarness | None:
         """Build ``cloud`` on an emulated copy of ``project``."""
@@ -166,8 +169,17 @@ class LiveSettings(BaseModel):
     job_ids: dict[str, dict[str, int]]
     base_url: str | None = None
     discovery_url: str | None = None
-    poll_interval_seconds: float = Field(5.0, gt=0)
-    timeout_seconds: float = Field(3600.0, gt=0)
+    poll_interval_seconds: PollIntervalSeconds = 5.0
+    timeout_seconds: RunTimeoutSeconds = 3600.0
+
+    @field_validator("poll_interval_seconds", "timeout_seconds", mode="before")
+    @classmethod
+    def _number_from_text(cls, value: Any) -> Any:
+        # Environment variables are text; the bounds are manifest.yaml's own.
+        try:
+            return float(value) if isinstance(value, str) else value
+        except ValueError:
+            return value
 
     @field_validator("job_ids")
     @classmethod
@@ -258,7 +270,8 @@ class LiveHarness:
         except Exception as exc:  # a bad reference or a missing variable: both say which
             raise ValueError(f"{LIVE_PREFIX}API_TOKEN_REF: {exc}") from None
 
-    def pytest_floe_dbt_package_harness(
+    @pytest.hookimpl(trylast=True)
+    def pytest_floe_dbt_harness(
         self, name: str, project: ProjectCopy, tmp_path_factory: pytest.TempPathFactory
     ) -> RuntimeHarness | None:
         """Build ``cloud`` on the account's jobs for ``project``, or report it n/a."""

@@ -15,8 +15,9 @@ work behind them lives in ``invocation``, ``commands``, ``jobs`` and ``cache``.
 
 import copy
 import logging
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,13 +25,15 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from floe_core.artifacts import read_json_artifact
+from floe_core.bounds import checked
 from floe_core.errors import (
     DBTConfigurationError,
     DBTExecutionError,
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.selectors import merge_vars, validate_target
+from floe_core.redaction import redacting
+from floe_core.selectors import merge_vars, secret_values, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_cloud.cache import ArtifactCache, host_key
 from floe_dbt_cloud.cache_disk import atomic_write_bytes
@@ -39,10 +42,11 @@ from floe_dbt_cloud.commands import steps_override
 from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, checked_url
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
 from floe_dbt_cloud.finished_run import MANIFEST, RUN_RESULTS, FinishedRun
+from floe_dbt_cloud.http_limits import checked_timeout
 from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
 from floe_dbt_cloud.models import Run, RunStatus
-from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud.scrub import artifact_scrubber
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -52,6 +56,7 @@ __all__ = ["DBTCloudPlugin"]
 logger = logging.getLogger(__name__)
 
 _RUNTIME = "cloud"
+_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 # The commands that take --full-refresh (the others' spans do not name it).
 _REFRESHABLE = frozenset({"run", "seed", "build"})
 
@@ -119,29 +124,35 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             )
         self.jobs = JobPlan.parse(job_ids)
         self.job_ids = self.jobs.contract
-        if not str(account_id).isdigit():
+        if not _ACCOUNT_ID.fullmatch(str(account_id)):
             raise DBTConfigurationError(
-                f"account_id must be the numeric dbt Cloud account id, got {str(account_id)!r}"
+                f"account_id must be the numeric dbt Cloud account id, got {str(account_id)[:40]!r}"
             )
-        if poll_interval_seconds <= 0 or timeout_seconds <= 0:
-            raise DBTConfigurationError("poll_interval_seconds and timeout_seconds must be > 0")
+        # The bounds of manifest.yaml, checked by the same fields of the same model.
+        settings = checked(
+            CloudRuntimeConfig,
+            poll_interval_seconds=poll_interval_seconds,
+            timeout_seconds=timeout_seconds,
+            cache_ttl_hours=cache_ttl_hours,
+            environment_id=environment_id,
+        )
         self.account_id = str(account_id)
         self.base_url = _url("base_url", base_url)
-        self.poll_interval_seconds = float(poll_interval_seconds)
-        self.timeout_seconds = float(timeout_seconds)
+        self.poll_interval_seconds: float = settings["poll_interval_seconds"]
+        self.timeout_seconds: float = settings["timeout_seconds"]
         self.discovery_url = (
             _url("discovery_url", discovery_url)
             if discovery_url is not None
             else default_discovery_url(self.base_url)
         )
-        self.environment_id = environment_id
+        self.environment_id: int | None = settings["environment_id"]
         self.no_cache = no_cache
         self.cache = ArtifactCache(
-            Path(cache_dir), host=host_key(self.base_url), ttl_hours=cache_ttl_hours
+            Path(cache_dir), host=host_key(self.base_url), ttl_hours=settings["cache_ttl_hours"]
         )
         self._token = api_token
         self._transport = transport
-        self._http_timeout = http_timeout
+        self._http_timeout = checked_timeout(http_timeout)
         self._clock = clock
         self._waiting = Waiting(self.poll_interval_seconds, self.timeout_seconds, sleep, clock)
         self._dbt_version: str | None = None
@@ -183,8 +194,8 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             )
         if secrets is None:
             raise DBTConfigurationError(
-                f"the cloud runtime needs a secrets backend to resolve api_token_ref "
-                f"{config.api_token_ref!r}; configure plugins.secrets"
+                "the cloud runtime needs a secrets backend to resolve api_token_ref; "
+                "configure plugins.secrets"
             )
         return cls(
             config.account_id,
@@ -237,10 +248,11 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         del profiles_dir
         validate_target(target)
         steps = steps_override("compile", self._vars, always=False)
-        with dbt_span("compile", runtime=_RUNTIME, target=target) as span:
+        secrets = secret_values(self._vars)
+        with dbt_span("compile", runtime=_RUNTIME, target=target) as span, redacting(secrets):
             self._name_vars(span, None)
             self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            finished = self._execute("compile", self.job_ids.compile, steps, target)
+            finished = self._execute("compile", self.job_ids.compile, steps, target, secrets)
             if finished.status != RunStatus.SUCCESS:
                 # DBTCompilationError when the step's log says the project does not
                 # parse or compile; DBTExecutionError when dbt could not run at all.
@@ -408,7 +420,10 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             if document is not None:
                 return document
         finished = latest_successful(
-            self._client, self.job_ids.compile, "compile", scrub=self._scrub
+            self._client,
+            self.job_ids.compile,
+            "compile",
+            scrub=self._scrubber(secret_values(self._vars)),
         )
         content = finished.fetch(MANIFEST, required=True)
         assert content is not None
@@ -490,9 +505,11 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     ) -> DBTRunResult:
         """Run ``dbt <command>`` on its job, inside its span, and count the result."""
         validate_target(target)
+        variables = self._merged_vars(vars)
+        secrets = secret_values(variables)
         steps = steps_override(
             command,
-            self._merged_vars(vars),
+            variables,
             select=select,
             exclude=exclude,
             full_refresh=full_refresh,
@@ -508,7 +525,9 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         ) as span:
             self._name_vars(span, vars)
             self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            result = self._invoke(command, self.jobs.job_for(command), steps, project_dir, target)
+            with redacting(secrets):  # inside the span: its error event holds no secret either
+                job = self.jobs.job_for(command)
+                result = self._invoke(command, job, steps, project_dir, target, secrets)
             record_result(span, result)
             return result
 
@@ -522,10 +541,16 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             span.set_attribute("floe.dbt.var_names", names)
 
     def _invoke(
-        self, command: str, job_id: int, steps: list[str] | None, project_dir: Path, target: str
+        self,
+        command: str,
+        job_id: int,
+        steps: list[str] | None,
+        project_dir: Path,
+        target: str,
+        secrets: Sequence[str],
     ) -> DBTRunResult:
         started = self._clock()
-        finished = self._execute(command, job_id, steps, target)
+        finished = self._execute(command, job_id, steps, target, secrets)
         result, artifacts = collect(
             finished,
             job_id=job_id,
@@ -538,7 +563,12 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         return result
 
     def _execute(
-        self, command: str, job_id: int, steps: list[str] | None, target: str
+        self,
+        command: str,
+        job_id: int,
+        steps: list[str] | None,
+        target: str,
+        secrets: Sequence[str],
     ) -> FinishedRun:
         """Trigger the job, wait for the run to end, and learn its environment."""
         finished = execute(
@@ -548,7 +578,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             steps,
             target=target,
             waiting=self._waiting,
-            scrub=self._scrub,
+            scrub=self._scrubber(secrets),
         )
         run = finished.run
         if run.environment_id is not None and self.environment_id is None:
@@ -562,9 +592,9 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             atomic_write_bytes(target_dir / name, content, mode=0o644)
         self.cache.store(run.id, account_id=self.account_id, job_id=job_id, artifacts=artifacts)
 
-    def _scrub(self, content: bytes) -> bytes:
-        # The token this runtime holds, and anything shaped like a dbt Cloud credential.
-        return scrub_credentials(content, (self._token.get_secret_value(),))
+    def _scrubber(self, secrets: Sequence[str]) -> Callable[[bytes], bytes]:
+        """What every artifact of a call goes through before it is kept anywhere."""
+        return artifact_scrubber(self._token, secrets)
 
     @staticmethod
     def _target_dir(project_dir: Path) -> Path:

@@ -14,7 +14,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
+from floe_core.bounds import checked
 from floe_core.errors import DBTError, DBTExecutionTimeout
+from floe_dbt_cloud.config import CloudRuntimeConfig
 from floe_dbt_cloud.models import Run
 
 __all__ = ["backoff_delays", "wait_for_run"]
@@ -67,12 +69,18 @@ def wait_for_run(
         The run, with its steps, in status 10, 20 or 30.
 
     Raises:
+        DBTConfigurationError: ``poll_interval`` or ``timeout`` is outside the
+            bounds of ``manifest.yaml``; the run was asked to cancel.
         DBTExecutionTimeout: ``timeout`` passed; the run was asked to cancel.
         DBTRemoteError: Polling failed even after retries; the run was asked to cancel.
     """
-    deadline = clock() + timeout
-    delays = backoff_delays(poll_interval)
     try:
+        # The bounds of manifest.yaml: a poll every 1e-300 s floods the API, a timeout
+        # of inf never cancels. Checked for callers that build no runtime too; the run
+        # exists already, so a refusal cancels it like any other failure.
+        checked(CloudRuntimeConfig, poll_interval_seconds=poll_interval, timeout_seconds=timeout)
+        deadline = clock() + timeout
+        delays = backoff_delays(poll_interval)
         while True:
             run = api.get_run(run_id)
             if run.is_terminal:

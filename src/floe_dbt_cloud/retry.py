@@ -15,6 +15,9 @@ from datetime import datetime, timezone
 
 import httpx
 
+from floe_core.bounds import checked
+from floe_dbt_cloud.http_limits import RetrySettings
+
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
 RETRYABLE_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
@@ -58,6 +61,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 class RetryPolicy:
     """Three retries after 2, 4 and 8 seconds (REQ-088), ``Retry-After`` first.
 
+    Raises:
+        DBTConfigurationError: A delay is not a number of seconds from 0 to an
+            hour, or there are more than ten.
+
     Attributes:
         delays: The wait before each retry; its length is the number of retries.
         max_retry_after: The longest ``Retry-After`` honoured. dbt Cloud's
@@ -67,6 +74,10 @@ class RetryPolicy:
 
     delays: tuple[float, ...] = (2.0, 4.0, 8.0)
     max_retry_after: float = 300.0
+
+    def __post_init__(self) -> None:
+        # Bounded once (floe_dbt_cloud.http_limits): a delay of 1e12 never retries.
+        checked(RetrySettings, delays=self.delays, max_retry_after=self.max_retry_after)
 
     @property
     def attempts(self) -> int:

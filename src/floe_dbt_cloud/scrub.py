@@ -25,9 +25,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["REDACTED", "scrub_credentials"]
+from pydantic import SecretStr
+
+from floe_core.redaction import redact_json
+
+__all__ = ["REDACTED", "artifact_scrubber", "scrub_credentials"]
 
 REDACTED = "**********"
 _MIN_SECRET = 8
@@ -62,3 +66,23 @@ def scrub_credentials(content: bytes, secrets: Iterable[str] = ()) -> bytes:
             content = content.replace(form.encode(), redacted)
     content = _TOKEN_SHAPED.sub(redacted, content)
     return _SCHEME_VALUE.sub(rb"\1\2" + redacted, content)
+
+
+def artifact_scrubber(token: SecretStr, secrets: Sequence[str] = ()) -> Callable[[bytes], bytes]:
+    """What every artifact of one call goes through before it is kept anywhere.
+
+    Args:
+        token: The API token the runtime holds.
+        secrets: The call's secret vars (dbt copies ``--vars`` into
+            ``run_results.json``, and a project may render them into
+            ``manifest.json``): redacted in string values only
+            (:func:`floe_core.redaction.redact_json`), so the artifact stays valid.
+
+    Returns:
+        ``bytes -> bytes``: the secret vars, then the credentials, taken out.
+    """
+
+    def scrub(content: bytes) -> bytes:
+        return scrub_credentials(redact_json(content, secrets), (token.get_secret_value(),))
+
+    return scrub

@@ -11,12 +11,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from floe_core.bounds import LockTimeoutSeconds
 from floe_core.schemas import ConfigSection
 
-__all__ = ["MAX_LOCK_TIMEOUT_SECONDS", "LocalRuntimeConfig"]
-
-# A day: a wait longer than that is a stuck process, not a busy one.
-MAX_LOCK_TIMEOUT_SECONDS = 86_400
+__all__ = ["LocalRuntimeConfig"]
 
 
 class LocalRuntimeConfig(ConfigSection):
@@ -29,9 +27,7 @@ class LocalRuntimeConfig(ConfigSection):
     parallel_execution: Literal[False] = Field(
         False, description="Always false: dbtRunner is not thread-safe (REQ-093)."
     )
-    lock_timeout_seconds: float = Field(
+    lock_timeout_seconds: LockTimeoutSeconds = Field(
         3600,
-        gt=0,
-        le=MAX_LOCK_TIMEOUT_SECONDS,
         description="How long an invocation waits for the class-level lock (at most a day).",
     )

@@ -51,6 +51,7 @@ Every error names the command and the project, and keeps dbt's exception as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from dbt.cli.main import dbtRunnerResult
@@ -69,7 +70,9 @@ COMPILATION_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )
 
 
-def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -> DBTError:
+def wrap_dbt_exception(
+    exc: BaseException, *, command: str, project_dir: Path, written: Sequence[Path] = ()
+) -> DBTError:
     """Build the floe error for an exception dbt reported.
 
     The caller raises the result ``from exc`` so the original stays the cause.
@@ -78,6 +81,8 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         exc: ``dbtRunnerResult.exception``.
         command: The dbt command that failed.
         project_dir: The project it ran on (named in the message).
+        written: The directories dbt writes into (``target-path``, ``log-path``):
+            a ``PermissionError`` on a file there is a write, and the fix says so.
 
     Returns:
         A :class:`DBTCompilationError` or a :class:`DBTExecutionError`.
@@ -99,13 +104,21 @@ def wrap_dbt_exception(exc: BaseException, *, command: str, project_dir: Path) -
         )
     return DBTExecutionError(
         f"dbt could not run `dbt {command}` on the project at {project_dir}: "
-        f"{type(exc).__name__}: {detail}{_fix_for(exc)}"
+        f"{type(exc).__name__}: {detail}{_fix_for(exc, written)}"
     )
 
 
-def _fix_for(exc: BaseException) -> str:
+def _fix_for(exc: BaseException, written: Sequence[Path]) -> str:
     """The fix for the errors dbt lets through from Python itself (they carry no advice)."""
     if isinstance(exc, PermissionError) and exc.filename:
+        where = Path(str(exc.filename))
+        directory = next((d for d in written if where == d or d in where.parents), None)
+        if directory is not None:
+            return (
+                f"; dbt writes its artifacts and logs there: make {directory} writable by "
+                "the user running dbt, or point target-path and log-path (DBT_TARGET_PATH, "
+                "DBT_LOG_PATH) at a directory it may write"
+            )
         return (
             "; make the file readable by the user running dbt (e.g. chmod a+r), "
             "or move it out of the project"
@@ -142,7 +155,9 @@ def node_errors(result: dbtRunnerResult) -> str:
     return "; ".join(failed) or "dbt reported failure without a node error"
 
 
-def raise_for_dbt_result(result: dbtRunnerResult, *, command: str, project_dir: Path) -> None:
+def raise_for_dbt_result(
+    result: dbtRunnerResult, *, command: str, project_dir: Path, written: Sequence[Path] = ()
+) -> None:
     """Raise the contract's error when a ``dbtRunnerResult`` says dbt could not do its job.
 
     Failed models and tests are *results* under the contract, so for ``run``,
@@ -155,6 +170,7 @@ def raise_for_dbt_result(result: dbtRunnerResult, *, command: str, project_dir: 
         result: What ``dbtRunner().invoke([...])`` returned.
         command: The dbt command invoked (``compile``, ``run`` ...).
         project_dir: The project it ran on (named in the message).
+        written: The directories dbt writes into (see :func:`wrap_dbt_exception`).
 
     Raises:
         DBTCompilationError: dbt could not parse or compile the project.
@@ -167,7 +183,7 @@ def raise_for_dbt_result(result: dbtRunnerResult, *, command: str, project_dir: 
     """
     if result.exception is not None:
         raise wrap_dbt_exception(
-            result.exception, command=command, project_dir=project_dir
+            result.exception, command=command, project_dir=project_dir, written=written
         ) from result.exception
     if command == "compile" and not result.success:
         raise DBTCompilationError(

@@ -10,11 +10,19 @@ orchestrator can filter on them without parsing text.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["EVENT_LOGGER_NAME", "DbtEventRouter"]
+from floe_core.redaction import redact_text
+
+__all__ = ["EVENT_LOGGER_NAME", "RAISED_EVENTS", "DbtEventRouter"]
 
 EVENT_LOGGER_NAME = "floe_dbt_local.events"
+# What dbt fires when it stops on an exception: the runtime raises that very
+# exception (as the contract's error, dbt's as its __cause__), so logging it as
+# an error too would report one failure twice, and put dbt's Python traceback
+# on a console before the caller's own message. They are kept, at DEBUG.
+RAISED_EVENTS = frozenset({"MainEncounteredError", "MainStackTrace"})
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -30,6 +38,8 @@ class DbtEventRouter:
 
     * ``dbt_event_name``: the event type, e.g. ``LogModelResult``;
     * ``dbt_level``: dbt's own level (``debug``, ``info``, ``warn``, ``error``);
+      the record's level is the same, except for :data:`RAISED_EVENTS`
+      (DEBUG: the runtime raises what they report);
     * ``dbt_unique_id``: the node the event concerns, or None;
     * ``dbt_message``: dbt's human-readable message (also the record's message);
     * ``dbt_invocation_id``: the invocation the event belongs to.
@@ -40,10 +50,14 @@ class DbtEventRouter:
 
     Args:
         logger: Where the records go; ``floe_dbt_local.events`` by default.
+        secrets: Values taken out of every message (the invocation's secret vars).
     """
 
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self, logger: logging.Logger | None = None, *, secrets: Sequence[str] = ()
+    ) -> None:
         self._logger = logger or logging.getLogger(EVENT_LOGGER_NAME)
+        self._secrets = tuple(secrets)
         self.invocation_id: str | None = None
         self.adapter: tuple[str, str] | None = None
 
@@ -53,22 +67,26 @@ class DbtEventRouter:
         self.invocation_id = info.invocation_id or self.invocation_id
         if info.name == "AdapterRegistered":
             self.adapter = (event.data.adapter_name, event.data.adapter_version.lstrip("="))
-        level = _LEVELS.get(info.level, logging.INFO)
+        level = (
+            logging.DEBUG if info.name in RAISED_EVENTS else _LEVELS.get(info.level, logging.INFO)
+        )
         # dbt fires hundreds of debug events per run; building records nobody
         # reads would be most of this callback's cost.
         if not self._logger.isEnabledFor(level):
             return
+        # dbt's callbacks get its messages unmasked (its loggers mask them themselves).
+        message = redact_text(info.msg, self._secrets) if self._secrets else info.msg
         node_info = getattr(event.data, "node_info", None)
         unique_id = getattr(node_info, "unique_id", "") or None
         self._logger.log(
             level,
             "%s",
-            info.msg,
+            message,
             extra={
                 "dbt_event_name": info.name,
                 "dbt_level": info.level,
                 "dbt_unique_id": unique_id,
-                "dbt_message": info.msg,
+                "dbt_message": message,
                 "dbt_invocation_id": info.invocation_id,
             },
         )

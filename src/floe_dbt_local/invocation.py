@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbt.cli.main import dbtRunnerResult
@@ -56,7 +56,8 @@ class Call:
     project_dir: Path
     profiles_dir: Path
     target: str
-    vars: str | None = None
+    # Never in a repr (a traceback with locals, a debugger): it holds the secret vars.
+    vars: str | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[Path, Path, str, str | None]:

@@ -15,7 +15,13 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ProjectLayout"]
+from floe_core.errors import UnreadableFile
+from floe_core.files import read_text
+
+__all__ = ["PROJECT_FILES", "PROJECT_FILE_LIMIT", "ProjectLayout"]
+
+# The most floe reads of dbt_project.yml or profiles.yml (dbt's own are a few KB).
+PROJECT_FILE_LIMIT = 16 * 1024 * 1024
 
 # The source directories dbt reads by default; a project's own `*-paths` keys
 # add to these (a default that does not exist costs one failed stat).
@@ -108,11 +114,12 @@ class ProjectLayout:
 
 def _read_project_file(path: Path) -> dict[str, Any]:
     # Whatever is wrong with the file (not UTF-8, not YAML, nested past the
-    # recursion limit), dbt reports it when invoked; the runtime checks the
-    # encoding itself first (floe_dbt_local.preflight), with a better message.
+    # recursion limit), dbt reports it when invoked; the runtime checks it
+    # itself first (floe_dbt_local.preflight), with a better message. Read
+    # without blocking: a FIFO here must not hang get_manifest().
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError, RecursionError):
+        document = yaml.safe_load(read_text(path, limit=PROJECT_FILE_LIMIT, what=path.name))
+    except (UnreadableFile, ValueError, yaml.YAMLError, RecursionError):
         return {}
     return document if isinstance(document, dict) else {}
 

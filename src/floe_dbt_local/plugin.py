@@ -1,10 +1,9 @@
 """LocalDBTPlugin: dbt-core in this process, through ``dbtRunner`` (REQ-087, REQ-093)."""
 
 import copy
-import math
 import platform
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,24 +12,26 @@ from dbt.cli.main import dbtRunner
 from pydantic import BaseModel
 
 from floe_core.artifacts import read_json_artifact
+from floe_core.bounds import checked
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTConfigurationError,
 )
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.selectors import merge_vars, vars_argument
+from floe_core.redaction import redacting
+from floe_core.selectors import merge_vars, secret_values, vars_argument
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.adapters import release_adapters
 from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
 from floe_dbt_local.invocation import Call, Invocation, Selection
-from floe_dbt_local.layout import ProjectLayout
 from floe_dbt_local.locking import InvocationLock
-from floe_dbt_local.preflight import artifact_layout, invocation_paths
+from floe_dbt_local.preflight import artifact_layout, invocation_paths, project_layout
 from floe_dbt_local.results import invocation_result
 from floe_dbt_local.reuse import ManifestCache, current_manifest
+from floe_dbt_local.secret_vars import exported, redact_written
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -64,7 +65,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             (see :mod:`floe_dbt_local.reuse`); False parses on every call.
 
     Raises:
-        ValueError: ``lock_timeout_seconds`` is not a positive, finite number.
+        DBTConfigurationError: ``lock_timeout_seconds`` is not a number of seconds
+            greater than 0 and at most a day (the bound of ``manifest.yaml``).
 
     Examples:
         >>> runtime = LocalDBTPlugin(lock_timeout_seconds=600)
@@ -81,15 +83,9 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         *,
         reuse_manifest: bool = True,
     ) -> None:
-        is_number = isinstance(lock_timeout_seconds, (int, float)) and not isinstance(
-            lock_timeout_seconds, bool
-        )
-        if not (is_number and lock_timeout_seconds > 0 and math.isfinite(lock_timeout_seconds)):
-            raise ValueError(
-                f"lock_timeout_seconds must be a positive number of seconds, "
-                f"got {lock_timeout_seconds!r}; e.g. LocalDBTPlugin(lock_timeout_seconds=3600)"
-            )
-        self.lock_timeout_seconds = float(lock_timeout_seconds)
+        # The bound of manifest.yaml's lock_timeout_seconds, checked by the same field.
+        settings = checked(LocalRuntimeConfig, lock_timeout_seconds=lock_timeout_seconds)
+        self.lock_timeout_seconds: float = settings["lock_timeout_seconds"]
         self.reuse_manifest = reuse_manifest
         self._manifests = ManifestCache()
         self._adapter: tuple[str, str] | None = None
@@ -140,9 +136,6 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             DBTExecutionTimeout: The wait for the invocation lock timed out.
         """
         invocation, _ = self._invoke("compile", project_dir, profiles_dir, target)
-        raise_for_dbt_result(
-            invocation.result, command="compile", project_dir=invocation.layout.project_dir
-        )
         manifest_path: Path = invocation.layout.manifest_path
         if not manifest_path.is_file():
             raise DBTArtifactNotFoundError(
@@ -334,7 +327,10 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         selection = selection or Selection()
         # Checked before waiting for the lock: a malformed var never waits for a long run.
         variables = merge_vars(self._vars, vars)
+        secrets = secret_values(variables)
         project, profiles = invocation_paths(command, project_dir, profiles_dir)
+        # Before the lock: a FIFO dbt would wait on must not make others wait too.
+        project_layout(command, project)
         call = Call(
             command,
             project,
@@ -355,7 +351,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
                 full_refresh=selection.full_refresh,
             ) as span,
         ):
-            invocation = self._invoke_locked(call, selection.args())
+            with redacting(secrets):  # inside the span: its error event holds no secret either
+                invocation = self._invoke_locked(call, selection.args(), secrets)
             if variables:
                 # Names only: a var's value may be a credential.
                 span.set_attribute("floe.dbt.var_names", sorted(variables))
@@ -369,25 +366,32 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             record_result(span, result)
             return invocation, result
 
-    def _invoke_locked(self, call: Call, selection: list[str]) -> Invocation:
+    def _invoke_locked(
+        self, call: Call, selection: list[str], secrets: Sequence[str]
+    ) -> Invocation:
         started = time.perf_counter()
-        layout = ProjectLayout.read(call.project_dir)
-        router = DbtEventRouter()
-        try:
-            manifest, reused = (
-                current_manifest(self._manifests, call, layout, router, DBT_VERSION)
-                if self.reuse_manifest
-                else (None, False)
+        # Again under the lock: the project may have changed while this call waited.
+        layout = project_layout(call.command, call.project_dir)
+        router = DbtEventRouter(secrets=secrets)
+        with exported(secrets) as since:  # dbt masks DBT_ENV_SECRET_ values in logs, errors
+            try:
+                manifest, reused = (
+                    current_manifest(self._manifests, call, layout, router, DBT_VERSION)
+                    if self.reuse_manifest
+                    else (None, False)
+                )
+                result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
+                    call.args(call.command, *selection)
+                )
+            finally:
+                release_adapters()
+                self._adapter = router.adapter or self._adapter
+                redact_written(layout.target_path, since, secrets)
+        if result.exception is not None or (call.command == "compile" and not result.success):
+            written = (layout.target_path, layout.log_path)
+            raise_for_dbt_result(
+                result, command=call.command, project_dir=call.project_dir, written=written
             )
-            result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
-                call.args(call.command, *selection)
-            )
-        finally:
-            release_adapters()
-            if router.adapter is not None:
-                self._adapter = router.adapter
-        if result.exception is not None:
-            raise_for_dbt_result(result, command=call.command, project_dir=call.project_dir)
         return Invocation(
             command=call.command,
             target=call.target,

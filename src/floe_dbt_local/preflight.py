@@ -13,7 +13,6 @@ waits for the process-wide lock.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from floe_core.errors import (
@@ -21,10 +20,13 @@ from floe_core.errors import (
     DBTConfigurationError,
     DBTError,
     DBTExecutionError,
+    UnreadableFile,
 )
-from floe_dbt_local.layout import ProjectLayout
+from floe_core.files import read_bytes
+from floe_dbt_local.layout import PROJECT_FILE_LIMIT, ProjectLayout
+from floe_dbt_local.project_files import check_project_files
 
-__all__ = ["artifact_layout", "checked_directory", "invocation_paths"]
+__all__ = ["artifact_layout", "checked_directory", "invocation_paths", "project_layout"]
 
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -55,6 +57,25 @@ def invocation_paths(command: str, project_dir: object, profiles_dir: object) ->
     _check_text_file(project / "dbt_project.yml", action)
     _check_text_file(profiles / "profiles.yml", action)
     return project, profiles
+
+
+def project_layout(command: str, project_dir: Path) -> ProjectLayout:
+    """The layout of a checked project, every file dbt would read checked to be a file.
+
+    Args:
+        command: The dbt command, for the message.
+        project_dir: The project directory from :func:`invocation_paths`.
+
+    Returns:
+        Its layout.
+
+    Raises:
+        DBTExecutionError: A file dbt reads is a FIFO, a device or a socket
+            (:func:`~floe_dbt_local.project_files.check_project_files`).
+    """
+    layout = ProjectLayout.read(project_dir)
+    check_project_files(layout, command)
+    return layout
 
 
 def artifact_layout(project_dir: object, artifact: str) -> ProjectLayout:
@@ -128,18 +149,17 @@ def checked_directory(
 def _check_text_file(path: Path, action: str) -> None:
     """Refuse a project or profiles file dbt cannot read as UTF-8 text; leave the rest to dbt."""
     try:
-        mode = path.stat().st_mode
-    except OSError:
-        return  # missing or unreadable: dbt says so, naming the file
-    if not stat.S_ISREG(mode):
+        # Opened without blocking and checked on the descriptor (a FIFO is refused unread).
+        data = read_bytes(path, limit=PROJECT_FILE_LIMIT, what=path.name)
+    except UnreadableFile as exc:
+        if exc.errno is not None:
+            return  # missing or unreadable: dbt says so, naming the file
+        if exc.fact.startswith("is larger than"):
+            raise DBTExecutionError(f"{action}: {path} {exc.reason}") from None
         raise DBTExecutionError(
             f"{action}: {path} is not a regular file (a directory, FIFO or device); "
             f"dbt reads it as YAML text: replace it with a {path.name} file"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return
+        ) from None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

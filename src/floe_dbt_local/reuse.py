@@ -43,19 +43,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import stat
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from dbt.cli.main import dbtRunner
 
-from floe_core.errors import DBTCompilationError
+from floe_core.errors import DBTCompilationError, UnreadableFile
+from floe_core.files import open_regular
 from floe_dbt_local.dbt_errors import wrap_dbt_exception
 from floe_dbt_local.invocation import Call
 from floe_dbt_local.layout import PROJECT_FILES, ProjectLayout
 from floe_dbt_local.parsed import FrozenManifest
+from floe_dbt_local.project_files import source_roots, walk
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -69,8 +70,6 @@ logger = logging.getLogger(__name__)
 
 # (project directory, profiles directory, target, --vars document or None)
 CacheKey = tuple[Path, Path, str, str | None]
-# Opening a FIFO that was swapped in after the walk listed it must not block.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 class FingerprintBudget(NamedTuple):
@@ -124,8 +123,8 @@ def project_fingerprint(
     try:
         for path in files:
             digest.file(path)
-        for root in _roots(layout):
-            for path, is_link in _walk(root, excluded):
+        for root in source_roots(layout):
+            for path, is_link in walk(root, excluded):
                 if is_link:
                     digest.link(path)
                 else:
@@ -160,27 +159,23 @@ class _Digest:
             raise _OverBudget
         self.feed("file", str(path))
         try:
-            descriptor = os.open(path, _OPEN_FLAGS)
-        except FileNotFoundError:
-            self.feed("<missing>")
-            return
-        except OSError as exc:
-            # Unreadable (or not a file at all): what dbt would see is only that
-            # it cannot read it, and that changes with the file's metadata.
-            self.feed("<unreadable>", str(exc.errno), _metadata(path))
-            return
-        with os.fdopen(descriptor, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                self.feed("<not a regular file>", str(stat.S_IFMT(info.st_mode)))
-                return
-            try:
+            with open_regular(path) as handle:
                 # One byte past what is left tells "too large" from "exactly enough"
                 # even for files whose size stat cannot tell (procfs).
                 data = handle.read(self._bytes_left + 1)
-            except OSError as exc:
+        except UnreadableFile as exc:
+            if exc.missing:
+                self.feed("<missing>")
+            elif exc.errno is None:  # not a regular file: never opened for reading
+                self.feed("<not a regular file>", exc.fact)
+            else:
+                # Unreadable: what dbt would see is only that it cannot read it,
+                # and that changes with the file's metadata.
                 self.feed("<unreadable>", str(exc.errno), _metadata(path))
-                return
+            return
+        except OSError as exc:
+            self.feed("<unreadable>", str(exc.errno), _metadata(path))
+            return
         self._bytes_left -= len(data)
         if self._bytes_left < 0:
             raise _OverBudget
@@ -203,39 +198,6 @@ def _metadata(path: Path) -> str:
     except OSError as exc:
         return f"errno {exc.errno}"
     return f"{info.st_mode} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}"
-
-
-def _roots(layout: ProjectLayout) -> Iterator[Path]:
-    """The directories dbt walks: the source directories, and each installed package."""
-    yield from layout.source_dirs
-    packages = layout.packages_path
-    if packages is None or not packages.is_dir():
-        return
-    # `dbt deps` installs a local package as a link; dbt loads it as a project
-    # of its own, so its files count although the walk below does not follow links.
-    try:
-        entries = sorted(packages.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        if entry.is_symlink() and entry.is_dir():
-            yield entry
-
-
-def _walk(directory: Path, excluded: frozenset[Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield (path, is a link to a directory) for every entry dbt's walk would see."""
-    if directory in excluded or not directory.is_dir():
-        return
-    # As dbt_common.clients.system.find_matching: no following of directory
-    # links (the start directory itself may be one), unreadable directories skipped.
-    for root, dirs, names in os.walk(directory):
-        root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if root_path / d not in excluded)
-        for name in dirs:
-            if (root_path / name).is_symlink():
-                yield root_path / name, True
-        for name in sorted(names):
-            yield root_path / name, False
 
 
 class ManifestCache:
@@ -325,7 +287,10 @@ def current_manifest(
     parsed = dbtRunner(callbacks=[callback]).invoke(call.args("parse"))
     if parsed.exception is not None:
         raise wrap_dbt_exception(
-            parsed.exception, command=call.command, project_dir=call.project_dir
+            parsed.exception,
+            command=call.command,
+            project_dir=call.project_dir,
+            written=(layout.target_path, layout.log_path),
         ) from parsed.exception
     if not parsed.success or parsed.result is None:
         raise DBTCompilationError(

@@ -9,13 +9,13 @@ the cache.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +35,10 @@ from cloud_helpers import (
     unit_plugin,
 )
 from pytest_httpx import HTTPXMock
+from unprivileged import drop_root_file_access
 
 from floe_dbt_cloud.cache import READ_PROBLEM, WRITE_PROBLEM, ArtifactCache
+from floe_dbt_cloud.cache_disk import STALE_STAGING_SECONDS
 from floe_dbt_cloud.scrub import REDACTED, scrub_credentials
 
 HOST = "cloud.getdbt.com"
@@ -147,34 +149,6 @@ def test_a_cache_under_a_file_warns_and_the_run_and_manifest_stand(
     ]
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [
-        ("effective", ctypes.c_uint32),
-        ("permitted", ctypes.c_uint32),
-        ("inheritable", ctypes.c_uint32),
-    ]
-
-
-def _drop_root_file_access() -> None:
-    """Make root obey file permissions in the calling thread (Linux capabilities are per thread).
-
-    Clears CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from this thread's
-    effective set, so a directory of another user is closed to it as to
-    anyone else; the thread ends with the test, nothing else is affected.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3
-    if libc.capget(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capget failed")
-    data[0].effective &= ~((1 << 1) | (1 << 2))
-    if libc.capset(ctypes.byref(header), data) != 0:
-        raise OSError(ctypes.get_errno(), "capset failed")
-
-
 def test_a_cache_directory_of_another_user_warns_and_loses_nothing(tmp_path: Path) -> None:
     """The system's own ``PermissionError``: the cache directory is closed to this user."""
     cache_dir, project = tmp_path / "cache", tmp_path / "project"
@@ -192,7 +166,7 @@ def test_a_cache_directory_of_another_user_warns_and_loses_nothing(tmp_path: Pat
     def scenario() -> None:
         try:
             if as_root:
-                _drop_root_file_access()
+                drop_root_file_access()
             outcome.update(unusable_cache_scenario(str(cache_dir), str(project)))
         except BaseException as exc:  # reported by the assertion below
             outcome["error"] = repr(exc)
@@ -313,3 +287,94 @@ def test_the_emulator_token_dbt_writes_into_invocation_command_is_stored_nowhere
         assert token not in path.read_text(), path
     invocation = json.loads(result.run_results_path.read_text())["args"]["invocation_command"]
     assert f"--token {REDACTED}" in invocation
+
+
+# -- round 2: a cache entry holding something that is not a file never blocks ----
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("swapped", ["metadata.json", "manifest.json"])
+@pytest.mark.parametrize("when", ["before latest()", "after latest() chose the entry"])
+def test_a_fifo_in_a_cache_entry_is_a_miss_not_a_hang(
+    tmp_path: Path, clock: UtcClock, swapped: str, when: str
+) -> None:
+    cache = ArtifactCache(tmp_path / "cache", host=HOST, enabled=True, now=clock)
+    entry = _store(cache)
+    assert entry is not None
+    path = tmp_path / "cache" / "77" / swapped
+
+    def swap() -> None:
+        path.unlink()
+        os.mkfifo(path)  # no writer: a blocking open() would wait forever
+
+    if when == "before latest()":
+        swap()
+        assert cache.latest("manifest.json", account_id="1") is None
+    else:
+        chosen = cache.latest("manifest.json", account_id="1")
+        assert chosen is not None
+        swap()
+        assert cache.read(chosen, "manifest.json") is None
+
+
+@pytest.mark.timeout(30)
+def test_get_manifest_with_a_fifo_as_cached_metadata_asks_dbt_cloud(
+    tmp_path: Path, fake_time: FakeTime, httpx_mock: HTTPXMock
+) -> None:
+    plugin = unit_plugin(tmp_path, fake_time)
+    stored = plugin.cache.store(
+        4, account_id="4242", job_id=11, artifacts={"manifest.json": manifest("model.p.old")}
+    )
+    assert stored is not None
+    metadata = stored.path / "metadata.json"
+    metadata.unlink()
+    os.mkfifo(metadata)
+    httpx_mock.add_response(
+        url=f"{API}/runs/?job_definition_id=11&order_by=-id&status=10&limit=1",
+        json=runs_page(run_payload(5, 10, job_id=11)),
+    )
+    httpx_mock.add_response(
+        url=f"{API}/runs/5/?include_related=run_steps",
+        json=run_payload(5, 10, job_id=11, steps=[step(1, "Invoke dbt with `dbt compile`")]),
+    )
+    httpx_mock.add_response(
+        url=f"{API}/runs/5/artifacts/manifest.json?step=1", content=manifest("model.p.new")
+    )
+    assert set(plugin.get_manifest(tmp_path / "proj")["nodes"]) == {"model.p.new"}
+
+
+def test_staging_directories_of_interrupted_writers_are_removed_on_the_next_write(
+    tmp_path: Path, clock: UtcClock
+) -> None:
+    """Round 2: a writer killed between its mkdtemp and its rename left its directory forever."""
+    root = tmp_path / "cache"
+    cache = ArtifactCache(root, host=HOST, enabled=True, now=clock)
+    assert _store(cache, 1) is not None
+    old = time.time() - STALE_STAGING_SECONDS - 60
+    left = {
+        ".77.k3j2h1": old,  # staging of an interrupted writer
+        ".78.old.x9y8": old,  # an entry moved aside by an interrupted writer
+        ".79.fresh1": time.time(),  # a writer at work right now
+        ".hidden-other": old,  # not ours by its name
+    }
+    for name, mtime in left.items():
+        (root / name).mkdir()
+        (root / name / "manifest.json").write_text("{}")
+        os.utime(root / name, (mtime, mtime))
+    os.utime(root / "1", (old, old))  # an old entry is an entry, not a staging directory
+    assert _store(cache, 2) is not None
+    assert sorted(p.name for p in root.iterdir()) == [".79.fresh1", ".hidden-other", "1", "2"]
+
+
+def test_a_cached_manifest_nested_past_pythons_reader_is_a_miss(
+    tmp_path: Path, clock: UtcClock
+) -> None:
+    """Entries are depth-checked before they are written; one changed afterwards is a miss."""
+    cache = ArtifactCache(tmp_path / "cache", host=HOST, enabled=True, now=clock)
+    entry = _store(cache)
+    assert entry is not None
+    deep = b"[" * 100_000 + b"]" * 100_000
+    (tmp_path / "cache" / "77" / "manifest.json").write_bytes(deep)
+    chosen = cache.latest("manifest.json", account_id="1")
+    assert chosen is not None
+    assert cache.read(chosen, "manifest.json") is None

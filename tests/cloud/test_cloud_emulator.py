@@ -18,9 +18,13 @@ import httpx
 import pytest
 from cloud_helpers import StubExecutor
 from floe_dbt_compliance.projects import ProjectCopy
+from pydantic import SecretStr
 
+from floe_core.errors import DBTArtifactNotFoundError
+from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_cloud.emulator import (
     IN_PROCESS_BASE_URL,
+    IN_PROCESS_DISCOVERY_URL,
     DbtCloudEmulator,
     DbtCommand,
     EmulatedProject,
@@ -513,3 +517,24 @@ def test_runs_show_their_trigger_cause_only_when_asked(
     assert single.json()["data"]["trigger"]["cause"] == "floe-dbt: dbt run [abc]"
     assert "trigger" not in api.get("runs/").json()["data"][0]
     assert "trigger" not in api.get(f"runs/{run_id}/").json()["data"]
+
+
+def test_the_in_process_urls_the_transport_recommends_are_accepted_by_the_runtime(
+    emulator: DbtCloudEmulator, project: EmulatedProject, stub_project: ProjectCopy
+) -> None:
+    """Round 2: the docstring recommended a plain-http address the runtime refuses."""
+    assert "IN_PROCESS_BASE_URL" in (DbtCloudEmulator.transport.__doc__ or "")
+    runtime = DBTCloudPlugin(
+        str(emulator.account_id),
+        SecretStr(emulator.token),
+        IN_PROCESS_BASE_URL,
+        project.job_ids,
+        discovery_url=IN_PROCESS_DISCOVERY_URL,
+        transport=emulator.transport(),
+        poll_interval_seconds=0.05,
+        cache_dir=stub_project.project_dir / ".cache",
+    )
+    # A real round trip through the transport: no run yet, so no manifest.
+    with runtime, pytest.raises(DBTArtifactNotFoundError, match="has no successful run yet"):
+        runtime.get_manifest(stub_project.project_dir)
+    assert emulator.counters.requests_by_route == {"list_runs": 1}  # served in-process

@@ -187,6 +187,28 @@ def test_a_missing_run_results_names_the_run_and_step(
     assert _cache_entries(served) == []
 
 
+def test_a_run_that_saved_no_manifest_fails_instead_of_pointing_at_the_last_one(
+    serve: Callable[..., Served], paced_sleep: PacedSleep
+) -> None:
+    """Hardening round 2: the result's manifest_path was the previous run's file."""
+    served = serve()
+    first = _run(served, paced_sleep)
+    target = served.copy.project_dir / "target"
+    before = {name: (target / name).read_bytes() for name in ("manifest.json", "run_results.json")}
+    assert first.manifest_path == target / "manifest.json"  # type: ignore[attr-defined]
+    served.emulator.faults.missing_artifact("manifest.json")
+    with pytest.raises(DBTArtifactNotFoundError) as raised:
+        _run(served, paced_sleep)
+    second = max(served.emulator.runs)
+    assert str(raised.value) == (
+        f"dbt Cloud run {second} step 3 saved no manifest.json (run status: Success); the step "
+        "may have failed before dbt wrote it, see the run's logs"
+    )
+    # Nothing of the second run was mixed with the first run's files, or cached.
+    assert {name: (target / name).read_bytes() for name in before} == before
+    assert _cache_entries(served) == [str(min(served.emulator.runs))]
+
+
 def test_a_run_that_never_finishes_times_out_and_is_cancelled(
     serve: Callable[..., Served], paced_sleep: PacedSleep
 ) -> None:

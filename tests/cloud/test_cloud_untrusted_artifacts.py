@@ -65,6 +65,8 @@ WRONG_MANIFESTS = {
     ),
     "a json list": b"[1, 2]",
     "not json": b"\xff\xfe{",
+    # Round 2: a proxy's 100,000 nested brackets raised RecursionError.
+    "100k deep": b"[" * 100_000 + b"]" * 100_000,
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,62 @@ def test_a_secret_file_that_is_not_a_small_utf8_file_is_refused(
 def test_a_runtime_name_typo_is_echoed_because_it_is_not_a_secret(tmp_path: Path) -> None:
     with pytest.raises(PluginLoadError, match=r"no dbt plugin named 'lcoal' is installed"):
         PlatformManifest.from_yaml(write(tmp_path, "plugins:\n  dbt_runtime: lcoal\n"))
+
+
+# -- round 2: no secret in a traceback's locals, no unrecognisable token echoed ----
+
+SHORT_TOKEN = "hG7kq2Lp9xW3"  # no known prefix, too short to look random: still not a name
+
+
+@pytest.mark.parametrize("given", ["process environment", "mapping"])
+def test_a_failed_lookup_keeps_no_secret_in_its_frames(
+    monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """Round 2: a traceback with locals (pytest -l, Sentry) showed the whole environment."""
+    canary = "s3cr3t-canary-Zq8v1XwLr5"
+    environ = {"FLOE_SECRET_OTHER": canary}
+    if given == "process environment":
+        monkeypatch.setenv("FLOE_SECRET_OTHER", canary)
+        backend = EnvSecretsPlugin()
+    else:
+        backend = EnvSecretsPlugin(environ=environ)
+    with pytest.raises(DBTConfigurationError) as raised:
+        backend.get_secret("warehouse-password")
+    below_this_test = raised.value.__traceback__.tb_next  # frames of floe only
+    report = traceback.TracebackException(
+        type(raised.value), raised.value, below_this_test, capture_locals=True
+    )
+    text = "".join(report.format())
+    assert [frame.name for frame in report.stack] == ["get_secret"]
+    assert canary not in text
+    assert "'warehouse-password'" in text  # locals were captured: a leak would show
+
+
+def test_a_token_without_a_known_prefix_is_not_echoed_by_validate_or_repr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(f"FLOE_SECRET_{SHORT_TOKEN.upper()}", raising=False)
+    path = write(tmp_path, CLOUD.replace("dbt-cloud-api-token", SHORT_TOKEN))
+    manifest = PlatformManifest.from_yaml(path)  # a valid shape: it might be a name
+    output = validate_refuses(path)
+    assert output == (
+        f"{path}: 1 problem(s)\n"
+        "  - plugins.dbt_runtime_config.cloud.api_token_ref (line 6): secret (a reference that "
+        "does not look like a name, not shown) not found: its environment variable is not set "
+        "(set FLOE_SECRET_<REFERENCE>, or configure another secrets backend)\n"
+    )
+    from floe_core.plugin_registry import PluginRegistry
+
+    config = PluginRegistry().runtime_config(manifest)
+    assert_not_echoed(SHORT_TOKEN, repr(manifest), str(manifest), repr(config), str(config))
+    assert "api_token_ref='(not shown)'" in repr(config)
+
+
+@pytest.mark.parametrize("backend", [EnvSecretsPlugin(environ={}), FileSecretsPlugin("/nowhere")])
+def test_a_reference_that_is_a_name_is_still_named(backend: object) -> None:
+    with pytest.raises(DBTConfigurationError, match="'warehouse-password'"):
+        backend.get_secret("warehouse-password")  # type: ignore[attr-defined]
+    with pytest.raises(DBTConfigurationError) as raised:
+        backend.get_secret(SHORT_TOKEN)  # type: ignore[attr-defined]
+    assert_not_echoed(SHORT_TOKEN, str(raised.value))
+    assert "(a reference that does not look like a name, not shown)" in str(raised.value)

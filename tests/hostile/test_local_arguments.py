@@ -22,6 +22,7 @@ from dbt.config.utils import parse_cli_vars
 from floe_dbt_compliance.projects import copy_project
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from json_values import json_values
 
 from floe_core.errors import DBTConfigurationError
 from floe_core.selectors import vars_argument
@@ -29,18 +30,7 @@ from floe_dbt_local import LocalDBTPlugin
 
 Query = Callable[[Path, str], list[tuple[object, ...]]]
 
-_SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text()
-)
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
+_VALUES = json_values()
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)

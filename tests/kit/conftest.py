@@ -27,7 +27,7 @@ import pytest
 import floe_core.telemetry  # noqa: F401
 import floe_dbt_local.dbt_errors  # noqa: F401
 
-from .variants import VARIANTS
+from .variants import VARIANTS, Variant
 
 # Imported here, before any in-process pytester run: pytester drops the modules
 # a run imported, and re-importing dbt-core in a later run fails inside
@@ -37,13 +37,12 @@ from .variants import VARIANTS
 
 HERE = Path(__file__).parent
 CORRECT = {"acme": "acme_dbt:AcmeRuntime", "acme-basic": "acme_dbt:AcmeBasic"}
-DEFAULT_HARNESS = ("acme-needs-args", *(n for n, v in VARIANTS.items() if v.default_harness))
 
 
-def harness_classes() -> dict[str, str]:
+def harness_classes(variants: dict[str, Variant]) -> dict[str, str]:
     """Runtime name -> ``module:Class`` the acme harness builds."""
     classes = dict(CORRECT)
-    for name, variant in VARIANTS.items():
+    for name, variant in variants.items():
         module, _, attribute = variant.target.partition(":")
         if variant.harness is not None:
             module, attribute = "acme_dbt", variant.harness
@@ -53,7 +52,13 @@ def harness_classes() -> dict[str, str]:
     return classes
 
 
-HARNESS_CONFTEST = f"""
+def harness_conftest(variants: dict[str, Variant]) -> str:
+    """The acme conftest: ``pytest_floe_dbt_harness`` for acme and these variants."""
+    default = ("acme-needs-args", *(n for n, v in variants.items() if v.default_harness))
+    return HARNESS_CONFTEST.format(default=default, classes=harness_classes(variants))
+
+
+HARNESS_CONFTEST = """
 import importlib
 
 from floe_dbt_compliance import RuntimeHarness
@@ -61,8 +66,8 @@ from floe_dbt_compliance.projects import copy_project
 
 import acme_dbt
 
-DEFAULT_HARNESS = {DEFAULT_HARNESS!r}
-CLASSES = {harness_classes()!r}
+DEFAULT_HARNESS = {default!r}
+CLASSES = {classes!r}
 
 
 def pytest_floe_dbt_harness(name, project, tmp_path_factory):
@@ -92,17 +97,17 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
 """
 
 
-def entry_points_text() -> str:
+def entry_points_text(variants: dict[str, Variant]) -> str:
     lines = ["[floe.dbt]", *(f"{name} = {target}" for name, target in CORRECT.items())]
     lines.append("acme-needs-args = acme_dbt:NeedsArgs")
-    for name, variant in VARIANTS.items():
+    for name, variant in variants.items():
         module, _, attribute = variant.target.partition(":")
         lines.append(f"{name} = acme_dbt.{module}:{attribute}")
     return "\n".join(lines) + "\n"
 
 
-def install_acme(directory: Path) -> None:
-    """Make ``directory`` hold the acme package as if pip had installed it there."""
+def install_acme(directory: Path, variants: dict[str, Variant] = VARIANTS) -> None:
+    """Make ``directory`` hold the acme package (and these variants) as pip would install it."""
     shutil.copytree(
         HERE / "acme_dbt", directory / "acme_dbt", ignore=shutil.ignore_patterns("__pycache__")
     )
@@ -111,13 +116,13 @@ def install_acme(directory: Path) -> None:
     (dist_info / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: acme-dbt\nVersion: 1.0\n", encoding="utf-8"
     )
-    (dist_info / "entry_points.txt").write_text(entry_points_text(), encoding="utf-8")
+    (dist_info / "entry_points.txt").write_text(entry_points_text(variants), encoding="utf-8")
 
 
 @pytest.fixture
 def kit_dir(pytester: pytest.Pytester) -> pytest.Pytester:
     install_acme(pytester.path)
-    pytester.makeconftest(HARNESS_CONFTEST)
+    pytester.makeconftest(harness_conftest(VARIANTS))
     pytester.syspathinsert()
     return pytester
 

@@ -1,4 +1,4 @@
-"""Who builds the runtime: the user's conftest, then installed packages, then the kit.
+"""Who builds the runtime: the user's conftest, then installed packages (trylast), then the kit.
 
 Each test makes its pytester directory look like a site where packages were
 pip-installed: a ``*.dist-info`` per package, whose ``entry_points.txt``
@@ -18,6 +18,7 @@ from .conftest import certificate, rows
 pytest_plugins = ("pytester",)
 
 FAKE_DBT = '''
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ class NoArgs(Fake):
 '''
 
 QUIET = ("-p", "no:cacheprovider")
-RUNTIMES = ("noargs", "needs", "pkg", "legacy", "user", "tie", "settled", "int", "cls")
+RUNTIMES = ("noargs", "needs", "pkg", "early", "user", "settled", "int", "cls")
 
 
 def install(pytester: pytest.Pytester, dist: str, entry_points: str, modules: dict[str, str]):
@@ -81,8 +82,8 @@ def install_package(
     module: str,
     answers: tuple[str, ...],
     *,
-    hook: str = "pytest_floe_dbt_package_harness",
-    mark: str = "",
+    hook: str = "pytest_floe_dbt_harness",
+    mark: str = "@pytest.hookimpl(trylast=True)",
 ) -> None:
     """A package whose pytest11 plugin builds ``answers``' runtimes, saying who built them."""
     source = (
@@ -130,21 +131,19 @@ def pytest_floe_dbt_harness(name, project, tmp_path_factory):
 
 WHO_BUILT = """
 import pytest
-from floe_dbt_compliance.building import HarnessError, RuntimeNotBuildable
-from floe_dbt_compliance.harness import build_harness
+from floe_dbt_compliance.building import build_harness
+from floe_dbt_compliance.errors import HarnessError, KitError, RuntimeNotBuildable
 
 BUILT_BY = {
     "noargs": "the kit",
     "pkg": "acme_kit",
-    "legacy": "old_kit",
+    "early": "early_kit",
     "user": "conftest",
     "settled": "conftest",
 }
 REFUSED = {
     "needs": (RuntimeNotBuildable, "the kit cannot build runtime 'needs' .fake_dbt:Fake. with "
               "no arguments: its constructor needs built_by"),
-    "tie": (HarnessError, "more than one installed package builds runtime 'tie': "
-            "acme_kit .acme-kit 1.0.; other_kit .other-kit 1.0."),
     "int": (HarnessError, "pytest_floe_dbt_harness returned int for runtime 'int'; return the "
             "runtime built for the project .a DBTPlugin."),
     "cls": (HarnessError, "returned ABCMeta for runtime 'cls'"),
@@ -157,6 +156,7 @@ def test_who(pytestconfig, tmp_path_factory, runtime):
         error, message = REFUSED[runtime]
         with pytest.raises(error, match=message) as raised:
             build_harness(pytestconfig, runtime, "healthy", tmp_path_factory)
+        assert isinstance(raised.value, KitError)
         print(raised.value)
         return
     harness = build_harness(pytestconfig, runtime, "healthy", tmp_path_factory)
@@ -170,20 +170,12 @@ def test_who(pytestconfig, tmp_path_factory, runtime):
 """
 
 
-def test_the_users_conftest_wins_then_one_package_then_the_kit(site: pytest.Pytester):
-    # tryfirst and trylast mean nothing across the two turns: the user's comes first.
-    install_package(
-        site, "acme_kit", ("pkg", "tie", "settled", "user"), mark="@pytest.hookimpl(tryfirst=True)"
-    )
-    install_package(site, "other_kit", ("tie", "settled"), mark="@pytest.hookimpl(trylast=True)")
-    # The old way, a package on the user's hook with tryfirst: heard, after the user's.
-    install_package(
-        site,
-        "old_kit",
-        ("legacy", "user"),
-        hook="pytest_floe_dbt_harness",
-        mark="@pytest.hookimpl(tryfirst=True)",
-    )
+def test_the_users_conftest_wins_then_a_package_then_the_kit(site: pytest.Pytester):
+    # Packages answer trylast: pluggy asks every plain implementation (the conftest's) first.
+    install_package(site, "acme_kit", ("pkg", "settled", "user"))
+    install_package(site, "other_kit", ("settled",))
+    # A package that asks to come first does, and is named for it.
+    install_package(site, "early_kit", ("early",), mark="@pytest.hookimpl(tryfirst=True)")
     site.makeconftest(USER_CONFTEST)
     site.makepyfile(test_who=WHO_BUILT)
     named = [f"--floe-dbt-runtime={name}" for name in (*RUNTIMES, "cloud")]
@@ -205,14 +197,34 @@ def test_the_users_conftest_wins_then_one_package_then_the_kit(site: pytest.Pyte
             "*if name != 'needs':",
             "*from fake_dbt import Fake",
             "*return Fake(built_by=...)",
-            "*PytestConfigWarning: floe-dbt: old_kit (old-kit 1.0) implements "
-            "pytest_floe_dbt_harness, the user's hook*",
+            "*PytestConfigWarning: floe-dbt: early_kit (early-kit 1.0) implements "
+            "pytest_floe_dbt_harness with tryfirst: it is asked before your conftest.py*",
         ]
     )
 
 
+RETIRED_FIX = (
+    "floe-dbt no longer calls pytest_floe_dbt_package_harness: rename it "
+    "pytest_floe_dbt_harness and mark it @pytest.hookimpl(trylast=True)"
+)
+
+
+def test_a_package_on_the_retired_hook_is_named_with_the_fix(site: pytest.Pytester):
+    install_package(site, "old_kit", ("needs",), hook="pytest_floe_dbt_package_harness", mark="")
+    site.makepyfile(test_user="def test_mine():\n    pass\n")
+    # Without the kit: pluggy knows the hook (no "unknown hook" error), pytest warns.
+    plain = site.runpytest_inprocess(*QUIET)
+    plain.assert_outcomes(passed=1, warnings=1)
+    plain.stdout.fnmatch_lines([f"*old_kit.py:*: PytestConfigWarning: {RETIRED_FIX}*"])
+    # With it: refused, rather than certifying the runtime built some other way.
+    kit = site.runpytest_inprocess("--floe-dbt-compliance", "--floe-dbt-runtime=needs", *QUIET)
+    assert kit.ret == pytest.ExitCode.USAGE_ERROR
+    kit.stderr.fnmatch_lines([f"*old_kit (old-kit 1.0): {RETIRED_FIX}*"])
+
+
 BARE_AGAIN = """
-from floe_dbt_compliance.harness import build_harness, close_harness
+from floe_dbt_compliance.building import build_harness
+from floe_dbt_compliance.harness import close_harness
 
 
 def test_second_instances(pytestconfig, tmp_path_factory):
@@ -284,7 +296,6 @@ def test_a_named_runtime_the_kit_cannot_build_fails_every_row_with_the_hook_to_w
 def test_for_project_builds_instances_from_a_factory_and_closes_them(tmp_path: Path):
     from floe_dbt_compliance.harness import WAREHOUSE, RuntimeHarness
     from floe_dbt_compliance.projects import ProjectCopy
-    from floe_dbt_compliance.status import KitSkip, Status
 
     closed: list[int] = []
 
@@ -324,8 +335,6 @@ def test_for_project_builds_instances_from_a_factory_and_closes_them(tmp_path: P
         lambda: Runtime(99),
         unobservable={WAREHOUSE: "remote"},  # type: ignore[arg-type,return-value]
     )
+    # What the kit cannot observe is data the gate reads (tests/kit/test_kit_catalogue.py).
     assert hidden.database_path is None
-    with pytest.raises(KitSkip, match=r"^warehouse not observable: remote$") as skipped:
-        hidden.observe(WAREHOUSE)
-    assert skipped.value.status is Status.NOT_APPLICABLE
-    hidden.observe("something else")  # observable: nothing happens
+    assert hidden.unobservable == {WAREHOUSE: "remote"}

@@ -6,8 +6,10 @@ it declares. Variants are grouped into a few pytester sessions; in each,
 every variant runs only its declared rows plus the rows that cost nothing
 more (those whose scenario steps its rows already run, and the rows that run
 no dbt), via ``--floe-dbt-requirement VARIANT:ROW``, and must fail exactly
-its declared rows and pass (or be n/a on) the others. The reference's
-outcomes are shared by every session (``--floe-dbt-reference-cache``).
+its declared rows and pass (or be n/a on) the others. Which rows cost
+nothing more is read from the rows' declarations (the steps each reads, what
+each observes), never from a table of this module. The reference's outcomes
+are shared by every session (``--floe-dbt-reference-cache``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from pathlib import Path
 
 import pytest
 from floe_dbt_compliance.catalogue import REQUIREMENTS
-from floe_dbt_compliance.fixture_scenarios import ROW_STEPS
-from floe_dbt_compliance.scenarios import Scenario
-from floe_dbt_compliance.suites import suite_lifecycle
+from floe_dbt_compliance.declaration import Observes, Reads
 
 from .conftest import certificate, rows
 from .variants import VARIANTS
@@ -26,19 +26,9 @@ from .variants import VARIANTS
 pytest_plugins = ("pytester",)
 
 #: Rows that run no dbt: run beside every variant's rows, for free.
-STATIC_ROWS = (
-    "interface.subclass",
-    "interface.signatures",
-    "interface.entry-point",
-    "metadata.type",
-)
+STATIC_ROWS = tuple(key for key, row in REQUIREMENTS.items() if row.observes is Observes.RUNTIME)
 #: Every row that reads scenario steps: row -> (scenario, steps) pairs.
-STEPS: dict[str, tuple[tuple[Scenario, tuple[str, ...]], ...]] = {
-    **ROW_STEPS,
-    **{key: ((suite_lifecycle.LIFECYCLE, steps),) for key, steps in suite_lifecycle.ROWS.items()},
-    "lifecycle.counts": ((suite_lifecycle.LIFECYCLE, suite_lifecycle.COUNTED),),
-    "lifecycle.spans": ((suite_lifecycle.LIFECYCLE, suite_lifecycle.SPANNED),),
-}
+STEPS: dict[str, Reads] = {key: row.reads for key, row in REQUIREMENTS.items() if row.reads}
 GROUPS = {
     "interface-compile-errors": ("broken_interface", "broken_compile", "broken_errors"),
     "run": ("broken_run", "broken_config"),
@@ -100,6 +90,13 @@ def test_every_variant_class_exists_and_overrides_the_correct_runtime():
 
 
 def test_free_rows_follow_the_scenario_steps():
+    assert set(STATIC_ROWS) == {
+        "interface.subclass",
+        "interface.signatures",
+        "interface.entry-point",
+        "metadata.type",
+        "secrets.repr",
+    }
     later = rows_run(("run.exclude",))
     assert later >= {"run.select", "run.full-refresh", "interface.subclass"}
     assert "run.exclude" not in rows_run(("run.select",))

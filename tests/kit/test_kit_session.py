@@ -194,3 +194,34 @@ def test_xdist_work_units_are_module_and_runtime():
 
     assert runtime_scope("s/suite_cache.py::test_hit[cloud]") == "s/suite_cache.py[cloud]"
     assert runtime_scope("tests/test_user.py::TestX::test_y") == "tests/test_user.py"
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["the file", "under the file"])
+def test_a_report_option_naming_a_file_is_refused_before_anything_runs(
+    pytester: pytest.Pytester, nested: bool
+):
+    """Hardening round 2: every row passed, then the session ended in NotADirectoryError."""
+    (pytester.path / "report.txt").write_text("not a directory")
+    given = "report.txt/certificates" if nested else "report.txt"
+    result = pytester.runpytest_inprocess(
+        "--floe-dbt-compliance",
+        "--floe-dbt-runtime=fusion",
+        f"--floe-dbt-report={given}",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    file = pytester.path / "report.txt"
+    where = (
+        f"{file / 'certificates'} is a file, not a directory ({file} is)"
+        if nested
+        else (f"{file} is a file, not a directory")
+    )
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: --floe-dbt-report {given}: {where}; name a directory for the certificates "
+            "(it is created if it does not exist)"
+        ]
+    )
+    assert "collected" not in result.stdout.str()  # nothing ran
+    assert (pytester.path / "report.txt").read_text() == "not a directory"

@@ -111,9 +111,9 @@ def test_every_instance_and_subclass_shares_one_lock() -> None:
 # -- construction and configuration --------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "60", None, True])
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "60", None, True, 1e12])
 def test_constructor_refuses_a_bad_timeout(bad: object) -> None:
-    with pytest.raises(ValueError, match="lock_timeout_seconds"):
+    with pytest.raises(DBTConfigurationError, match=r"^lock_timeout_seconds must be"):
         LocalDBTPlugin(bad)  # type: ignore[arg-type]
 
 
@@ -382,10 +382,13 @@ def test_events_become_structured_records(caplog: pytest.LogCaptureFixture) -> N
     caplog.set_level(logging.DEBUG, logger=EVENT_LOGGER_NAME)
     router = DbtEventRouter()
     router(_event("LogModelResult", "info", "1 of 1 OK", "model.p.a"))
-    router(_event("MainEncounteredError", "error", "boom"))
+    router(_event("RunResultError", "error", "boom"))
     router(_event("DeprecatedModel", "warn", "old"))
     router(_event("SQLQuery", "debug", "select 1"))
     router(_event("Unknown", "test", "odd level"))
+    # What the runtime raises is not logged as an error too (dbt's traceback, above all).
+    router(_event("MainEncounteredError", "error", "Encountered an error"))
+    router(_event("MainStackTrace", "error", "Traceback (most recent call last): ..."))
     info, error, *_ = caplog.records
     assert [r.levelno for r in caplog.records] == [
         logging.INFO,
@@ -393,7 +396,10 @@ def test_events_become_structured_records(caplog: pytest.LogCaptureFixture) -> N
         logging.WARNING,
         logging.DEBUG,
         logging.INFO,
+        logging.DEBUG,
+        logging.DEBUG,
     ]
+    assert caplog.records[-1].dbt_level == "error"  # type: ignore[attr-defined]
     assert info.getMessage() == "1 of 1 OK"
     assert (info.dbt_event_name, info.dbt_level, info.dbt_unique_id) == (  # type: ignore[attr-defined]
         "LogModelResult",

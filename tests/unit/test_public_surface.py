@@ -19,10 +19,13 @@ REFERENCE = ROOT / "docs" / "reference" / "core.md"
 # Modules a reader imports from, each documented on the reference page.
 PUBLIC_MODULES = {
     "artifacts",
+    "bounds",
     "errors",
+    "files",
     "lifecycle",
     "plugin_interfaces",
     "plugin_registry",
+    "redaction",
     "schemas",
     "secrets",
     "selectors",
@@ -114,6 +117,7 @@ def test_every_error_is_one_hierarchy_in_floe_core_errors_and_exported() -> None
         "DBTRemoteError",
         "DBTAuthenticationError",
         "DBTArtifactNotFoundError",
+        "UnreadableFile",
     }
 
 

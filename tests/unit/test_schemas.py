@@ -142,7 +142,7 @@ def test_cloud_required_keys(tmp_path: Path, missing: str) -> None:
             "poll_interval_seconds: 5",
             "poll_interval_seconds: 0",
             "plugins.dbt_runtime_config.cloud.poll_interval_seconds (line 12): "
-            "Input should be greater than 0",
+            "Input should be greater than or equal to 0.05",
         ),
         (
             "timeout_seconds: 3600",

@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from floe_dbt_compliance.errors import ReferenceUnavailable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.observe import Observation
 from floe_dbt_compliance.oracle.store import ReferenceStore
@@ -50,10 +51,6 @@ __all__ = [
 
 DEFAULT_REFERENCE = "dbt-core"
 Expected = list[Observation | None]
-
-
-class ReferenceUnavailable(RuntimeError):
-    """The reference could not run a scenario: the row cannot be decided."""
 
 
 class Reference(Protocol):

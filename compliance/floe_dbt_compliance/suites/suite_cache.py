@@ -11,6 +11,7 @@ which nodes a manifest must hold is what plain dbt-core compiled.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -24,9 +25,8 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.fixtures import require_capability
-from floe_dbt_compliance.harness import RuntimeProfile
 from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call, Recorder, read_json
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
@@ -212,9 +212,17 @@ class CacheScenario:
 
 
 @pytest.fixture(scope="module")
-def cache(floe_dbt_profile: RuntimeProfile, floe_dbt_scenarios: ScenarioRuns) -> CacheScenario:
-    require_capability(floe_dbt_profile, "artifact_cache")
-    return CacheScenario(floe_dbt_scenarios(PRIME, cache=True, warehouse=False))
+def cache_scenario(floe_dbt_scenarios: ScenarioRuns) -> Callable[[], CacheScenario]:
+    """The module's cache sequence, built on first use (one per module and runtime)."""
+    return functools.cache(
+        lambda: CacheScenario(floe_dbt_scenarios(PRIME, cache=True, warehouse=False))
+    )
+
+
+@pytest.fixture
+def cache(cache_scenario: Callable[[], CacheScenario]) -> CacheScenario:
+    """The cache sequence: function-scoped, so the row's gate runs first (no cache, no build)."""
+    return cache_scenario()
 
 
 def _step(cache: CacheScenario, key: str) -> Call:

@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
+from floe_dbt_compliance.capabilities import Capability
 from floe_dbt_compliance.checks import fail_all
-from floe_dbt_compliance.harness import RuntimeProfile
 from floe_dbt_compliance.observe import Observation, compare, manifest_ids, node_statuses
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call, Recorder, observe_call
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
@@ -112,9 +113,7 @@ def _batch(runs: ScenarioRuns, profile: RuntimeProfile, spans: SpanRecorder, ser
 
 
 def _has_lifecycle(profile: RuntimeProfile) -> bool:
-    from floe_dbt_compliance.catalogue import CAPABILITIES
-
-    return CAPABILITIES["lifecycle"].present(profile)
+    return Capability.LIFECYCLE in profile.capabilities
 
 
 def _check_outcomes(batch: Batch) -> None:

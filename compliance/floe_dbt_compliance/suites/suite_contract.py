@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin
-from floe_dbt_compliance.harness import RuntimeProfile
 from floe_dbt_compliance.leaks import secrets_in_text
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.requirements import requirement
 
 

@@ -239,7 +239,14 @@ class DbtCloudEmulator:
         """A synchronous httpx transport onto :attr:`app`, for in-process clients.
 
         Use it with base URL :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_BASE_URL`
-        (any host works; routes only look at the path).
+        and :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_DISCOVERY_URL`
+        (https URLs that the runtime accepts; routes only look at the path, and
+        no request leaves the process)::
+
+            DBTCloudPlugin(str(emulator.account_id), SecretStr(emulator.token),
+                           IN_PROCESS_BASE_URL, project.job_ids,
+                           discovery_url=IN_PROCESS_DISCOVERY_URL,
+                           transport=emulator.transport())
         """
         return SyncASGITransport(self.app)
 

@@ -14,8 +14,10 @@ from starlette.types import ASGIApp
 
 __all__ = ["IN_PROCESS_BASE_URL", "IN_PROCESS_DISCOVERY_URL", "SyncASGITransport"]
 
-IN_PROCESS_BASE_URL = "http://emulator.invalid/api/v2"
-IN_PROCESS_DISCOVERY_URL = "http://emulator.invalid/graphql"
+# https: the runtime refuses plain http off loopback, and the scheme never leaves
+# the process (the transport serves the request itself; no TLS, no socket).
+IN_PROCESS_BASE_URL = "https://emulator.invalid/api/v2"
+IN_PROCESS_DISCOVERY_URL = "https://emulator.invalid/graphql"
 
 
 class SyncASGITransport(httpx.BaseTransport):

@@ -1,0 +1,103 @@
+"""The optional capabilities a runtime may have, named once (as dbt-adapters' ``Capability``).
+
+A row of the catalogue that depends on a capability is *n/a* for a runtime
+without it (SQLAlchemy's ``SuiteRequirements`` is the model). Which
+capabilities a runtime has is decided once, when the kit probes it
+(:func:`decide`, called by :func:`floe_dbt_compliance.profile.probe`), from
+what the probe saw: the runtime's class, its answer to
+``supports_parallel_execution()`` and what its harness names. Everything
+that asks afterwards reads the set on the
+:class:`~floe_dbt_compliance.profile.RuntimeProfile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from pathlib import Path
+
+from floe_core.lifecycle import DBTLifecycle
+from floe_core.plugin_interfaces import DBTPlugin
+
+__all__ = ["Capability", "decide"]
+
+
+class Capability(str, Enum):
+    """An optional behaviour of a runtime; rows gated on it are n/a without it.
+
+    Each member's value is its stable name (in certificates and the
+    catalogue page); ``doc`` says what having it means, ``absent_reason`` why
+    the gated rows do not apply without it.
+    """
+
+    doc: str
+    absent_reason: str
+
+    def __new__(cls, value: str, doc: str, absent_reason: str) -> Capability:
+        """Make a member from its ``(value, doc, absent_reason)`` declaration."""
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.doc = doc
+        member.absent_reason = absent_reason
+        return member
+
+    SERIALISED_EXECUTION = (
+        "serialised_execution",
+        "The runtime says False to supports_parallel_execution() (or cannot say): it must "
+        "serialise every invocation of every instance (REQ-093).",
+        "the runtime supports parallel execution, so it need not serialise",
+    )
+    PARALLEL_EXECUTION = (
+        "parallel_execution",
+        "The runtime says True to supports_parallel_execution(): concurrent invocations "
+        "must each complete correctly.",
+        "the runtime does not support parallel execution (it serialises instead)",
+    )
+    ARTIFACT_CACHE = (
+        "artifact_cache",
+        "The runtime keeps a local artifact cache (REQ-092); its harness names the cache "
+        "root (RuntimeHarness.cache_root).",
+        "the runtime has no artifact cache (its harness gives no cache_root)",
+    )
+    LIFECYCLE = (
+        "lifecycle",
+        "The runtime subclasses floe_core.lifecycle.DBTLifecycle: seed, snapshot, build "
+        "and with_vars, plus vars on each.",
+        "the runtime does not declare the lifecycle capability (it does not subclass "
+        "floe_core.lifecycle.DBTLifecycle); it is compliant without it",
+    )
+    SECRETS = (
+        "secrets",
+        "The runtime holds secrets, and its harness names them (RuntimeHarness.secrets) so "
+        "the kit can look for them where they must never be.",
+        "the harness names no secret for this runtime (RuntimeHarness.secrets)",
+    )
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def decide(
+    runtime_class: type[DBTPlugin],
+    *,
+    parallel: bool | None,
+    cache_root: Path | None,
+    secrets: Sequence[str],
+) -> frozenset[Capability]:
+    """The capabilities a runtime has, from what the kit's probe saw.
+
+    Args:
+        runtime_class: The class of the harness's runtime.
+        parallel: Its answer to ``supports_parallel_execution()`` (``None``
+            when it did not answer a bool: it must then serialise).
+        cache_root: The cache root its harness names, if any.
+        secrets: The secrets its harness names.
+    """
+    found = {Capability.PARALLEL_EXECUTION if parallel is True else Capability.SERIALISED_EXECUTION}
+    if cache_root is not None:
+        found.add(Capability.ARTIFACT_CACHE)
+    if issubclass(runtime_class, DBTPlugin) and issubclass(runtime_class, DBTLifecycle):
+        found.add(Capability.LIFECYCLE)
+    if secrets:
+        found.add(Capability.SECRETS)
+    return frozenset(found)
