@@ -96,7 +96,23 @@ def test_the_lock_file_names_a_package_and_pins_its_version(tmp_path: Path) -> N
     (project / "package-lock.yml").write_text(yaml.safe_dump(lock))
     refused = install_packages(clone, PackageSource(project, package_index=False))
     assert not refused.success
-    assert "dbt_packages/floe_utils is version 1.2.0, not 1.3.0" in refused.logs
+    assert (
+        "dbt_packages/floe_utils is version 1.2.0, not >=1.0.0, <2.0.0 locked at 1.3.0"
+        in refused.logs
+    )
+
+
+def test_a_stale_pin_does_not_let_a_copy_outside_the_range_through(tmp_path: Path) -> None:
+    # packages.yml now asks for 2.x; the lock still pins the 1.2.0 that is installed.
+    project = packaged_project(
+        tmp_path / "repo", packages=[{"package": HUB_PACKAGE, "version": ">=2.0.0"}]
+    )
+    lock = {"packages": [{"name": "floe_utils", "package": HUB_PACKAGE, "version": "1.2.0"}]}
+    (project / "package-lock.yml").write_text(yaml.safe_dump(lock))
+    clone = _clone(project, tmp_path)
+    refused = install_packages(clone, PackageSource(project, package_index=False))
+    assert not refused.success
+    assert "dbt_packages/floe_utils is version 1.2.0, not >=2.0.0 locked at 1.2.0" in refused.logs
 
 
 def test_a_git_package_is_found_by_its_repository_name(tmp_path: Path) -> None:

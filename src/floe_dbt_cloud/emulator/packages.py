@@ -293,11 +293,14 @@ def _find(
         # Offline, a revision cannot be checked: the installed copy of that name is it.
         return _Found(name, where, f"the project's installed copy in {relative}/{name}")
     version = str(_read_yaml(where / "dbt_project.yml").get("version") or "")
+    # The lock's pin, when there is one, and always the range asked for: a pin left
+    # behind by an edited packages.yml must not let an out-of-range copy through.
     pinned = _locked_version(root, package.address)
-    wanted = (pinned,) if pinned else package.versions
+    wanted = (*package.versions, pinned) if pinned else package.versions
     if not version or not _compatible(version, wanted):
+        asked = ", ".join(package.versions) + (f" locked at {pinned}" if pinned else "")
         raise LookupError(
-            f"{relative}/{name} is version {version or '(none declared)'}, not {', '.join(wanted)}"
+            f"{relative}/{name} is version {version or '(none declared)'}, not {asked}"
         )
     return _Found(name, where, f"version {version} (installed in {relative}/{name})")
 
