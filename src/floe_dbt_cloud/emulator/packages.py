@@ -12,7 +12,7 @@ The emulator does the same in the run's copy of the project, offline first:
   already installed in the caller's project (its ``packages-install-path``),
   when that copy is the package asked for: the same name (``package-lock.yml``
   names it, else the last part of its address) and, for a hub package, a
-  ``version`` inside the requested range (the lock's exact pin when there is one);
+  ``version`` inside the requested range (and equal to the lock's pin, if any);
 * what is still missing is installed by real ``dbt deps`` from the package
   index, when the emulator may use it (``package_index``).
 
