@@ -80,16 +80,6 @@ class Selector(str):
     selector (``run_models(select=...)``), and a runtime given a ``Selector``
     does not check it again: :meth:`of` returns it as it is.
 
-    Args:
-        value: The selector, e.g. ``"tag:nightly customers+"``.
-        field: ``select`` or ``exclude``, for the message.
-
-    Raises:
-        DBTConfigurationError: The value is empty, is not a string, or holds a
-            token that is not dbt selector syntax (a flag such as
-            ``--target``, a quote, ``;``, a newline ...); the message names
-            the first such token.
-
     Examples:
         >>> Selector("tag:nightly customers+").members
         ('tag:nightly', 'customers+')
@@ -98,7 +88,18 @@ class Selector(str):
     __members: tuple[str, ...]
 
     def __new__(cls, value: str, *, field: str = "select") -> Selector:
-        """Check ``value`` (see the class)."""
+        """Check a selector.
+
+        Args:
+            value: The selector, e.g. ``"tag:nightly customers+"``.
+            field: ``select`` or ``exclude``, for the message.
+
+        Raises:
+            DBTConfigurationError: The value is empty, is not a string, or holds a
+                token that is not dbt selector syntax (a flag such as
+                ``--target``, a quote, ``;``, a newline ...); the message names
+                the first such token.
+        """
         members = _members(value, field)
         checked = super().__new__(cls, value)
         checked.__members = members

@@ -29,6 +29,7 @@ import pytest
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
 from floe_core.bounds import PollIntervalSeconds, RunTimeoutSeconds
+from floe_core.vocabulary import CONTRACT_COMMANDS
 
 if TYPE_CHECKING:
     import httpx
@@ -189,7 +190,10 @@ class LiveSettings(BaseModel):
         if "healthy" not in value:
             raise ValueError("it must name the jobs that run the kit's 'healthy' project")
         for project, jobs in value.items():
-            if set(jobs) != {"compile", "run", "test"} or min(jobs.values()) <= 0:
+            if (
+                set(jobs) != {command.name for command in CONTRACT_COMMANDS}
+                or min(jobs.values()) <= 0
+            ):
                 raise ValueError(
                     f"project {project!r} needs positive compile, run and test job ids"
                 )
