@@ -1,8 +1,9 @@
 """Vars cross every process boundary as one text: DbtVars.render, read back by DbtVars.parse.
 
 On the path Dagster -> cloud -> emulator -> local -> dbt, and on the kit's
-oracle, vars are rendered by :meth:`DbtVars.render` and read on the other
-side by :meth:`DbtVars.parse` (the emulator) or by dbt itself. Both readers
+oracle, vars are checked once into a :class:`DbtVars`, rendered by
+:meth:`DbtVars.render` and read on the other side by :meth:`DbtVars.parse`
+(the emulator) or by dbt itself; every side sends the same document. Both readers
 must give back exactly the value the checker accepted: the same types (a
 float stays a float, ``"1e+16"`` and ``"2024-01-01"`` stay text), the same
 numbers, the same text. dbt's own reader is the oracle
@@ -11,10 +12,13 @@ numbers, the same text. dbt's own reader is the oracle
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dbt.config.utils import parse_cli_vars
+from floe_dbt_compliance.oracle.worker import dbt_arguments
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from json_values import SCALARS
@@ -22,6 +26,12 @@ from pydantic import SecretStr
 
 from floe_core.errors import DBTConfigurationError
 from floe_core.selectors import MAX_VARS_DEPTH, DbtVars
+from floe_core.vocabulary import DbtArguments
+from floe_dbt_cloud import DBTCloudPlugin
+from floe_dbt_cloud.commands import steps_override
+from floe_dbt_cloud.emulator.steps import parse_step
+from floe_dbt_local import LocalDBTPlugin
+from floe_dbt_local.invocation import Call
 
 # Text YAML 1.1 would read as something else if it were written bare.
 LOOKALIKES = [
@@ -200,3 +210,58 @@ def test_an_empty_document_is_no_vars() -> None:
     assert DbtVars.parse("") is DbtVars.EMPTY
     assert DbtVars.parse("{}") == {}
     assert DbtVars.parse("{}").render() == "{}"
+
+
+def _local_vars_document(arguments: DbtArguments) -> str:
+    args = Call(arguments, Path("/p"), Path("/p"), "dev").args()
+    return args[args.index("--vars") + 1]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(_VARS)
+@example({"limit": 1e16, "api_key": SecretStr("s3cr3t"), "since": "2024-01-01"})
+def test_every_side_of_every_boundary_sends_the_one_rendering(values: dict[str, Any]) -> None:
+    """local, cloud -> emulator -> local, and the kit's oracle: the same --vars, byte for byte."""
+    checked = _accepted(values)
+    if checked is None:
+        return
+    rendered = checked.render()
+    arguments = DbtArguments.of("build", select="orders", vars=values)
+    # The local runtime's dbt command line.
+    assert _local_vars_document(arguments) == rendered
+    # The cloud runtime's job step, as dbt Cloud splits it ...
+    (step_text,) = steps_override(arguments) or [""]
+    words = shlex.split(step_text)
+    assert words[words.index("--vars") + 1] == rendered
+    # ... read back by the emulator, whose local runtime renders it again for dbt.
+    parsed = parse_step(step_text).arguments
+    assert parsed.vars.render() == rendered
+    assert _local_vars_document(parsed) == rendered
+    # The kit's oracle: plain dbt-core gets the very same document.
+    oracle = dbt_arguments("build", Path("/p"), Path("/p"), "dev", {"vars": values}, None)
+    assert oracle[oracle.index("--vars") + 1] == rendered
+
+
+def test_the_oracle_merges_a_call_s_vars_over_the_bound_ones_as_the_runtimes_do() -> None:
+    bound = {"region": "us", "min_amount": 50, "limit": 1e16}
+    oracle = dbt_arguments("seed", Path("/p"), Path("/p"), "dev", {"vars": {"region": "eu"}}, bound)
+    runtime = LocalDBTPlugin().with_vars(bound)
+    expected = DbtVars(bound).merged({"region": "eu"}).render()
+    assert (
+        oracle[oracle.index("--vars") + 1]
+        == expected
+        == ('{"region": "eu", "min_amount": 50, "limit": 1.0e+16}')
+    )
+    assert runtime._vars.merged({"region": "eu"}).render() == expected
+
+
+def test_a_checked_value_bound_to_a_runtime_is_the_value_it_sends() -> None:
+    checked = DbtVars({"region": "eu", "limit": 1e16})
+    assert LocalDBTPlugin().with_vars(checked)._vars is checked
+    cloud = DBTCloudPlugin(
+        "1", SecretStr("t" * 20), job_ids={"compile": 1, "run": 2, "test": 3}
+    ).with_vars(checked)
+    try:
+        assert cloud._vars is checked
+    finally:
+        cloud.close()
