@@ -130,7 +130,7 @@ class DBTLifecycle(ABC):
     not JSON values. Selectors mean what they mean to dbt.
 
     ``vars`` is passed to dbt as ``--vars`` (one JSON document; see
-    :func:`floe_core.selectors.vars_argument`). The vars an invocation gets
+    :class:`floe_core.selectors.DbtVars`). The vars an invocation gets
     are the runtime's bound vars (:meth:`with_vars`) updated with the call's own.
 
     Examples:
