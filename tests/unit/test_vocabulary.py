@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 import floe_core
 from floe_core.errors import DBTConfigurationError
@@ -283,3 +284,13 @@ def test_the_guard_finds_a_table_written_again() -> None:
     # The step-key exceptions still exist (a stale exception would hide nothing).
     for relative, name in STEP_KEYS:
         assert f"\n{name} = (" in (ROOT / relative).read_text(), (relative, name)
+
+
+def test_a_secret_var_is_rendered_in_clear_for_dbt_only() -> None:
+    arguments = DbtArguments.of("seed", select="a", vars={"key": SecretStr("s3cr3t-value")})
+    assert "s3cr3t-value" in arguments.flags()[-1]
+    assert "s3cr3t-value" in arguments.command_line()
+    for shown in (repr(arguments), str(arguments), repr(arguments.vars), str(arguments.vars)):
+        assert "s3cr3t-value" not in shown
+    assert "s3cr3t-value" not in str(arguments.span_options())
+    assert arguments.vars.secrets == ("s3cr3t-value",)
