@@ -18,6 +18,7 @@ from opentelemetry.trace import StatusCode
 
 from floe_core.errors import DBTArtifactNotFoundError
 from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import SELECTOR_OPTIONS
 from floe_dbt_compliance.recorder import NOT_READ, Call
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
 
 #: Clock slack between the runtime's measurement of itself and the kit's of the call.
 _CLOCK_SLACK_SECONDS = 0.05
+# The options a span names as given (floe.dbt.select, floe.dbt.exclude).
+SELECTORS = tuple(option.value for option in SELECTOR_OPTIONS)
 
 
 def fail_all(problems: list[str]) -> None:
@@ -181,7 +184,7 @@ def _expected_attributes(call: Call, runtime_type: str, target: str) -> dict[str
         "floe.dbt.command": step.command,
         "floe.dbt.target": step.target if step.target is not None else target,
     }
-    for name in ("select", "exclude"):
+    for name in SELECTORS:
         if step.options.get(name) is not None:
             expected[f"floe.dbt.{name}"] = step.options[name]
     if step.options.get("full_refresh"):
@@ -206,7 +209,7 @@ def check_span_attributes(calls: Iterable[Call], runtime_type: str, target: str)
                 for name, value in expected.items()
                 if attributes.get(name, "absent") != value
             }
-            for name in ("select", "exclude"):
+            for name in SELECTORS:
                 if f"floe.dbt.{name}" not in expected and f"floe.dbt.{name}" in attributes:
                     wrong[f"floe.dbt.{name}"] = ("absent", attributes[f"floe.dbt.{name}"])
             if not call.step.options.get("full_refresh") and attributes.get(

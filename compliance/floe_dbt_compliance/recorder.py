@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS
 from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import command_for_method
 from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.observe import (
     Observation,
@@ -291,8 +291,9 @@ def observe_call(call: Call) -> Observation:
             "failures": value.failures,
             "success": value.success,
         }
-        if call.step is not None and call.step.method in ("seed", "snapshot", "build"):
-            lifecycle = {key: value.metadata.get(key, "absent") for key in LIFECYCLE_COUNT_KEYS}
+        command = command_for_method(call.step.method) if call.step is not None else None
+        if command is not None and command.metadata_counts:
+            lifecycle = {key: value.metadata.get(key, "absent") for key in command.metadata_counts}
     return Observation(
         counts=counts,
         nodes=node_statuses(call.run_results),

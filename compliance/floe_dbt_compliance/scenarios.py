@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from floe_core.vocabulary import COMMANDS as DBT_COMMANDS
+from floe_core.vocabulary import LIFECYCLE_COMMANDS
 from floe_dbt_compliance.errors import ScenarioError
 from floe_dbt_compliance.projects import fixture_dir, project_fingerprint
 
@@ -31,24 +33,14 @@ __all__ = [
     "step",
 ]
 
+# From floe_core.vocabulary's table, the one place dbt's commands are written down.
 #: The dbt command each method of the contract (and of the lifecycle capability) invokes.
-COMMANDS = {
-    "compile_project": "compile",
-    "run_models": "run",
-    "run_tests": "test",
-    "seed": "seed",
-    "snapshot": "snapshot",
-    "build": "build",
-}
-LIFECYCLE_METHODS = frozenset({"seed", "snapshot", "build"})
+COMMANDS = {command.method: command.name for command in DBT_COMMANDS.values()}
+LIFECYCLE_METHODS = frozenset(command.method for command in LIFECYCLE_COMMANDS)
 #: The keyword arguments each method takes besides the project, profiles and target.
 OPTIONS = {
-    "compile_project": frozenset(),
-    "run_models": frozenset({"select", "exclude", "full_refresh"}),
-    "run_tests": frozenset({"select"}),
-    "seed": frozenset({"select", "exclude", "full_refresh", "vars"}),
-    "snapshot": frozenset({"select", "exclude", "vars"}),
-    "build": frozenset({"select", "exclude", "full_refresh", "vars"}),
+    command.method: frozenset(option.value for option in command.options)
+    for command in DBT_COMMANDS.values()
 }
 
 

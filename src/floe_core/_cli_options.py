@@ -12,11 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
-from floe_core._credentials import shown
-from floe_core._yaml import YamlProblem, load_yaml
 from floe_core.errors import DBTConfigurationError
 from floe_core.secrets import validate_secret_ref
-from floe_core.selectors import vars_argument
+from floe_core.selectors import DbtVars
 
 __all__ = [
     "dbt_options",
@@ -29,28 +27,14 @@ __all__ = [
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _parse_vars(_: click.Context, __: click.Parameter, value: str | None) -> dict[str, Any] | None:
-    """``--vars``: a YAML or JSON mapping, as dbt takes it, of JSON values."""
+def _parse_vars(_: click.Context, __: click.Parameter, value: str | None) -> DbtVars | None:
+    """``--vars``: a YAML or JSON mapping, as dbt takes it, of JSON values (checked once)."""
     if value is None:
         return None
     try:
-        document, _tree = load_yaml(value, shown_key=lambda key: shown(key, what="key"))
-    except YamlProblem as exc:
-        if exc.reason.startswith("is not UTF-8 text"):
-            raise click.BadParameter(exc.reason) from None
-        raise click.BadParameter(f"not a YAML or JSON mapping: {exc.reason}") from None
-    if document is None:
-        document = {}
-    if not isinstance(document, dict):
-        raise click.BadParameter(
-            "must be a YAML or JSON mapping of variable names to values, "
-            "e.g. --vars '{start_date: 2024-01-01}'"
-        )
-    try:
-        vars_argument(document)
+        return DbtVars.parse(value)
     except DBTConfigurationError as exc:
         raise click.BadParameter(str(exc)) from None
-    return document
 
 
 _META_KEY = "floe_secret_vars"

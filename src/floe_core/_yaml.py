@@ -107,6 +107,10 @@ class _Loader(
         self._depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # Mappings and lists nest; a scalar inside the deepest of them is not another level
+        # (so a document holds as many levels as the vars checker accepts, MAX_VARS_DEPTH).
+        if self.check_event(yaml.ScalarEvent, yaml.AliasEvent):
+            return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             mark = self.peek_event().start_mark

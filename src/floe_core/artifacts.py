@@ -11,18 +11,43 @@ The definitions (the contract, docs/architecture/plugin-architecture.md#dbtrunre
 
 Warnings are neither failures nor successes of their own: a ``warn`` test ran
 and did not fail the invocation.
+
+Where the artifacts are: :func:`target_path` resolves a project's
+``target-path`` as dbt does, for every runtime and for the kit.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from floe_core.errors import DBTArtifactNotFoundError, UnreadableFile
-from floe_core.files import read_json
+import yaml
 
-__all__ = ["FAILURE_STATUSES", "RunCounts", "count_run_results", "read_json_artifact"]
+from floe_core.errors import DBTArtifactNotFoundError, UnreadableFile
+from floe_core.files import read_json, read_text
+
+__all__ = [
+    "CATALOG_JSON",
+    "FAILURE_STATUSES",
+    "MANIFEST_JSON",
+    "PROJECT_FILE_LIMIT",
+    "RUN_RESULTS_JSON",
+    "RunCounts",
+    "count_run_results",
+    "project_path",
+    "read_json_artifact",
+    "read_project_settings",
+    "target_path",
+]
+
+#: The artifacts dbt writes into ``target-path``, by file name.
+MANIFEST_JSON = "manifest.json"
+RUN_RESULTS_JSON = "run_results.json"
+CATALOG_JSON = "catalog.json"
+#: The most floe reads of ``dbt_project.yml`` or ``profiles.yml`` (dbt's own are a few KB).
+PROJECT_FILE_LIMIT = 16 * 1024 * 1024
 
 FAILURE_STATUSES = frozenset({"error", "fail", "runtime error"})
 _MODEL_EXECUTED = frozenset({"success", "error"})
@@ -110,3 +135,55 @@ def read_json_artifact(path: Path, *, what: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise DBTArtifactNotFoundError(f"{path} does not hold a JSON object; {what}")
     return document
+
+
+def read_project_settings(project_dir: Path) -> dict[str, Any]:
+    """The mapping in ``<project_dir>/dbt_project.yml``; ``{}`` when it cannot be read.
+
+    Whatever is wrong with the file (missing, not UTF-8, not YAML, nested past
+    the recursion limit, a FIFO), dbt reports it when it is invoked, with a
+    better message; here it only means dbt's defaults. The file is read
+    without blocking, within :data:`PROJECT_FILE_LIMIT`.
+    """
+    path = Path(project_dir) / "dbt_project.yml"
+    try:
+        document = yaml.safe_load(read_text(path, limit=PROJECT_FILE_LIMIT, what=path.name))
+    except (UnreadableFile, ValueError, yaml.YAMLError, RecursionError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def project_path(settings: Mapping[str, Any], key: str, variable: str, default: str) -> str:
+    """A path setting of a project as dbt resolves it: environment, ``dbt_project.yml``, default.
+
+    Args:
+        settings: The project's ``dbt_project.yml`` (:func:`read_project_settings`).
+        key: The setting (``target-path``, ``log-path``).
+        variable: The environment variable that overrides it (``DBT_TARGET_PATH`` ...).
+        default: dbt's default (``target``, ``logs``).
+
+    Returns:
+        The path as written, relative to the project directory unless absolute.
+    """
+    configured = settings.get(key)
+    written = configured if isinstance(configured, str) and configured.strip() else default
+    return os.environ.get(variable) or written
+
+
+def target_path(project_dir: Path, settings: Mapping[str, Any] | None = None) -> Path:
+    """Where dbt writes a project's artifacts: ``DBT_TARGET_PATH``, else ``target-path``.
+
+    Relative to ``project_dir`` (an absolute setting stays absolute), as dbt
+    resolves it; ``target`` when neither is set.
+
+    Args:
+        project_dir: The directory holding ``dbt_project.yml``.
+        settings: The project's settings, when already read.
+
+    Examples:
+        >>> target_path(Path("/nonexistent/project"))
+        PosixPath('/nonexistent/project/target')
+    """
+    if settings is None:
+        settings = read_project_settings(project_dir)
+    return Path(project_dir) / project_path(settings, "target-path", "DBT_TARGET_PATH", "target")

@@ -27,7 +27,8 @@ from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, DBTLifecycle, supports_lif
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_core.selectors import validate_selector, validate_target
+from floe_core.selectors import DbtVars, Selector, validate_selector, validate_target
+from floe_core.vocabulary import BUILD, SEED, SNAPSHOT, DbtCommand, Option
 
 __all__ = ["main"]
 
@@ -131,7 +132,7 @@ class _Invocation:
             )
         return typing.cast(DBTLifecycle, self.runtime)
 
-    def variables(self, dbt_vars: dict[str, Any] | None) -> dict[str, Any] | None:
+    def variables(self, dbt_vars: DbtVars | None) -> DbtVars | None:
         """``--vars`` and the ``--secret-var`` values (``SecretStr``, from the secrets backend)."""
         refs = secret_var_refs(click.get_current_context())
         if not refs:
@@ -142,9 +143,10 @@ class _Invocation:
                 f"the var {given_twice[0]} is given by --vars and by --secret-var; give it once"
             )
         backend = self._registry.create_secrets(self._manifest)
-        return {**(dbt_vars or {}), **{name: backend.get_secret(ref) for name, ref in refs.items()}}
+        secret = {name: backend.get_secret(ref) for name, ref in refs.items()}
+        return DbtVars.of(dbt_vars).merged(secret)
 
-    def with_vars(self, dbt_vars: dict[str, Any] | None, command: str) -> DBTPlugin:
+    def with_vars(self, dbt_vars: DbtVars | None, command: str) -> DBTPlugin:
         """The runtime, bound to ``dbt_vars`` (and the secret vars) when there are any."""
         variables = self.variables(dbt_vars)
         if variables is None:
@@ -153,9 +155,11 @@ class _Invocation:
         return typing.cast(DBTPlugin, bound)
 
 
-def _selection(select: str | None, exclude: str | None = None) -> None:
-    validate_selector(select, field="select")
-    validate_selector(exclude, field="exclude")
+def _selection(
+    select: str | None, exclude: str | None = None
+) -> tuple[Selector | None, Selector | None]:
+    # Checked once, before the runtime is built; the runtime does not check them again.
+    return validate_selector(select, field="select"), validate_selector(exclude, field="exclude")
 
 
 def _report(command: str, runtime: DBTPlugin, result: DBTRunResult, as_json: bool) -> None:
@@ -205,7 +209,7 @@ def compile_command(
     profiles_dir: Path | None,
     target: str,
     as_json: bool,
-    dbt_vars: dict[str, Any] | None,
+    dbt_vars: DbtVars | None,
     no_cache: bool,
 ) -> None:
     """Compile the dbt project and print the manifest path."""
@@ -227,14 +231,14 @@ def run_command(
     profiles_dir: Path | None,
     target: str,
     as_json: bool,
-    dbt_vars: dict[str, Any] | None,
+    dbt_vars: DbtVars | None,
     select: str | None,
     exclude: str | None,
     full_refresh: bool,
 ) -> None:
     """Run dbt models through the configured runtime."""
     with _failures():
-        _selection(select, exclude)
+        select, exclude = _selection(select, exclude)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
         runtime = call.with_vars(dbt_vars, "run")
         result = runtime.run_models(
@@ -252,20 +256,21 @@ def test_command(
     profiles_dir: Path | None,
     target: str,
     as_json: bool,
-    dbt_vars: dict[str, Any] | None,
+    dbt_vars: DbtVars | None,
     select: str | None,
 ) -> None:
     """Run dbt tests through the configured runtime."""
     with _failures():
-        _selection(select)
+        select, _ = _selection(select)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
         runtime = call.with_vars(dbt_vars, "test")
         result = runtime.run_tests(call.project_dir, call.profiles_dir, call.target, select)
     _report("test", runtime, result, as_json)
 
 
-def _lifecycle_command(name: str, summary: str, *, full_refresh: bool) -> None:
-    """Register ``floe <name>``: the capability's method of that name, with the run flags."""
+def _lifecycle_command(dbt: DbtCommand, summary: str) -> None:
+    """Register ``floe <name>``: the capability's method of that name, with the flags it takes."""
+    name = dbt.name
 
     def command(
         manifest_path: Path,
@@ -273,15 +278,15 @@ def _lifecycle_command(name: str, summary: str, *, full_refresh: bool) -> None:
         profiles_dir: Path | None,
         target: str,
         as_json: bool,
-        dbt_vars: dict[str, Any] | None,
+        dbt_vars: DbtVars | None,
         select: str | None,
         exclude: str | None,
         **flags: bool,
     ) -> None:
         with _failures():
-            _selection(select, exclude)
+            select, exclude = _selection(select, exclude)
             call = _Invocation(manifest_path, project_dir, profiles_dir, target)
-            method = getattr(call.lifecycle(f"`floe {name}`"), name)
+            method = getattr(call.lifecycle(f"`floe {name}`"), dbt.method)
             result = method(
                 call.project_dir,
                 call.profiles_dir,
@@ -295,10 +300,10 @@ def _lifecycle_command(name: str, summary: str, *, full_refresh: bool) -> None:
 
     command.__doc__ = f"{summary} (needs the lifecycle capability)."
     # Decorators apply bottom-up: the flags are listed as on `floe run`.
-    decorated = full_refresh_option(command) if full_refresh else command
+    decorated = full_refresh_option(command) if dbt.takes(Option.FULL_REFRESH) else command
     main.command(name)(dbt_options(select_option(exclude_option(decorated))))
 
 
-_lifecycle_command("seed", "Load the project's seeds", full_refresh=True)
-_lifecycle_command("snapshot", "Record the snapshots' changes", full_refresh=False)
-_lifecycle_command("build", "Seed, snapshot, run and test in DAG order", full_refresh=True)
+_lifecycle_command(SEED, "Load the project's seeds")
+_lifecycle_command(SNAPSHOT, "Record the snapshots' changes")
+_lifecycle_command(BUILD, "Seed, snapshot, run and test in DAG order")

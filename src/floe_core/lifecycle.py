@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_core.vocabulary import LIFECYCLE_COUNT_KEYS, DbtCommand
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -42,10 +43,10 @@ __all__ = [
     "DBTLifecycle",
     "LifecycleCounts",
     "count_lifecycle_nodes",
+    "lifecycle_metadata",
     "supports_lifecycle",
 ]
 
-LIFECYCLE_COUNT_KEYS = ("seeds_run", "snapshots_run")
 _EXECUTED = frozenset({"success", "error"})
 
 
@@ -97,6 +98,26 @@ def count_lifecycle_nodes(run_results: Mapping[str, Any]) -> LifecycleCounts:
     return LifecycleCounts(seeds, snapshots)
 
 
+def lifecycle_metadata(command: DbtCommand, run_results: Mapping[str, Any]) -> dict[str, int]:
+    """The ``metadata`` counts a command's result carries: the lifecycle counts, or none.
+
+    Args:
+        command: The command that wrote ``run_results``.
+        run_results: The parsed ``run_results.json``.
+
+    Raises:
+        ValueError: The document has no ``results`` list (a lifecycle command only).
+
+    Examples:
+        >>> from floe_core.vocabulary import RUN, SEED
+        >>> lifecycle_metadata(SEED, {"results": []}), lifecycle_metadata(RUN, {})
+        ({'seeds_run': 0, 'snapshots_run': 0}, {})
+    """
+    if not command.metadata_counts:
+        return {}
+    return count_lifecycle_nodes(run_results).as_metadata()
+
+
 class DBTLifecycle(ABC):
     """Optional capability: ``dbt seed``, ``dbt snapshot``, ``dbt build`` and ``--vars``.
 
@@ -109,7 +130,7 @@ class DBTLifecycle(ABC):
     not JSON values. Selectors mean what they mean to dbt.
 
     ``vars`` is passed to dbt as ``--vars`` (one JSON document; see
-    :func:`floe_core.selectors.vars_argument`). The vars an invocation gets
+    :class:`floe_core.selectors.DbtVars`). The vars an invocation gets
     are the runtime's bound vars (:meth:`with_vars`) updated with the call's own.
 
     Examples:

@@ -22,11 +22,11 @@ from pydantic import BaseModel, ValidationError
 
 from floe_core._credentials import shown
 from floe_core._manifest_problems import (
-    ManifestSource,
     close_match,
     problems_from_validation_error,
     sort_problems,
 )
+from floe_core._runtime_sections import RUNTIME_SECTION, required_fields, runtime_section
 from floe_core.errors import (
     DBTConfigurationError,
     DBTError,
@@ -35,12 +35,7 @@ from floe_core.errors import (
     PluginLoadError,
 )
 from floe_core.plugin_interfaces import DBTPlugin, OrchestratorPlugin, SecretsPlugin
-from floe_core.schemas import (
-    PlatformManifest,
-    PluginsConfig,
-    _literal_secret_keys,
-    secret_references,
-)
+from floe_core.schemas import PlatformManifest, PluginsConfig, secret_references
 
 __all__ = [
     "ENTRY_POINT_GROUPS",
@@ -64,7 +59,6 @@ _BASES: dict[str, type] = {
 }
 MANIFEST_ENVIRONMENT_VARIABLE = "FLOE_MANIFEST"
 """Names the platform manifest a runtime built with no arguments reads its section from."""
-_RUNTIME_SECTION = ("plugins", "dbt_runtime_config")
 
 
 @functools.cache
@@ -197,7 +191,8 @@ class PluginRegistry:
         else:
             manifest = PlatformManifest.read(path)
         model = runtime_cls.config_model
-        if model is not None and manifest.plugins.section(name) is None and _required(model):
+        required = required_fields(model) if model is not None else []
+        if required and manifest.plugins.section(name) is None:
             where = (
                 f"{path} has none"
                 if path is not None
@@ -206,7 +201,7 @@ class PluginRegistry:
             )
             raise DBTConfigurationError(
                 f"the dbt runtime {name!r} cannot be built with no arguments: it needs a "
-                f"dbt_runtime_config.{name} section (required: {', '.join(_required(model))}) "
+                f"dbt_runtime_config.{name} section (required: {', '.join(required)}) "
                 f"and {where}. Point ${MANIFEST_ENVIRONMENT_VARIABLE} at a manifest.yaml with "
                 f"that section, pass the constructor's arguments "
                 f"(get_plugin('dbt', {name!r}, ...)), or use create_dbt_runtime(manifest)"
@@ -236,7 +231,7 @@ class PluginRegistry:
     def _validated_runtime_config(
         self, manifest: PlatformManifest, name: str, runtime_cls: type[DBTPlugin]
     ) -> BaseModel | None:
-        config, problems = _runtime_section(manifest, name, runtime_cls.config_model)
+        config, problems = runtime_section(manifest, name, runtime_cls.config_model)
         if problems:
             raise ManifestError(manifest.source.path, sort_problems(problems))
         return config
@@ -351,7 +346,7 @@ class PluginRegistry:
                 hint = f"did you mean '{close}'? " if close else ""
                 problems.append(
                     source.problem(
-                        [*_RUNTIME_SECTION, name],
+                        [*RUNTIME_SECTION, name],
                         f"no dbt runtime of this name is installed; {hint}installed: "
                         f"{', '.join(installed) or 'none'}",
                     )
@@ -365,14 +360,12 @@ class PluginRegistry:
             problems.append(source.problem(["plugins", "dbt_runtime"], str(exc)))
             runtime_cls = None
         if runtime_cls is not None:
-            config, found = _runtime_section(
-                manifest, plugins.dbt_runtime, runtime_cls.config_model
-            )
+            config, found = runtime_section(manifest, plugins.dbt_runtime, runtime_cls.config_model)
             problems += found
         backend, found = self._secrets(manifest, build=resolve_secrets)
         problems += found
         if resolve_secrets and backend is not None and config is not None and not problems:
-            prefix = [*_RUNTIME_SECTION, plugins.dbt_runtime]
+            prefix = [*RUNTIME_SECTION, plugins.dbt_runtime]
             for path, reference in secret_references(config):
                 try:
                     backend.get_secret(reference)
@@ -404,51 +397,6 @@ def environment_manifest() -> Path | None:
         return path
     default = Path("manifest.yaml")
     return default if default.is_file() else None
-
-
-def _required(model: type[BaseModel]) -> list[str]:
-    return [name for name, field in model.model_fields.items() if field.is_required()]
-
-
-def _runtime_section(
-    manifest: PlatformManifest, name: str, model: type[BaseModel] | None
-) -> tuple[BaseModel | None, list[ManifestProblem]]:
-    """Validate runtime ``name``'s section with ``model``; (config, problems)."""
-    source: ManifestSource = manifest.source
-    prefix = [*_RUNTIME_SECTION, name]
-    data = manifest.plugins.section(name)
-    if model is None:
-        if data:
-            message = (
-                f"the {name!r} runtime takes no settings; remove them or leave the section empty"
-            )
-            return None, [source.problem(prefix, message)]
-        return None, []
-    if data is None:
-        try:
-            return model.model_validate({}), []
-        except ValidationError:
-            # Today's wording, kept: REQ-091's "the chosen section must exist".
-            message = (
-                f"dbt_runtime is {name!r} but dbt_runtime_config.{name} is missing; "
-                f"add a '{name}:' section under dbt_runtime_config"
-            )
-            return None, [source.problem(["plugins"], message)]
-    literal = [
-        source.problem(
-            prefix,
-            f"{key}: a literal {marker.kind} is not allowed in manifest.yaml; store it in the "
-            f"secrets backend and set {field} to its reference, e.g. {field}: {marker.example}",
-        )
-        for key, (field, marker) in _literal_secret_keys(model).items()
-        if key in data
-    ]
-    if literal:
-        return None, literal
-    try:
-        return model.model_validate(data), []
-    except ValidationError as exc:
-        return None, problems_from_validation_error(exc, source=source, prefix=prefix, model=model)
 
 
 def _install_hint(entry_point: EntryPoint, exc: Exception) -> str:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from floe_core.errors import DBTConfigurationError
+from floe_core.vocabulary import RUN, SEED, SNAPSHOT, resource_types
 from floe_dagster.lineage import Lineage, asset_candidates
 from floe_dagster.manifest_model import DbtManifest, DbtNode, as_manifest
 from floe_dagster.names import asset_keys, dagster_name, dagster_owner
@@ -47,8 +48,9 @@ from floe_dagster.selection import ExactSelector
 
 __all__ = ["DbtAssetNode", "read_dbt_graph"]
 
-_LIFECYCLE_TYPES = frozenset({"seed", "snapshot"})
-MODELS_ONLY: frozenset[str] = frozenset({"model"})
+# What the lifecycle capability's seed and snapshot build, beside the models dbt run builds.
+_LIFECYCLE_TYPES = resource_types(SEED, SNAPSHOT)
+MODELS_ONLY: frozenset[str] = resource_types(RUN)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def read_dbt_graph(
             one relation or asset key, or a node cannot be selected exactly.
     """
     manifest = as_manifest(manifest)
-    built = {"model"} | (set(materialise) & _LIFECYCLE_TYPES)
+    built = set(MODELS_ONLY) | (set(materialise) & _LIFECYCLE_TYPES)
     selectors = selectors or ExactSelector(manifest)
     adapter = manifest.metadata.adapter_type
     candidates = asset_candidates(manifest)

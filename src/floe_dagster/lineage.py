@@ -12,11 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from floe_core.errors import DBTConfigurationError
+from floe_core.vocabulary import RUN, SEED, SNAPSHOT, resource_types
 from floe_dagster.manifest_model import DbtManifest, DbtNode, find_cycle
 
 __all__ = ["Lineage", "asset_candidates"]
 
-_BUILDERS = frozenset({"model", "seed", "snapshot"})
+# The nodes that build a relation: what dbt run, seed and snapshot execute.
+_BUILDERS = resource_types(RUN, SEED, SNAPSHOT)
 
 
 def asset_candidates(manifest: DbtManifest) -> dict[str, DbtNode]:

@@ -21,6 +21,8 @@ from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, OrchestratorPlugin, SecretsPlugin
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
+from floe_core.selectors import DbtVars
+from floe_core.vocabulary import BUILD, RUN, SEED, SNAPSHOT, resource_types
 from floe_dagster.assets import DbtAsset, SplitBy, build_dbt_assets
 from floe_dagster.dbt_graph import MODELS_ONLY, DbtAssetNode, read_dbt_graph
 from floe_dagster.dbt_tests import map_dbt_tests
@@ -280,8 +282,10 @@ class DagsterOrchestratorPlugin(OrchestratorPlugin):
         )
 
 
-_KINDS = ("model", "seed", "snapshot", "test", "unit_test")
-_LIFECYCLE_TYPES = frozenset({"model", "seed", "snapshot"})
+# Every node type a command runs (dbt build runs them all).
+_KINDS = BUILD.resource_types
+# What the assets of a runtime with the lifecycle capability build.
+_LIFECYCLE_TYPES = resource_types(RUN, SEED, SNAPSHOT)
 
 
 def _by_group(node: DbtAssetNode) -> str | None:
@@ -364,8 +368,9 @@ def definitions_from_manifest(
                 f"{manifest.plugins.dbt_runtime!r} runtime does not declare it: drop vars, or "
                 "choose a runtime that does"
             )
-        # with_vars returns the same kind of runtime: a DBTPlugin with the vars bound.
-        runtime = cast(DBTPlugin, cast(DBTLifecycle, runtime).with_vars(vars))
+        # with_vars returns the same kind of runtime: a DBTPlugin with the vars bound. The
+        # vars are checked here, once; a runtime given a DbtVars need not check them again.
+        runtime = cast(DBTPlugin, cast(DBTLifecycle, runtime).with_vars(DbtVars.of(vars)))
     return plugin.build_definitions(
         runtime,
         manifest_path=manifest_path,

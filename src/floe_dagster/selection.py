@@ -47,14 +47,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from floe_core.errors import DBTConfigurationError
-from floe_core.selectors import selector_members
+from floe_core.selectors import Selector
+from floe_core.vocabulary import BUILD, TEST, resource_types
 from floe_dagster.dbt_matching import as_pattern, fqn_selects, has_wildcard, name_selects
 from floe_dagster.manifest_model import DbtManifest, DbtNode, as_manifest
 
 __all__ = ["ExactSelector", "union_selector"]
 
-_TESTS = frozenset({"test", "unit_test"})
-_COMMAND_TYPES = frozenset({"model", "seed", "snapshot", "test", "unit_test"})
+# The node types dbt test runs, and every node type a command runs.
+_TESTS = resource_types(TEST)
+_COMMAND_TYPES = resource_types(BUILD)
 
 
 class ExactSelector:
@@ -118,7 +120,7 @@ class ExactSelector:
         best_overlap: set[str] = set()
         for candidate, matched in self._candidates(node, rivals):
             try:
-                if len(selector_members(candidate, field="select")) != 1:
+                if len(Selector(candidate).members) != 1:
                     continue
             except DBTConfigurationError:
                 continue
@@ -222,7 +224,7 @@ def union_selector(
     *,
     everything: Mapping[str, frozenset[str]],
     kinds: Iterable[str],
-) -> str:
+) -> Selector:
     """The selector for some nodes: ``resource_type:<kind>`` for whole kinds, members for the rest.
 
     Selecting every node of a kind by ``resource_type:<kind>`` keeps the
@@ -237,7 +239,8 @@ def union_selector(
             ``unit_test`` ...), in the order to write them.
 
     Returns:
-        A selection expression.
+        A selection expression, checked once here: a runtime given it does not
+        check it again.
     """
     wanted = set(unique_ids)
     members = []
@@ -247,4 +250,4 @@ def union_selector(
             members.append(f"resource_type:{kind}")
             wanted -= whole
     members.extend(selectors[unique_id] for unique_id in sorted(wanted))
-    return " ".join(members)
+    return Selector.union(members)

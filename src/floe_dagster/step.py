@@ -33,8 +33,8 @@ from dagster import (
     MaterializeResult,
 )
 
-from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_core.vocabulary import RUN, SEED, SNAPSHOT, TEST, command_for_resource_type
 from floe_dagster.dbt_graph import DbtAssetNode
 from floe_dagster.dbt_tests import DbtCheckNode
 from floe_dagster.run_report import NodeOutcome, RunReport, check_verdict
@@ -43,10 +43,9 @@ from floe_dagster.selection import union_selector
 __all__ = ["DbtProjectLocation", "DbtStep", "execute_step"]
 
 # The order invocations are tried in: seeds feed snapshots and models.
-_KINDS = ("seed", "snapshot", "model")
-_COMMANDS = {"seed": "seed", "snapshot": "snapshot", "model": "run", "test": "test"}
+_KINDS = tuple(kind for command in (SEED, SNAPSHOT, RUN) for kind in command.resource_types)
 # dbt test runs data tests and unit tests alike.
-_TEST_KINDS = ("test", "unit_test")
+_TEST_KINDS = TEST.resource_types
 StepEvent = MaterializeResult[None] | AssetCheckResult
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
 
@@ -203,17 +202,14 @@ def _invoke(
     project = step.project
     selectors = {uid: cast(str, step.nodes[uid].selector) for uid in unique_ids}
     select = union_selector(unique_ids, selectors, everything=step.everything, kinds=(kind,))
+    command = command_for_resource_type(kind)
     context.log.info(
-        "dbt %s --select %s through the %s runtime", _COMMANDS[kind], select, runtime_type
+        "dbt %s --select %s through the %s runtime", command.name, select, runtime_type
     )
+    # run_models, seed or snapshot (the latter two of the lifecycle capability).
+    method = getattr(runtime, command.method)
     args = (project.project_dir, project.profiles_dir, project.target)
-    result: DBTRunResult
-    if kind == "model":
-        result = runtime.run_models(*args, select=select)
-    elif kind == "seed":
-        result = cast(DBTLifecycle, runtime).seed(*args, select=select)
-    else:
-        result = cast(DBTLifecycle, runtime).snapshot(*args, select=select)
+    result: DBTRunResult = method(*args, select=select)
     return RunReport(result, runtime_type)
 
 
@@ -273,7 +269,7 @@ def _checks(
         everything=step.everything,
         kinds=_TEST_KINDS,
     )
-    context.log.info("dbt test --select %s through the %s runtime", select, runtime_type)
+    context.log.info("dbt %s --select %s through the %s runtime", TEST.name, select, runtime_type)
     project = step.project
     report = RunReport(
         runtime.run_tests(project.project_dir, project.profiles_dir, project.target, select=select),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from floe_core.artifacts import CATALOG_JSON, MANIFEST_JSON, RUN_RESULTS_JSON
 from floe_core.errors import UnreadableFile
 from floe_core.files import MAX_JSON_DEPTH, parse_json
 
@@ -28,9 +29,8 @@ __all__ = [
     "parse_artifact",
 ]
 
-MANIFEST = "manifest.json"
-RUN_RESULTS = "run_results.json"
-CATALOG = "catalog.json"
+# The artifacts' file names, as dbt writes them (floe_core.artifacts names them once).
+MANIFEST, RUN_RESULTS, CATALOG = MANIFEST_JSON, RUN_RESULTS_JSON, CATALOG_JSON
 # The schema each artifact declares in metadata.dbt_schema_version.
 SCHEMA_KINDS = {MANIFEST: "manifest", RUN_RESULTS: "run-results", CATALOG: "catalog"}
 _SCHEMA_URL = re.compile(r"https://schemas\.getdbt\.com/dbt/([a-z-]+)/v[0-9]{1,4}\.json")

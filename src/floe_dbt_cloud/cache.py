@@ -17,11 +17,11 @@ An entry is written into a private temporary directory and renamed into
 place (temporary directories an interrupted writer left are removed by a
 later write, once an hour old), and read through one handle on its directory
 (:mod:`floe_dbt_cloud.cache_disk`), so a reader sees one writer's whole entry
-or none. Anything unexpected on read —
-unparsable metadata, a missing or corrupt file, an artifact that is not the
-dbt file its name says, another host's or account's entry, a name that is
-not a run id, a directory others can write to — is a miss and never an
-exception: the cache can only make things faster, never break them.
+or none. Anything unexpected on read — unparsable metadata, a missing or
+corrupt file, an artifact that is not the dbt file its name says, another
+host's or account's entry, a name that is not a run id, a directory others
+can write to — is a miss and never an exception: the cache can only make
+things faster, never break them.
 Directories are 0700 and files 0600; the token is never written.
 """
 
@@ -173,10 +173,6 @@ class CacheEntry:
     metadata: CacheMetadata
     identity: tuple[int, int] = (0, 0)
 
-    def artifact_path(self, name: str) -> Path:
-        """Where one of the entry's artifacts is."""
-        return self.path / validate_artifact_name(name)
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
@@ -279,7 +275,7 @@ class ArtifactCache:
                 atomic_write_bytes(
                     staging / METADATA_FILE, metadata.model_dump_json(indent=2).encode()
                 )
-                identity = _identity(staging)
+                staged = staging.stat()  # the published entry's identity (device, inode)
                 published = publish_directory(staging, directory / run)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -290,7 +286,7 @@ class ArtifactCache:
         if not published:
             logger.debug("cache entry %s was published by another writer meanwhile", run)
             return None
-        return CacheEntry(directory / run, metadata, identity)
+        return CacheEntry(directory / run, metadata, (staged.st_dev, staged.st_ino))
 
     def latest(
         self, artifact: str, *, account_id: str, job_ids: Collection[int | str] | None = None
@@ -397,8 +393,3 @@ class ArtifactCache:
         if message not in self._warned:
             self._warned.add(message)
             logger.warning("%s", message)
-
-
-def _identity(directory: Path) -> tuple[int, int]:
-    info = directory.stat()
-    return info.st_dev, info.st_ino

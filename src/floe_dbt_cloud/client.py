@@ -3,24 +3,25 @@
 Every call goes through :meth:`AdminApiClient._send`, which retries what is
 retryable (:mod:`floe_dbt_cloud.retry`) and turns every error answer into a
 :class:`~floe_core.errors.DBTRemoteError` carrying the HTTP status, the run id
-and dbt Cloud's ``user_message``. The token only ever lives in
-:class:`TokenAuth`, which adds the header to each request; it is never part of
-the client's headers, a URL, a log line or an exception.
+and dbt Cloud's ``user_message`` (:mod:`floe_dbt_cloud.answers`). The token
+only ever lives in :class:`~floe_dbt_cloud.auth.TokenAuth`, which adds the
+header to each request; it is never part of the client's headers, a URL, a
+log line or an exception.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import SecretStr
 
-from floe_core.errors import DBTAuthenticationError, DBTRemoteError
+from floe_core.errors import DBTRemoteError
+from floe_dbt_cloud.answers import parse_model, remote_error
+from floe_dbt_cloud.auth import TokenAuth
 from floe_dbt_cloud.http_limits import checked_timeout
 from floe_dbt_cloud.models import (
     ArtifactList,
@@ -32,20 +33,11 @@ from floe_dbt_cloud.models import (
 )
 from floe_dbt_cloud.retry import RetryPolicy
 
-__all__ = [
-    "ADOPTION_WINDOW",
-    "DEFAULT_TIMEOUT",
-    "MAX_PAGE_SIZE",
-    "AdminApiClient",
-    "TokenAuth",
-    "parse_model",
-    "shape_problems",
-]
+__all__ = ["ADOPTION_WINDOW", "DEFAULT_TIMEOUT", "MAX_PAGE_SIZE", "AdminApiClient"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-_DEFAULT_HOST = "cloud.getdbt.com"
 # dbt Cloud's list endpoints answer at most this many records per request.
 MAX_PAGE_SIZE = 100
 _RUN_ORDERINGS = frozenset(
@@ -56,39 +48,6 @@ ADOPTION_WINDOW = MAX_PAGE_SIZE
 # Failures after which the request was certainly not carried out: the connection
 # never opened, or dbt Cloud's rate limiter refused it before the API saw it.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class TokenAuth(httpx.Auth):
-    """Adds ``Authorization: <scheme> <token>`` to each request, and never shows it.
-
-    Args:
-        token: The API token.
-        scheme: ``Token`` for the Admin API, ``Bearer`` for the Discovery API.
-    """
-
-    def __init__(self, token: SecretStr, scheme: str = "Token") -> None:
-        self._token = token
-        self._scheme = scheme
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Set the header on the outgoing request."""
-        request.headers["Authorization"] = f"{self._scheme} {self._token.get_secret_value()}"
-        yield request
-
-    def __repr__(self) -> str:
-        return f"TokenAuth(scheme={self._scheme!r}, token=SecretStr('**********'))"
-
-
-def _user_message(response: httpx.Response) -> str | None:
-    # Error bodies are usually the envelope, but a proxy or a 502 page may not be JSON.
-    try:
-        payload = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    status = payload.get("status") if isinstance(payload, dict) else None
-    message = status.get("user_message") if isinstance(status, dict) else None
-    return message if isinstance(message, str) and message else None
 
 
 def _may_have_been_processed(failure: httpx.Response | httpx.TransportError) -> bool:
@@ -101,55 +60,6 @@ def _failure_name(failure: httpx.Response | httpx.TransportError) -> str:
     if isinstance(failure, httpx.Response):
         return f"HTTP {failure.status_code}"
     return type(failure).__name__
-
-
-def parse_model(
-    model: type[ModelT], response: httpx.Response, *, what: str, run_id: int | None = None
-) -> ModelT:
-    """Validate a JSON answer, turning any surprise into a clear remote error.
-
-    Args:
-        model: The pydantic model the answer must fit.
-        response: A successful response.
-        what: The call, for the message (e.g. ``GET runs/42/``).
-        run_id: The run concerned, when known.
-
-    Returns:
-        The validated model.
-
-    Raises:
-        DBTRemoteError: The body is not JSON or not of the expected shape.
-    """
-    try:
-        payload = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DBTRemoteError(
-            f"dbt Cloud answered {what} with a body that is not JSON "
-            f"({response.headers.get('content-type', 'no content type')}, "
-            f"{len(response.content)} bytes)",
-            status_code=response.status_code,
-            run_id=run_id,
-        ) from None
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise DBTRemoteError(
-            f"dbt Cloud's answer to {what} does not have the expected shape "
-            f"({shape_problems(exc)})",
-            status_code=response.status_code,
-            run_id=run_id,
-        ) from None
-
-
-def shape_problems(exc: ValidationError) -> str:
-    """The first few places where an answer departs from its model, never the values there.
-
-    ``include_input=False``: a response body is never echoed into an error.
-    """
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
-        for error in exc.errors(include_input=False, include_url=False)[:3]
-    )
 
 
 class AdminApiClient:
@@ -445,11 +355,11 @@ class AdminApiClient:
             if response.is_success:
                 return response
             if not self._retry.should_retry_response(response):
-                raise self._error(response, what=what, run_id=run_id, attempts=attempt + 1)
+                raise self._error(response, what, run_id, attempt + 1)
             if settled_by is not None and settled_by(response):
                 return None
             if last:
-                raise self._error(response, what=what, run_id=run_id, attempts=attempt + 1)
+                raise self._error(response, what, run_id, attempt + 1)
             delay = self._retry.delay(attempt, response)
             logger.warning(
                 "%s answered HTTP %d; retrying in %.1f s", what, response.status_code, delay
@@ -458,39 +368,13 @@ class AdminApiClient:
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     def _error(
-        self, response: httpx.Response, *, what: str, run_id: int | None, attempts: int
+        self, response: httpx.Response, what: str, run_id: int | None, attempts: int
     ) -> DBTRemoteError:
-        status = response.status_code
-        user_message = _user_message(response)
-        if status in (401, 403):
-            hint = (
-                "check that the API token (api_token_ref) is valid and allowed to use "
-                f"account {self.account_id}"
-            )
-            if status == 401 and urlsplit(self.base_url).hostname == _DEFAULT_HOST:
-                hint += (
-                    "; a token that is valid elsewhere gets 'Invalid token.' here when the "
-                    "account lives on another access URL (emea.dbt.com, au.dbt.com or a "
-                    "cell-based <prefix>.us1.dbt.com): set base_url to your account's access URL"
-                )
-            return DBTAuthenticationError(
-                f"dbt Cloud refused {what}: {hint}",
-                status_code=status,
-                run_id=run_id,
-                user_message=user_message,
-            )
-        if status == 404:
-            return DBTRemoteError(
-                f"dbt Cloud found nothing at {what} in account {self.account_id}; "
-                "check account_id and job_ids in manifest.yaml",
-                status_code=status,
-                run_id=run_id,
-                user_message=user_message,
-            )
-        retried = f" after {attempts} attempts" if attempts > 1 else ""
-        return DBTRemoteError(
-            f"dbt Cloud failed {what}{retried}",
-            status_code=status,
+        return remote_error(
+            response,
+            what=what,
             run_id=run_id,
-            user_message=user_message,
+            attempts=attempts,
+            base_url=self.base_url,
+            account_id=self.account_id,
         )

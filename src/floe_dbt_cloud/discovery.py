@@ -16,7 +16,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from floe_core.errors import DBTConfigurationError, DBTRemoteError
-from floe_dbt_cloud.client import DEFAULT_TIMEOUT, TokenAuth, parse_model, shape_problems
+from floe_dbt_cloud.answers import parse_model, shape_problems
+from floe_dbt_cloud.auth import TokenAuth
+from floe_dbt_cloud.client import DEFAULT_TIMEOUT
 from floe_dbt_cloud.http_limits import checked_timeout
 
 __all__ = ["ENVIRONMENT_QUERY", "DiscoveryClient", "default_discovery_url"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from floe_core.artifacts import count_run_results
 from floe_core.errors import (
     DBTArtifactNotFoundError,
     DBTCompilationError,
@@ -20,6 +22,9 @@ from floe_core.errors import (
     DBTExecutionError,
     DBTRemoteError,
 )
+from floe_core.lifecycle import lifecycle_metadata
+from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import COMMANDS
 from floe_dbt_cloud.artifacts import (
     CATALOG,
     MANIFEST,
@@ -33,7 +38,7 @@ from floe_dbt_cloud.commands import step_runs_command
 from floe_dbt_cloud.models import Run, RunStatus
 from floe_dbt_cloud.scrub import scrub_credentials
 
-__all__ = ["CATALOG", "MANIFEST", "RUN_RESULTS", "FinishedRun"]
+__all__ = ["CATALOG", "MANIFEST", "RUN_RESULTS", "FinishedRun", "collect"]
 
 # How dbt names the errors that mean "the project does not compile or parse".
 _COMPILATION_MARKERS = ("Compilation Error", "Parsing Error", "CompilationError", "ParsingError")
@@ -155,3 +160,74 @@ class FinishedRun:
         if step is None:
             step = next((s for s in reversed(steps) if s.status == RunStatus.ERROR), None)
         return (step.logs or "").strip()[-_LOG_TAIL:] if step else ""
+
+
+def collect(
+    finished: FinishedRun, *, job_id: int, account_id: str, target_dir: Path, seconds: float
+) -> tuple[DBTRunResult, dict[str, bytes]]:
+    """The contract's result of a finished run, and its checked artifacts to keep.
+
+    Args:
+        finished: The run and the command it was for.
+        job_id: Its job.
+        account_id: Its account.
+        target_dir: Where the artifacts will be written (for the result's paths).
+        seconds: How long the invocation took.
+
+    Returns:
+        The result (a lifecycle command's metadata counts seeds and snapshots
+        too) and ``{name: bytes}`` of every artifact to write and cache.
+
+    Raises:
+        DBTExecutionError: The run was cancelled, or failed before dbt wrote results.
+        DBTArtifactNotFoundError: The step saved no ``run_results.json`` or no
+            ``manifest.json``: the result's paths are always this run's files,
+            so nothing is written to ``target/`` or cached, and the message
+            names the run, the step and the missing file.
+        DBTRemoteError: An artifact is not the dbt file its name says.
+    """
+    run, step = finished.run, finished.step
+    if finished.status == RunStatus.CANCELLED:
+        raise finished.error()
+    try:
+        run_results = finished.fetch(RUN_RESULTS, required=True)
+    except DBTArtifactNotFoundError:
+        if finished.status == RunStatus.ERROR:
+            # dbt stopped before running anything: that is an error, not a result.
+            raise finished.error() from None
+        raise
+    assert run_results is not None
+    document = finished.check(RUN_RESULTS, run_results)
+    counts = count_run_results(document)
+    # Required: the result's manifest_path must be this run's, never the manifest an
+    # earlier run left in target/ (dbt writes one for every command that parses).
+    manifest = finished.fetch(MANIFEST, required=True)
+    assert manifest is not None
+    finished.check(MANIFEST, manifest)
+    artifacts = {RUN_RESULTS: run_results, MANIFEST: manifest}
+    catalog = finished.fetch_catalog()
+    if catalog is not None:
+        artifacts[CATALOG] = catalog
+    metadata = {
+        "run_id": run.id,
+        "job_id": job_id,
+        "account_id": account_id,
+        "step": step,
+        "status": finished.status.humanized,
+        "href": run.href,
+        "dbt_version": run.dbt_version,
+    }
+    # A lifecycle command's result counts seeds and snapshots too.
+    metadata.update(lifecycle_metadata(COMMANDS[finished.command], document))
+    result = DBTRunResult(
+        success=finished.status == RunStatus.SUCCESS and counts.failures == 0,
+        manifest_path=target_dir / MANIFEST,
+        catalog_path=target_dir / CATALOG if catalog is not None else None,
+        run_results_path=target_dir / RUN_RESULTS,
+        execution_time_seconds=max(seconds, 0.0),
+        models_run=counts.models_run,
+        tests_run=counts.tests_run,
+        failures=counts.failures,
+        metadata=metadata,
+    )
+    return result, artifacts

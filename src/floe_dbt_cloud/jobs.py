@@ -17,11 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from floe_core.errors import DBTConfigurationError
+from floe_core.vocabulary import LIFECYCLE_COMMANDS
 from floe_dbt_cloud.config import JobIds
 
-__all__ = ["LIFECYCLE_COMMANDS", "JobPlan"]
-
-LIFECYCLE_COMMANDS = ("seed", "snapshot", "build")
+__all__ = ["JobPlan"]
 _EXAMPLE = "e.g. {'compile': 67890, 'run': 67891, 'test': 67892}"
 
 
@@ -64,7 +63,8 @@ class JobPlan:
             )
         given = dict(job_ids.model_dump() if isinstance(job_ids, BaseModel) else job_ids)
         lifecycle = {
-            name: _lifecycle_id(name, given.pop(name, None)) for name in LIFECYCLE_COMMANDS
+            command.name: _lifecycle_id(command.name, given.pop(command.name, None))
+            for command in LIFECYCLE_COMMANDS
         }
         try:
             contract = JobIds(**given)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from floe_core.bounds import PollIntervalSeconds, RunTimeoutSeconds
+from floe_core.vocabulary import CONTRACT_COMMANDS
 from floe_dbt_cloud.kit_harness import LIVE_PREFIX
 
 __all__ = ["LIVE_PREFIX", "LiveSettings"]
@@ -64,7 +65,10 @@ class LiveSettings(BaseModel):
         if "healthy" not in value:
             raise ValueError("it must name the jobs that run the kit's 'healthy' project")
         for project, jobs in value.items():
-            if set(jobs) != {"compile", "run", "test"} or min(jobs.values()) <= 0:
+            if (
+                set(jobs) != {command.name for command in CONTRACT_COMMANDS}
+                or min(jobs.values()) <= 0
+            ):
                 raise ValueError(
                     f"project {project!r} needs positive compile, run and test job ids"
                 )

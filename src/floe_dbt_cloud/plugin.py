@@ -1,64 +1,42 @@
 """DBTCloudPlugin: dbt runs as dbt Cloud jobs (REQ-088), artifacts cached locally (REQ-092).
 
-One invocation is: trigger the configured job (with ``steps_override`` when
-there is a selector, ``--full-refresh`` or ``--vars``, and always for the
-lifecycle commands ``seed``, ``snapshot`` and ``build``), poll the run with
-backoff until it ends or ``timeout_seconds`` passes (then cancel it and
-raise), then fetch the artifacts of *the step that ran the command* — not the
-last step's — and write them into ``<project_dir>/target/`` and the cache
-(:mod:`floe_dbt_cloud.invocation`).
-
-The module is long because the class is the contract's seven methods and the
-lifecycle capability's four, each documented where callers read it; the
-work behind them lives in ``invocation``, ``commands``, ``jobs`` and ``cache``.
+One invocation triggers the command's job (with ``steps_override`` when there
+is a selector, ``--full-refresh`` or ``--vars``, and always for the lifecycle
+commands), polls the run until it ends or ``timeout_seconds`` passes (then
+cancels it and raises), and keeps the artifacts of *the step that ran the
+command* in the project's ``target-path`` and the cache. The class is the
+contract's seven methods and the lifecycle capability's four, each documented
+where callers read it; the work is in ``settings`` (the configuration),
+``runner`` (one call), ``invocation`` (trigger and wait), ``finished_run``
+(a run's artifacts), ``store`` (the target directory) and ``cache``.
 """
 
 import copy
-import logging
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from floe_core.artifacts import read_json_artifact
-from floe_core.bounds import checked
-from floe_core.errors import (
-    DBTConfigurationError,
-    DBTExecutionError,
-)
+from floe_core.artifacts import RUN_RESULTS_JSON, read_json_artifact
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
-from floe_core.redaction import redacting
-from floe_core.selectors import merge_vars, secret_values, validate_target
-from floe_core.telemetry import dbt_span, record_result
+from floe_core.selectors import DbtVars
+from floe_core.vocabulary import BUILD, COMPILE, RUN, SEED, SNAPSHOT, TEST, DbtArguments, DbtCommand
 from floe_dbt_cloud.cache import ArtifactCache, host_key
-from floe_dbt_cloud.cache_disk import atomic_write_bytes
-from floe_dbt_cloud.client import DEFAULT_TIMEOUT, AdminApiClient
-from floe_dbt_cloud.commands import steps_override
-from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig, checked_url
-from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
-from floe_dbt_cloud.finished_run import MANIFEST, RUN_RESULTS, FinishedRun
-from floe_dbt_cloud.http_limits import checked_timeout
-from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successful
-from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
-from floe_dbt_cloud.models import Run, RunStatus
-from floe_dbt_cloud.scrub import artifact_scrubber
+from floe_dbt_cloud.client import DEFAULT_TIMEOUT
+from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig
+from floe_dbt_cloud.models import Run
+from floe_dbt_cloud.runner import RUNTIME_TYPE, Connection, JobRunner
+from floe_dbt_cloud.settings import CloudSettings, config_arguments
+from floe_dbt_cloud.store import target_dir
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = ["DBTCloudPlugin"]
-
-logger = logging.getLogger(__name__)
-
-_RUNTIME = "cloud"
-_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
-# The commands that take --full-refresh (the others' spans do not name it).
-_REFRESHABLE = frozenset({"run", "seed", "build"})
 
 
 class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
@@ -117,55 +95,40 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         clock: Callable[[], float] = time.monotonic,
         http_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
-        if not isinstance(api_token, SecretStr):
-            raise DBTConfigurationError(
-                "api_token must be a pydantic SecretStr (resolve api_token_ref through the "
-                "SecretsPlugin), not a plain string"
-            )
-        self.jobs = JobPlan.parse(job_ids)
-        self.job_ids = self.jobs.contract
-        if not _ACCOUNT_ID.fullmatch(str(account_id)):
-            raise DBTConfigurationError(
-                f"account_id must be the numeric dbt Cloud account id, got {str(account_id)[:40]!r}"
-            )
-        # The bounds of manifest.yaml, checked by the same fields of the same model.
-        settings = checked(
-            CloudRuntimeConfig,
+        settings = CloudSettings.check(
+            account_id,
+            api_token,
+            base_url,
+            job_ids,
             poll_interval_seconds=poll_interval_seconds,
             timeout_seconds=timeout_seconds,
             cache_ttl_hours=cache_ttl_hours,
+            discovery_url=discovery_url,
             environment_id=environment_id,
         )
-        self.account_id = str(account_id)
-        self.base_url = _url("base_url", base_url)
-        self.poll_interval_seconds: float = settings["poll_interval_seconds"]
-        self.timeout_seconds: float = settings["timeout_seconds"]
-        self.discovery_url = (
-            _url("discovery_url", discovery_url)
-            if discovery_url is not None
-            else default_discovery_url(self.base_url)
-        )
-        self.environment_id: int | None = settings["environment_id"]
+        self.jobs = settings.jobs
+        self.job_ids = settings.jobs.contract
+        self.account_id = settings.account_id
+        self.base_url = settings.base_url
+        self.poll_interval_seconds = settings.poll_interval_seconds
+        self.timeout_seconds = settings.timeout_seconds
+        self.discovery_url = settings.discovery_url
+        self.environment_id = settings.environment_id
         self.no_cache = no_cache
         self.cache = ArtifactCache(
-            Path(cache_dir), host=host_key(self.base_url), ttl_hours=settings["cache_ttl_hours"]
+            Path(cache_dir), host=host_key(self.base_url), ttl_hours=settings.cache_ttl_hours
         )
-        self._token = api_token
-        self._transport = transport
-        self._http_timeout = checked_timeout(http_timeout)
-        self._clock = clock
-        self._waiting = Waiting(self.poll_interval_seconds, self.timeout_seconds, sleep, clock)
         self._dbt_version: str | None = None
-        self._vars: dict[str, Any] = {}
+        self._vars = DbtVars.EMPTY
         # with_vars() copies share the pool; only the runtime that opened it closes it.
         self._owns_client = True
-        self._client = AdminApiClient(
-            self.base_url,
-            self.account_id,
+        self._connection = Connection.open(
+            settings,
             api_token,
             transport=transport,
-            timeout=http_timeout,
+            http_timeout=http_timeout,
             sleep=sleep,
+            clock=clock,
         )
 
     @classmethod
@@ -187,29 +150,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTConfigurationError: The section or the secrets backend is missing,
                 or the token cannot be resolved.
         """
-        if not isinstance(config, CloudRuntimeConfig):
-            raise DBTConfigurationError(
-                "the cloud runtime needs a dbt_runtime_config.cloud section in manifest.yaml "
-                "(account_id, api_token_ref, job_ids)"
-            )
-        if secrets is None:
-            raise DBTConfigurationError(
-                "the cloud runtime needs a secrets backend to resolve api_token_ref; "
-                "configure plugins.secrets"
-            )
-        return cls(
-            config.account_id,
-            secrets.get_secret(config.api_token_ref),
-            config.base_url,
-            config.job_ids,
-            poll_interval_seconds=config.poll_interval_seconds,
-            timeout_seconds=config.timeout_seconds,
-            cache_ttl_hours=config.cache_ttl_hours,
-            cache_dir=config.cache_dir,
-            discovery_url=config.discovery_url,
-            environment_id=config.environment_id,
-            **options,
-        )
+        return cls(**config_arguments(config, secrets), **options)
 
     def __repr__(self) -> str:
         bound = f", vars={sorted(self._vars)}" if self._vars else ""
@@ -221,7 +162,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     def close(self) -> None:
         """Close the HTTP connection pool (a :meth:`with_vars` copy leaves it to its origin)."""
         if self._owns_client:
-            self._client.close()
+            self._connection.client.close()
 
     def __enter__(self) -> "DBTCloudPlugin":
         return self
@@ -232,7 +173,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     # -- the contract -------------------------------------------------------
 
     def compile_project(self, project_dir: Path, profiles_dir: Path, target: str) -> Path:
-        """Run the compile job and write its ``manifest.json`` into ``<project_dir>/target``.
+        """Run the compile job and write its ``manifest.json`` into the project's target-path.
 
         ``profiles_dir`` is the dbt Cloud job environment's; ``target`` is sent
         as ``target_name_override`` (dbt Cloud's ``target.name``). Bound vars
@@ -246,22 +187,8 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        validate_target(target)
-        steps = steps_override("compile", self._vars, always=False)
-        secrets = secret_values(self._vars)
-        with dbt_span("compile", runtime=_RUNTIME, target=target) as span, redacting(secrets):
-            self._name_vars(span, None)
-            self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            finished = self._execute("compile", self.job_ids.compile, steps, target, secrets)
-            if finished.status != RunStatus.SUCCESS:
-                # DBTCompilationError when the step's log says the project does not
-                # parse or compile; DBTExecutionError when dbt could not run at all.
-                raise finished.error()
-            manifest = finished.fetch(MANIFEST, required=True)
-            assert manifest is not None
-            finished.check(MANIFEST, manifest)
-            self._save(project_dir, finished.run, self.job_ids.compile, {MANIFEST: manifest})
-            return project_dir / "target" / MANIFEST
+        arguments = DbtArguments(COMPILE, vars=self._vars)
+        return self._runner().compile(arguments, project_dir, target)
 
     def run_models(
         self,
@@ -281,9 +208,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        return self._command(
-            "run", project_dir, target, select=select, exclude=exclude, full_refresh=full_refresh
-        )
+        return self._command(RUN, project_dir, target, select, exclude, full_refresh)
 
     def run_tests(
         self, project_dir: Path, profiles_dir: Path, target: str, select: str | None = None
@@ -297,7 +222,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        return self._command("test", project_dir, target, select=select)
+        return self._command(TEST, project_dir, target, select)
 
     # -- the lifecycle capability --------------------------------------------
 
@@ -318,15 +243,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
         """
         del profiles_dir
-        return self._command(
-            "seed",
-            project_dir,
-            target,
-            select=select,
-            exclude=exclude,
-            full_refresh=full_refresh,
-            vars=vars,
-        )
+        return self._command(SEED, project_dir, target, select, exclude, full_refresh, vars)
 
     def snapshot(
         self,
@@ -343,9 +260,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
         """
         del profiles_dir
-        return self._command(
-            "snapshot", project_dir, target, select=select, exclude=exclude, vars=vars
-        )
+        return self._command(SNAPSHOT, project_dir, target, select, exclude, vars=vars)
 
     def build(
         self,
@@ -364,15 +279,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         See :class:`~floe_core.lifecycle.DBTLifecycle`.
         """
         del profiles_dir
-        return self._command(
-            "build",
-            project_dir,
-            target,
-            select=select,
-            exclude=exclude,
-            full_refresh=full_refresh,
-            vars=vars,
-        )
+        return self._command(BUILD, project_dir, target, select, exclude, full_refresh, vars)
 
     def with_vars(self, vars: Mapping[str, Any]) -> "Self":
         """Return a runtime like this one whose every invocation passes ``--vars``.
@@ -395,7 +302,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTConfigurationError: ``vars`` is not a mapping of JSON values.
         """
         bound = copy.copy(self)
-        bound._vars = self._merged_vars(vars)
+        bound._vars = self._vars.merged(vars)
         bound._owns_client = False
         return bound
 
@@ -404,7 +311,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
 
         On a miss (nothing cached, expired, corrupt, ``no_cache``) the manifest
         of the compile job's latest successful run — from the step that ran
-        ``dbt compile`` — is written into ``<project_dir>/target`` and cached
+        ``dbt compile`` — is written into the project's target-path and cached
         under that run, so the next call is a hit.
 
         Raises:
@@ -412,24 +319,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
                 successful run that saved a manifest.
             DBTRemoteError: dbt Cloud answered with an error.
         """
-        if not self.no_cache:
-            entry = self.cache.latest(
-                MANIFEST, account_id=self.account_id, job_ids=self._job_id_values()
-            )
-            document = self.cache.read(entry, MANIFEST) if entry else None
-            if document is not None:
-                return document
-        finished = latest_successful(
-            self._client,
-            self.job_ids.compile,
-            "compile",
-            scrub=self._scrubber(secret_values(self._vars)),
-        )
-        content = finished.fetch(MANIFEST, required=True)
-        assert content is not None
-        manifest = finished.check(MANIFEST, content)
-        self._save(project_dir, finished.run, self.job_ids.compile, {MANIFEST: content})
-        return manifest
+        return self._runner().latest_manifest(project_dir, self._vars, no_cache=self.no_cache)
 
     def get_run_results(self, project_dir: Path) -> dict[str, Any]:
         """The ``run_results.json`` of the latest run this project fetched.
@@ -438,7 +328,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTArtifactNotFoundError: No run has been fetched into this project yet.
         """
         return read_json_artifact(
-            project_dir / "target" / RUN_RESULTS,
+            target_dir(project_dir, create=False) / RUN_RESULTS_JSON,
             what="run run_models() or run_tests() through the cloud runtime first",
         )
 
@@ -449,7 +339,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
     def get_runtime_metadata(self) -> dict[str, Any]:
         """Type, account, access URL and job ids; never the token."""
         metadata: dict[str, Any] = {
-            "type": _RUNTIME,
+            "type": RUNTIME_TYPE,
             "account_id": self.account_id,
             "base_url": self.base_url,
             "job_ids": self.jobs.as_dict(),
@@ -472,149 +362,38 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTConfigurationError: No Discovery URL or environment id is known.
             DBTRemoteError: The Discovery API failed or rejected the query.
         """
-        if self.discovery_url is None:
-            raise DBTConfigurationError(
-                f"no Discovery API URL is known for {self.base_url}; set "
-                "dbt_runtime_config.cloud.discovery_url"
-            )
-        if self.environment_id is None:
-            raise DBTConfigurationError(
-                "no environment id: set dbt_runtime_config.cloud.environment_id, or run a job "
-                "first so the runtime learns it from the run"
-            )
-        client = DiscoveryClient(
-            self.discovery_url, self._token, transport=self._transport, timeout=self._http_timeout
+        return self._connection.environment_metadata(
+            self.discovery_url, self.environment_id, self.base_url
         )
-        try:
-            return client.environment_metadata(self.environment_id)
-        finally:
-            client.close()
 
     # -- one invocation -----------------------------------------------------
 
     def _command(
         self,
-        command: str,
+        command: DbtCommand,
         project_dir: Path,
         target: str,
-        *,
         select: str | None = None,
         exclude: str | None = None,
         full_refresh: bool = False,
         vars: Mapping[str, Any] | None = None,
     ) -> DBTRunResult:
-        """Run ``dbt <command>`` on its job, inside its span, and count the result."""
-        validate_target(target)
-        variables = self._merged_vars(vars)
-        secrets = secret_values(variables)
-        steps = steps_override(
+        """Run ``dbt <command>`` on its job, its arguments checked here, once."""
+        arguments = DbtArguments.of(
             command,
-            variables,
             select=select,
             exclude=exclude,
             full_refresh=full_refresh,
-            always=command in LIFECYCLE_COMMANDS,
+            vars=self._vars.merged(vars),
         )
-        with dbt_span(
-            command,
-            runtime=_RUNTIME,
-            target=target,
-            select=select,
-            exclude=exclude,
-            full_refresh=full_refresh if command in _REFRESHABLE else None,
-        ) as span:
-            self._name_vars(span, vars)
-            self._target_dir(project_dir)  # before the run: its artifacts need a place to go
-            with redacting(secrets):  # inside the span: its error event holds no secret either
-                job = self.jobs.job_for(command)
-                result = self._invoke(command, job, steps, project_dir, target, secrets)
-            record_result(span, result)
-            return result
+        return self._runner().run(arguments, project_dir, target)
 
-    def _merged_vars(self, vars: Mapping[str, Any] | None) -> dict[str, Any]:
-        return merge_vars(self._vars, vars)
+    def _runner(self) -> JobRunner:
+        """What one call needs of this runtime, as it is now (tests may swap the cache)."""
+        return JobRunner(self._connection, self.account_id, self.jobs, self.cache, self._learn)
 
-    def _name_vars(self, span: Any, vars: Mapping[str, Any] | None) -> None:
-        names = sorted(self._merged_vars(vars))
-        if names:
-            # Names only: a var's value may be a credential.
-            span.set_attribute("floe.dbt.var_names", names)
-
-    def _invoke(
-        self,
-        command: str,
-        job_id: int,
-        steps: list[str] | None,
-        project_dir: Path,
-        target: str,
-        secrets: Sequence[str],
-    ) -> DBTRunResult:
-        started = self._clock()
-        finished = self._execute(command, job_id, steps, target, secrets)
-        result, artifacts = collect(
-            finished,
-            job_id=job_id,
-            account_id=self.account_id,
-            target_dir=project_dir / "target",
-            seconds=self._clock() - started,
-        )
-        # Only checked, scrubbed artifacts reach the project and the cache.
-        self._save(project_dir, finished.run, job_id, artifacts)
-        return result
-
-    def _execute(
-        self,
-        command: str,
-        job_id: int,
-        steps: list[str] | None,
-        target: str,
-        secrets: Sequence[str],
-    ) -> FinishedRun:
-        """Trigger the job, wait for the run to end, and learn its environment."""
-        finished = execute(
-            self._client,
-            job_id,
-            command,
-            steps,
-            target=target,
-            waiting=self._waiting,
-            scrub=self._scrubber(secrets),
-        )
-        run = finished.run
+    def _learn(self, run: Run) -> None:
+        """Learn the environment (when not configured) and dbt version from a run."""
         if run.environment_id is not None and self.environment_id is None:
             self.environment_id = run.environment_id
         self._dbt_version = run.dbt_version or self._dbt_version
-        return finished
-
-    def _save(self, project_dir: Path, run: Run, job_id: int, artifacts: dict[str, bytes]) -> None:
-        target_dir = self._target_dir(project_dir)
-        for name, content in artifacts.items():
-            atomic_write_bytes(target_dir / name, content, mode=0o644)
-        self.cache.store(run.id, account_id=self.account_id, job_id=job_id, artifacts=artifacts)
-
-    def _scrubber(self, secrets: Sequence[str]) -> Callable[[bytes], bytes]:
-        """What every artifact of a call goes through before it is kept anywhere."""
-        return artifact_scrubber(self._token, secrets)
-
-    @staticmethod
-    def _target_dir(project_dir: Path) -> Path:
-        target_dir = Path(project_dir) / "target"
-        try:
-            target_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DBTExecutionError(
-                f"cannot write dbt Cloud artifacts into {target_dir}: {exc.strerror}"
-            ) from exc
-        return target_dir
-
-    def _job_id_values(self) -> list[int]:
-        return [self.job_ids.compile, self.job_ids.run, self.job_ids.test]
-
-
-def _url(field: str, value: str) -> str:
-    # The constructor refuses what the config model refuses: a token in a URL
-    # would reach the repr, the metadata and every error message.
-    try:
-        return checked_url(value)
-    except ValueError as exc:
-        raise DBTConfigurationError(f"{field} {exc}") from None

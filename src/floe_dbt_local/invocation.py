@@ -8,56 +8,40 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunnerResult
 
-from floe_core.selectors import selector_members, validate_target
+from floe_core.selectors import validate_target
+from floe_core.vocabulary import DbtArguments
 from floe_dbt_local.layout import ProjectLayout
 
-__all__ = ["Call", "Invocation", "Selection"]
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What a run or test selects, as the contract's arguments give it."""
-
-    select: str | None = None
-    exclude: str | None = None
-    full_refresh: bool | None = None
-
-    def args(self) -> list[str]:
-        """The dbt flags.
-
-        Raises:
-            DBTConfigurationError: A selector is not a dbt selection expression
-                (e.g. it smuggles a flag such as ``--target prod``).
-        """
-        flags: list[str] = []
-        if self.select is not None:
-            flags += ["--select", *selector_members(self.select, field="select")]
-        if self.exclude is not None:
-            flags += ["--exclude", *selector_members(self.exclude, field="exclude")]
-        if self.full_refresh:
-            flags.append("--full-refresh")
-        return flags
+__all__ = ["Call", "Invocation"]
 
 
 @dataclass(frozen=True)
 class Call:
-    """One requested dbt command: what to run, where, against which target, with which vars.
+    """One requested dbt command: what to run, where, against which target, with which arguments.
 
     Attributes:
-        command: The dbt command (``run``, ``seed`` ...).
+        arguments: The command and its checked selectors, ``--full-refresh``
+            and vars (rendered once, by :meth:`DbtVars.render`).
         project_dir: The project directory, absolute.
         profiles_dir: The profiles directory, absolute.
         target: The profile target.
-        vars: The ``--vars`` document (from :func:`floe_core.selectors.vars_argument`),
-            or None for no ``--vars``.
     """
 
-    command: str
+    # Never in a repr (a traceback with locals, a debugger): its vars hold the secret vars.
+    arguments: DbtArguments = field(repr=False)
     project_dir: Path
     profiles_dir: Path
     target: str
-    # Never in a repr (a traceback with locals, a debugger): it holds the secret vars.
-    vars: str | None = field(default=None, repr=False)
+
+    @property
+    def command(self) -> str:
+        """The dbt command (``run``, ``seed`` ...)."""
+        return self.arguments.command.name
+
+    @property
+    def vars_document(self) -> str | None:
+        """The ``--vars`` document, ``None`` for no vars; it holds the secret vars: dbt's only."""
+        return self.arguments.vars.render() if self.arguments.vars else None
 
     @property
     def key(self) -> tuple[Path, Path, str, str | None]:
@@ -66,15 +50,22 @@ class Call:
         The vars are part of it: dbt renders ``var()`` in configs, ``ref``s and
         ``enabled`` while parsing, so a parse with other vars is another manifest.
         """
-        return (self.project_dir, self.profiles_dir, self.target, self.vars)
+        return (self.project_dir, self.profiles_dir, self.target, self.vars_document)
 
     def __post_init__(self) -> None:
         validate_target(self.target)
 
-    def args(self, command: str, *extra: str) -> list[str]:
-        """The dbt arguments of ``command`` on this project, profile, target and vars."""
+    def args(self, command: str | None = None) -> list[str]:
+        """The dbt arguments of this call, or of ``command`` (``parse``) with its vars."""
+        own = command is None
+        # Another command (a parse ahead of this one) gets the vars, not the selection.
+        arguments = (
+            self.arguments
+            if own
+            else DbtArguments(self.arguments.command, vars=self.arguments.vars)
+        )
         return [
-            command,
+            self.command if own else str(command),
             "--project-dir",
             str(self.project_dir),
             "--profiles-dir",
@@ -82,8 +73,7 @@ class Call:
             "--target",
             self.target,
             *_log_args(),
-            *(["--vars", self.vars] if self.vars is not None else []),
-            *extra,
+            *arguments.flags(),
         ]
 
 

@@ -3,25 +3,25 @@
 dbt resolves ``target-path`` and ``log-path`` from the ``DBT_TARGET_PATH`` /
 ``DBT_LOG_PATH`` environment variables first, then ``dbt_project.yml``, then
 the defaults (``target``, ``logs``), relative to the project directory; this
-module does the same, so artifacts are read where dbt wrote them.
+module does the same (through :func:`floe_core.artifacts.target_path`, as
+every runtime and the kit do), so artifacts are read where dbt wrote them.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from floe_core.errors import UnreadableFile
-from floe_core.files import read_text
+from floe_core.artifacts import (
+    MANIFEST_JSON,
+    PROJECT_FILE_LIMIT,
+    RUN_RESULTS_JSON,
+    project_path,
+    read_project_settings,
+    target_path,
+)
 
 __all__ = ["PROJECT_FILES", "PROJECT_FILE_LIMIT", "ProjectLayout"]
-
-# The most floe reads of dbt_project.yml or profiles.yml (dbt's own are a few KB).
-PROJECT_FILE_LIMIT = 16 * 1024 * 1024
 
 # The source directories dbt reads by default; a project's own `*-paths` keys
 # add to these (a default that does not exist costs one failed stat).
@@ -67,12 +67,12 @@ class ProjectLayout:
     @property
     def manifest_path(self) -> Path:
         """``<target-path>/manifest.json``."""
-        return self.target_path / "manifest.json"
+        return self.target_path / MANIFEST_JSON
 
     @property
     def run_results_path(self) -> Path:
         """``<target-path>/run_results.json``."""
-        return self.target_path / "run_results.json"
+        return self.target_path / RUN_RESULTS_JSON
 
     @classmethod
     def read(cls, project_dir: Path) -> ProjectLayout:
@@ -88,9 +88,8 @@ class ProjectLayout:
             The layout.
         """
         project_dir = project_dir.resolve()
-        config = _read_project_file(project_dir / "dbt_project.yml")
-        target = os.environ.get("DBT_TARGET_PATH") or _string(config.get("target-path"), "target")
-        logs = os.environ.get("DBT_LOG_PATH") or _string(config.get("log-path"), "logs")
+        config = read_project_settings(project_dir)
+        logs = project_path(config, "log-path", "DBT_LOG_PATH", "logs")
         sources = list(_DEFAULT_SOURCE_DIRS)
         for key, value in config.items():
             if str(key).endswith("-paths") and isinstance(value, list):
@@ -105,23 +104,11 @@ class ProjectLayout:
         )
         return cls(
             project_dir=project_dir,
-            target_path=(project_dir / target).resolve(),
+            target_path=target_path(project_dir, config).resolve(),
             log_path=(project_dir / logs).resolve(),
             source_dirs=source_dirs,
             packages_path=packages,
         )
-
-
-def _read_project_file(path: Path) -> dict[str, Any]:
-    # Whatever is wrong with the file (not UTF-8, not YAML, nested past the
-    # recursion limit), dbt reports it when invoked; the runtime checks it
-    # itself first (floe_dbt_local.preflight), with a better message. Read
-    # without blocking: a FIFO here must not hang get_manifest().
-    try:
-        document = yaml.safe_load(read_text(path, limit=PROJECT_FILE_LIMIT, what=path.name))
-    except (UnreadableFile, ValueError, yaml.YAMLError, RecursionError):
-        return {}
-    return document if isinstance(document, dict) else {}
 
 
 def _string(value: object, default: str) -> str:

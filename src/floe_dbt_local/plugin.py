@@ -20,13 +20,14 @@ from floe_core.errors import (
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.redaction import redacting
-from floe_core.selectors import merge_vars, secret_values, vars_argument
+from floe_core.selectors import DbtVars
 from floe_core.telemetry import dbt_span, record_result
+from floe_core.vocabulary import BUILD, COMPILE, RUN, SEED, SNAPSHOT, TEST, DbtArguments, DbtCommand
 from floe_dbt_local.adapters import release_adapters
 from floe_dbt_local.config import LocalRuntimeConfig
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
 from floe_dbt_local.events import DbtEventRouter
-from floe_dbt_local.invocation import Call, Invocation, Selection
+from floe_dbt_local.invocation import Call, Invocation
 from floe_dbt_local.locking import InvocationLock
 from floe_dbt_local.preflight import artifact_layout, invocation_paths, project_layout
 from floe_dbt_local.results import invocation_result
@@ -89,7 +90,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         self.reuse_manifest = reuse_manifest
         self._manifests = ManifestCache()
         self._adapter: tuple[str, str] | None = None
-        self._vars: dict[str, Any] = {}
+        self._vars = DbtVars.EMPTY
 
     def __repr__(self) -> str:
         # Names only: a var's value may be anything, a credential included.
@@ -135,7 +136,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             DBTExecutionError: dbt could not run (no project, bad profile ...).
             DBTExecutionTimeout: The wait for the invocation lock timed out.
         """
-        invocation, _ = self._invoke("compile", project_dir, profiles_dir, target)
+        invocation, _ = self._invoke(COMPILE, project_dir, profiles_dir, target)
         manifest_path: Path = invocation.layout.manifest_path
         if not manifest_path.is_file():
             raise DBTArtifactNotFoundError(
@@ -154,8 +155,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         full_refresh: bool = False,
     ) -> DBTRunResult:
         """Run ``dbt run``; failed models are counted in the result, not raised."""
-        selection = Selection(select, exclude, full_refresh)
-        return self._invoke_for_result("run", project_dir, profiles_dir, target, selection)
+        where = (project_dir, profiles_dir, target)
+        return self._result(RUN, *where, select=select, exclude=exclude, full_refresh=full_refresh)
 
     def run_tests(
         self,
@@ -165,8 +166,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         select: str | None = None,
     ) -> DBTRunResult:
         """Run ``dbt test`` (data and unit tests); failing tests are counted, not raised."""
-        selection = Selection(select)
-        return self._invoke_for_result("test", project_dir, profiles_dir, target, selection)
+        return self._result(TEST, project_dir, profiles_dir, target, select=select)
 
     def seed(
         self,
@@ -183,8 +183,16 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         ``metadata["seeds_run"]`` counts the seeds loaded or failed; see
         :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
         """
-        selection = Selection(select, exclude, full_refresh)
-        return self._invoke_for_result("seed", project_dir, profiles_dir, target, selection, vars)
+        return self._result(
+            SEED,
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
+        )
 
     def snapshot(
         self,
@@ -200,10 +208,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         ``metadata["snapshots_run"]`` counts the snapshots run; see
         :class:`~floe_core.lifecycle.DBTLifecycle` for the arguments and errors.
         """
-        selection = Selection(select, exclude)
-        return self._invoke_for_result(
-            "snapshot", project_dir, profiles_dir, target, selection, vars
-        )
+        where = (project_dir, profiles_dir, target)
+        return self._result(SNAPSHOT, *where, select=select, exclude=exclude, vars=vars)
 
     def build(
         self,
@@ -220,8 +226,16 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         A failing test skips what depends on its model, as dbt does; failures
         are counted, not raised. See :class:`~floe_core.lifecycle.DBTLifecycle`.
         """
-        selection = Selection(select, exclude, full_refresh)
-        return self._invoke_for_result("build", project_dir, profiles_dir, target, selection, vars)
+        return self._result(
+            BUILD,
+            project_dir,
+            profiles_dir,
+            target,
+            select=select,
+            exclude=exclude,
+            full_refresh=full_refresh,
+            vars=vars,
+        )
 
     def with_vars(self, vars: Mapping[str, Any]) -> "Self":
         """Return a runtime like this one whose every invocation passes ``--vars``.
@@ -248,7 +262,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             LocalDBTPlugin(lock_timeout_seconds=3600, reuse_manifest=True, vars=['start_date'])
         """
         bound = copy.copy(self)
-        bound._vars = merge_vars(self._vars, vars)
+        bound._vars = self._vars.merged(vars)
         return bound
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
@@ -291,18 +305,8 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             metadata["adapter"], metadata["adapter_version"] = self._adapter
         return metadata
 
-    def _invoke_for_result(
-        self,
-        command: str,
-        project_dir: Path,
-        profiles_dir: Path,
-        target: str,
-        selection: Selection,
-        vars: Mapping[str, Any] | None = None,
-    ) -> DBTRunResult:
-        _, result = self._invoke(
-            command, project_dir, profiles_dir, target, selection, vars=vars, wants_result=True
-        )
+    def _result(self, command: DbtCommand, *where: Any, **options: Any) -> DBTRunResult:
+        result = self._invoke(command, *where, wants_result=True, **options)[1]
         assert result is not None  # wants_result=True always builds one
         return result
 
@@ -314,48 +318,37 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
 
     def _invoke(
         self,
-        command: str,
+        command: DbtCommand,
         project_dir: Path,
         profiles_dir: Path,
         target: str,
-        selection: Selection | None = None,
         *,
         vars: Mapping[str, Any] | None = None,
         wants_result: bool = False,
+        **options: Any,
     ) -> tuple[Invocation, DBTRunResult | None]:
         """Run one dbt command under the lock, inside its span; raise if dbt could not run."""
-        selection = selection or Selection()
-        # Checked before waiting for the lock: a malformed var never waits for a long run.
-        variables = merge_vars(self._vars, vars)
-        secrets = secret_values(variables)
-        project, profiles = invocation_paths(command, project_dir, profiles_dir)
+        # Checked before waiting for the lock: a malformed selector or var never waits
+        # for a long run.
+        arguments = DbtArguments.of(command, vars=self._vars.merged(vars), **options)
+        secrets = arguments.vars.secrets
+        project, profiles = invocation_paths(command.name, project_dir, profiles_dir)
         # Before the lock: a FIFO dbt would wait on must not make others wait too.
-        project_layout(command, project)
-        call = Call(
-            command,
-            project,
-            profiles,
-            target,
-            vars=vars_argument(variables) if variables else None,
-        )
+        project_layout(command.name, project)
+        call = Call(arguments, project, profiles, target)
         with (
             self.invocation_lock.hold(
-                command, call.project_dir, timeout_seconds=self.lock_timeout_seconds
+                command.name, call.project_dir, timeout_seconds=self.lock_timeout_seconds
             ),
             dbt_span(
-                command,
-                runtime=RUNTIME_TYPE,
-                target=target,
-                select=selection.select,
-                exclude=selection.exclude,
-                full_refresh=selection.full_refresh,
+                command.name, runtime=RUNTIME_TYPE, target=target, **arguments.span_options()
             ) as span,
         ):
             with redacting(secrets):  # inside the span: its error event holds no secret either
-                invocation = self._invoke_locked(call, selection.args(), secrets)
-            if variables:
+                invocation = self._invoke_locked(call, secrets)
+            if arguments.vars:
                 # Names only: a var's value may be a credential.
-                span.set_attribute("floe.dbt.var_names", sorted(variables))
+                span.set_attribute("floe.dbt.var_names", sorted(arguments.vars))
             span.set_attribute("floe.dbt.manifest_reused", invocation.manifest_reused)
             if invocation.invocation_id:
                 span.set_attribute("floe.dbt.invocation_id", invocation.invocation_id)
@@ -366,9 +359,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             record_result(span, result)
             return invocation, result
 
-    def _invoke_locked(
-        self, call: Call, selection: list[str], secrets: Sequence[str]
-    ) -> Invocation:
+    def _invoke_locked(self, call: Call, secrets: Sequence[str]) -> Invocation:
         started = time.perf_counter()
         # Again under the lock: the project may have changed while this call waited.
         layout = project_layout(call.command, call.project_dir)
@@ -380,14 +371,14 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
                     if self.reuse_manifest
                     else (None, False)
                 )
-                result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(
-                    call.args(call.command, *selection)
-                )
+                result = dbtRunner(manifest=manifest, callbacks=[router]).invoke(call.args())
             finally:
                 release_adapters()
                 self._adapter = router.adapter or self._adapter
                 redact_written(layout.target_path, since, secrets)
-        if result.exception is not None or (call.command == "compile" and not result.success):
+        if result.exception is not None or (
+            call.arguments.command is COMPILE and not result.success
+        ):
             written = (layout.target_path, layout.log_path)
             raise_for_dbt_result(
                 result, command=call.command, project_dir=call.project_dir, written=written

@@ -6,14 +6,12 @@ from typing import Any
 
 from floe_core.artifacts import count_run_results, read_json_artifact
 from floe_core.errors import DBTExecutionError
-from floe_core.lifecycle import count_lifecycle_nodes
+from floe_core.lifecycle import lifecycle_metadata
 from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import COMMANDS
 from floe_dbt_local.invocation import Invocation
 
-__all__ = ["LIFECYCLE_COMMANDS", "invocation_result"]
-
-# The lifecycle capability's commands: their results count seeds and snapshots too.
-LIFECYCLE_COMMANDS = frozenset({"seed", "snapshot", "build"})
+__all__ = ["invocation_result"]
 
 
 def invocation_result(invocation: Invocation, metadata: dict[str, Any]) -> DBTRunResult:
@@ -53,8 +51,8 @@ def invocation_result(invocation: Invocation, metadata: dict[str, Any]) -> DBTRu
         "invocation_id": invocation.invocation_id,
         "manifest_reused": invocation.manifest_reused,
     }
-    if invocation.command in LIFECYCLE_COMMANDS:
-        metadata.update(count_lifecycle_nodes(run_results).as_metadata())
+    # A lifecycle command's result counts seeds and snapshots too.
+    metadata.update(lifecycle_metadata(COMMANDS[invocation.command], run_results))
     return DBTRunResult(
         success=bool(invocation.result.success) and counts.failures == 0,
         manifest_path=layout.manifest_path,

@@ -275,7 +275,7 @@ def current_manifest(
     # Taken before parsing: an edit made during the parse changes the next
     # fingerprint, so it can only cost a re-parse, never a stale run.
     fingerprint = project_fingerprint(
-        layout, call.profiles_dir, call.target, dbt_version, call.vars
+        layout, call.profiles_dir, call.target, dbt_version, call.vars_document
     )
     if fingerprint is None:
         cache.discard(call.key)

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_cloud.emulator import (
     DbtCloudEmulator,
-    DbtCommand,
+    DbtStep,
     EmulatedProject,
     EmulatorServer,
     StepOutcome,
@@ -199,11 +199,11 @@ class StubExecutor:
 
     def __init__(self, success: bool = True) -> None:
         self.success = success
-        self.commands: list[DbtCommand] = []
+        self.commands: list[DbtStep] = []
         self.project_dirs: list[Path] = []
 
     def __call__(
-        self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
+        self, command: DbtStep, project_dir: Path, profiles_dir: Path, target: str
     ) -> StepOutcome:
         self.commands.append(command)
         self.project_dirs.append(project_dir)

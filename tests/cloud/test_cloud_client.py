@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTAuthenticationError, DBTRemoteError
-from floe_dbt_cloud.client import AdminApiClient, TokenAuth
+from floe_dbt_cloud.auth import TokenAuth
+from floe_dbt_cloud.client import AdminApiClient
 from floe_dbt_cloud.models import RunStatus, TriggerRunRequest
 from floe_dbt_cloud.retry import RetryPolicy, parse_retry_after
 

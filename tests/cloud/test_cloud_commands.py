@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from floe_core.errors import DBTConfigurationError
-from floe_dbt_cloud.commands import build_step, step_runs_command, validate_selector
+from floe_core.selectors import Selector
+from floe_core.vocabulary import DbtArguments
+from floe_dbt_cloud.commands import step_runs_command, steps_override
 from floe_dbt_cloud.emulator.steps import parse_step
+
+
+def build_step(command: str, **options: Any) -> str:
+    """The one step a call sends: its checked arguments rendered once."""
+    steps = steps_override(DbtArguments.of(command, **options))
+    return steps[0] if steps else f"dbt {command}"
 
 
 @pytest.mark.parametrize(
@@ -71,7 +81,18 @@ def test_exclude_is_checked_too_and_named() -> None:
 
 
 def test_double_spaces_are_tolerated() -> None:
-    assert validate_selector("a  b", field="select") == ["a", "b"]
+    assert Selector("a  b").members == ("a", "b")
+    assert build_step("run", select="a  b") == "dbt run --select a b"
+
+
+def test_the_contract_commands_send_a_step_only_when_there_is_something_to_say() -> None:
+    assert steps_override(DbtArguments.of("run")) is None
+    assert steps_override(DbtArguments.of("run", full_refresh=True)) == ["dbt run --full-refresh"]
+    assert steps_override(DbtArguments.of("compile", vars={"x": 1})) == [
+        "dbt compile --vars '{\"x\": 1}'"
+    ]
+    # The lifecycle commands always do: their job is the run job unless configured.
+    assert steps_override(DbtArguments.of("snapshot")) == ["dbt snapshot"]
 
 
 def test_step_runs_command_reads_dbt_cloud_step_names() -> None:
@@ -89,16 +110,20 @@ def test_the_emulator_parses_what_the_plugin_builds() -> None:
         "c",
         True,
     )
+    assert command.select is not None
+    assert command.select.members == ("tag:a", "b+")
+    # Parsed back into the same arguments, rendered into the same step.
+    assert command.arguments.command_line() == text
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("dbt seed --select a --exclude b --full-refresh", ("seed", "a", "b", True, None)),
-        ("dbt snapshot -s snap", ("snapshot", "snap", None, False, None)),
-        ('dbt build --vars \'{"d": "x y"}\' -s m+', ("build", "m+", None, False, '{"d": "x y"}')),
-        ("dbt test --vars 'a: 1'", ("test", None, None, False, "a: 1")),
-        ("dbt compile --vars 'a: 1'", ("compile", None, None, False, "a: 1")),
+        ("dbt seed --select a --exclude b --full-refresh", ("seed", "a", "b", True, {})),
+        ("dbt snapshot -s snap", ("snapshot", "snap", None, False, {})),
+        ('dbt build --vars \'{"d": "x y"}\' -s m+', ("build", "m+", None, False, {"d": "x y"})),
+        ("dbt test --vars 'a: 1'", ("test", None, None, False, {"a": 1})),
+        ("dbt compile --vars 'a: 1'", ("compile", None, None, False, {"a": 1})),
     ],
 )
 def test_the_emulator_parses_the_lifecycle_commands_and_vars(
@@ -121,6 +146,9 @@ def test_the_emulator_parses_the_lifecycle_commands_and_vars(
         ("dbt run --select", "needs a value"),
         ("dbt compile --select a", "without selectors"),
         ("dbt run 'unterminated", "cannot parse"),
+        ("dbt run --select 'a;b'", "select='a;b' is not a dbt selector"),
+        ("dbt run --vars '[1]'", "must be a YAML or JSON mapping"),
+        ("dbt run --vars '{x: .nan}'", "not a finite number"),
     ],
 )
 def test_the_emulator_refuses_steps_it_cannot_run(text: str, message: str) -> None:

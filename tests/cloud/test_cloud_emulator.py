@@ -26,7 +26,7 @@ from floe_dbt_cloud.emulator import (
     IN_PROCESS_BASE_URL,
     IN_PROCESS_DISCOVERY_URL,
     DbtCloudEmulator,
-    DbtCommand,
+    DbtStep,
     EmulatedProject,
     StepOutcome,
 )
@@ -438,7 +438,7 @@ class BlockingExecutor(StubExecutor):
         self.release = threading.Event()
 
     def __call__(
-        self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
+        self, command: DbtStep, project_dir: Path, profiles_dir: Path, target: str
     ) -> StepOutcome:
         self.started.set()
         assert self.release.wait(30), "the test never released the step"

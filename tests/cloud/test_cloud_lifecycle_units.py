@@ -36,8 +36,8 @@ from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTConfigurationError
 from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
+from floe_core.vocabulary import DbtArguments
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.commands import build_step
 from floe_dbt_cloud.emulator.steps import parse_step
 
 SETUP = [step(1, "Clone Git Repository"), step(2, "Create Profile from Connection")]
@@ -242,14 +242,12 @@ _VALUES = st.recursive(
 )
 def test_vars_survive_the_step_command_line_exactly(variables: dict[str, Any]) -> None:
     """Quoted for dbt Cloud's shell rules and read back as dbt reads --vars: the same mapping."""
-    from floe_core.selectors import vars_argument
-
-    step_text = build_step("build", select="orders", vars=vars_argument(variables))
+    step_text = DbtArguments.of("build", select="orders", vars=variables).command_line()
     words = shlex.split(step_text)
     assert words[:4] == ["dbt", "build", "--select", "orders"]
     assert words[4] == "--vars"
     assert len(words) == 6
     parsed = parse_step(step_text)
     assert (parsed.command, parsed.select) == ("build", "orders")
-    assert parsed.vars is not None
-    assert yaml.safe_load(parsed.vars) == variables
+    assert parsed.vars == variables
+    assert yaml.safe_load(parsed.vars.render()) == variables

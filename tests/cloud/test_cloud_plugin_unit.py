@@ -447,3 +447,28 @@ def test_the_token_appears_nowhere(
     assert run_span.attributes["floe.dbt.models_run"] == 1
     assert run_span.attributes["floe.dbt.success"] is True
     assert not test_span.status.is_ok  # the 401 is recorded on the span
+
+
+@pytest.mark.parametrize("through", ["dbt_project.yml", "DBT_TARGET_PATH"])
+def test_artifacts_go_to_the_projects_target_path_as_dbt_resolves_it(
+    tmp_path: Path,
+    fake_time: FakeTime,
+    httpx_mock: HTTPXMock,
+    monkeypatch: pytest.MonkeyPatch,
+    through: str,
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: p\nprofile: p\ntarget-path: from_project\n")
+    expected = project / "from_project"
+    if through == "DBT_TARGET_PATH":
+        # The environment wins over dbt_project.yml, as with dbt itself (and the local runtime).
+        monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "elsewhere"))
+        expected = tmp_path / "elsewhere"
+    _mock_run(httpx_mock, results=run_results(("model.p.customers", "success")))
+    plugin = unit_plugin(tmp_path, fake_time)
+    result = plugin.run_models(project, project, "prod", select="customers")
+    assert result.run_results_path == expected / "run_results.json"
+    assert result.manifest_path.read_bytes() == MANIFEST
+    assert not (project / "target").exists()
+    assert plugin.get_run_results(project) == json.loads(result.run_results_path.read_bytes())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from floe_core.errors import DBTConfigurationError, DBTExecutionTimeout
 from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.selectors import merge_vars
+from floe_core.vocabulary import RUN, DbtArguments
 from floe_dbt_local import LocalDBTPlugin
 from floe_dbt_local.invocation import Call
 from floe_dbt_local.layout import ProjectLayout
@@ -89,15 +91,25 @@ def test_malformed_call_vars_are_refused_before_waiting_for_the_lock(tmp_path: P
         holder.join()
 
 
+def _call(**options: Any) -> Call:
+    return Call(DbtArguments.of(RUN, **options), Path("/p"), Path("/p"), "dev")
+
+
 def test_call_passes_vars_to_every_command_and_keys_the_manifest_by_them() -> None:
-    plain = Call("run", Path("/p"), Path("/p"), "dev")
-    bound = Call("run", Path("/p"), Path("/p"), "dev", vars='{"x": 1}')
-    assert "--vars" not in plain.args("run")
+    plain = _call(select="a")
+    bound = _call(select="a", vars={"x": 1})
+    assert "--vars" not in plain.args()
+    assert plain.args()[-2:] == ["--select", "a"]
+    # The parse ahead of the run gets the vars, never the selection.
     args = bound.args("parse")
     assert args[0] == "parse"
     assert args[args.index("--vars") + 1] == '{"x": 1}'
+    assert "--select" not in args
+    assert bound.args()[0] == "run"
+    assert bound.args()[-4:] == ["--select", "a", "--vars", '{"x": 1}']
     assert plain.key != bound.key
-    assert bound.key != Call("run", Path("/p"), Path("/p"), "dev", vars='{"x": 2}').key
+    assert bound.key != _call(select="a", vars={"x": 2}).key
+    assert bound.key == _call(select="b", vars={"x": 1}).key
 
 
 def test_fingerprint_changes_with_the_vars(tmp_path: Path) -> None:

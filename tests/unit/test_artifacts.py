@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from floe_core.artifacts import RunCounts, count_run_results, read_json_artifact
+from floe_core.artifacts import (
+    RunCounts,
+    count_run_results,
+    read_json_artifact,
+    read_project_settings,
+    target_path,
+)
 from floe_core.errors import DBTArtifactNotFoundError
 
 DATA = Path(__file__).parent / "data" / "run_results"
@@ -88,3 +94,25 @@ def test_read_json_artifact(tmp_path: Path) -> None:
         read_json_artifact(path, what="x")
     path.write_text('{"nodes": {}}')
     assert read_json_artifact(path, what="x") == {"nodes": {}}
+
+
+def test_target_path_is_resolved_as_dbt_resolves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    # No dbt_project.yml, or one dbt cannot read: dbt's default (dbt reports the file itself).
+    assert target_path(project) == project / "target"
+    (project / "dbt_project.yml").write_text("{ not yaml", encoding="utf-8")
+    assert target_path(project) == project / "target"
+    (project / "dbt_project.yml").write_text("name: p\ntarget-path: '  '\n", encoding="utf-8")
+    assert target_path(project) == project / "target"
+    (project / "dbt_project.yml").write_text("name: p\ntarget-path: build/out\n", encoding="utf-8")
+    assert target_path(project) == project / "build" / "out"
+    assert target_path(project, {"target-path": str(tmp_path / "abs")}) == tmp_path / "abs"
+    # The environment wins over the file, as in dbt.
+    monkeypatch.setenv("DBT_TARGET_PATH", "from_env")
+    assert target_path(project) == project / "from_env"
+    assert read_project_settings(project) == {"name": "p", "target-path": "build/out"}
+    assert read_project_settings(tmp_path / "missing") == {}

@@ -29,6 +29,7 @@ PUBLIC_MODULES = {
     "schemas",
     "secrets",
     "selectors",
+    "vocabulary",
     "telemetry",
 }
 # The console script's implementation: private, but not underscored (pyproject names it).

@@ -63,10 +63,25 @@ def test_the_spec_example_for_local_loads(tmp_path: Path) -> None:
           python_version: "3.11"
           parallel_execution: false
     """
-    config = PluginRegistry().runtime_config(PlatformManifest.from_yaml(write(tmp_path, text)))
-    assert config == LocalRuntimeConfig(dbt_version="1.8.0", python_version="3.11")
+    # The three settings are deprecated (read by nothing): still accepted, named in a warning.
+    path = write(tmp_path, text)
+    with pytest.warns(FutureWarning) as warned:
+        config = PluginRegistry().runtime_config(PlatformManifest.from_yaml(path))
+    assert {str(warning.message) for warning in warned} == {
+        "dbt_runtime_config.local: dbt_version, python_version, parallel_execution are "
+        "deprecated and read by nothing; remove them from manifest.yaml"
+    }
+    assert config == LocalRuntimeConfig()
     assert isinstance(config, LocalRuntimeConfig)
     assert config.lock_timeout_seconds == 3600
+    assert "dbt_version" not in config.model_dump()
+
+
+def test_one_deprecated_local_setting_is_named_alone() -> None:
+    with pytest.warns(FutureWarning, match=r"^dbt_runtime_config.local: python_version is "):
+        assert LocalRuntimeConfig.model_validate({"python_version": "3.11"}) == (
+            LocalRuntimeConfig()
+        )
 
 
 def test_local_without_a_section_gets_defaults(tmp_path: Path) -> None:
@@ -231,7 +246,9 @@ def test_local_parallel_execution_cannot_be_enabled(tmp_path: Path) -> None:
           parallel_execution: true
     """
     assert problems(tmp_path, text) == [
-        "plugins.dbt_runtime_config.local.parallel_execution (line 5): Input should be False"
+        "plugins.dbt_runtime_config.local (line 4): parallel_execution can only be false: "
+        "dbtRunner is not thread-safe (REQ-093); the setting is deprecated and read by nothing, "
+        "remove it"
     ]
 
 

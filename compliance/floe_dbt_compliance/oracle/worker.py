@@ -8,9 +8,12 @@ worker answers one line of JSON with an observation per step, read exactly
 as the kit reads the runtime under test.
 
 Before dbt runs, the worker checks selectors, targets and vars with
-:mod:`floe_core.selectors`, the contract's own rule: what it refuses is a
-``DBTConfigurationError`` and never reaches dbt. dbt's console output goes to
-``/dev/null``; the answers use a private copy of the original stdout.
+:mod:`floe_core.vocabulary` and :mod:`floe_core.selectors`, the contract's
+own rule: what it refuses is a ``DBTConfigurationError`` and never reaches
+dbt; what it accepts is rendered for dbt exactly as the runtimes render it
+(:meth:`~floe_core.vocabulary.DbtArguments.flags`, one ``--vars`` document).
+dbt's console output goes to ``/dev/null``; the answers use a private copy of
+the original stdout.
 """
 
 from __future__ import annotations
@@ -22,15 +25,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
-from floe_core.artifacts import count_run_results
+from floe_core.artifacts import MANIFEST_JSON, RUN_RESULTS_JSON, count_run_results, target_path
 from floe_core.errors import DBTConfigurationError
-from floe_core.lifecycle import count_lifecycle_nodes
-from floe_core.selectors import selector_members, validate_target, vars_argument
+from floe_core.lifecycle import lifecycle_metadata
+from floe_core.selectors import DbtVars, validate_target
+from floe_core.vocabulary import COMMANDS, COMPILE, DbtArguments, command_for_method
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
-from floe_dbt_compliance.scenarios import COMMANDS, LIFECYCLE_METHODS, apply_change
+from floe_dbt_compliance.scenarios import apply_change
 from floe_dbt_compliance.warehouse import read_warehouse
 
 __all__ = ["dbt_arguments", "main", "run_scenario"]
@@ -66,25 +68,27 @@ def dbt_arguments(
             the contract accepts (nothing runs).
     """
     validate_target(target)
-    arguments = [command, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir)]
-    arguments += ["--target", target, "--quiet"]
-    for name in ("select", "exclude"):
-        if options.get(name) is not None:
-            arguments += [f"--{name}", *selector_members(options[name], field=name)]
-    if options.get("full_refresh"):
-        arguments.append("--full-refresh")
-    if bound_vars is not None or options.get("vars") is not None:
-        # Each is checked on its own (a runtime refuses bad vars where they are given),
-        # then the call's are merged over the bound ones.
-        bound, called = vars_argument(bound_vars), vars_argument(options.get("vars"))
-        merged = {**json.loads(bound or "{}"), **json.loads(called or "{}")}
-        arguments += ["--vars", json.dumps(merged)]
-    return arguments
-
-
-def _target_path(project_dir: Path) -> Path:
-    document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return project_dir / str((document or {}).get("target-path") or "target")
+    # Each vars is checked on its own (a runtime refuses bad vars where they are given),
+    # then the call's are merged over the bound ones, as every runtime merges them.
+    variables = DbtVars.of(bound_vars).merged(options.get("vars"))
+    arguments = DbtArguments.of(
+        COMMANDS[command],
+        select=options.get("select"),
+        exclude=options.get("exclude"),
+        full_refresh=bool(options.get("full_refresh")),
+        vars=variables,
+    )
+    return [
+        command,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(profiles_dir),
+        "--target",
+        target,
+        "--quiet",
+        *arguments.flags(),
+    ]
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -98,14 +102,14 @@ def _read(path: Path) -> dict[str, Any] | None:
 def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation:
     from dbt.cli.main import dbtRunner
 
-    method = str(step["method"])
-    command = COMMANDS[method]
+    command = command_for_method(str(step["method"]))
+    assert command is not None  # an edit or a link never gets here
     project_dir, database = Path(request["project_dir"]), Path(request["database_path"])
     if step.get("project_dir") is not None:
         project_dir = project_dir / str(step["project_dir"])
     try:
         arguments = dbt_arguments(
-            command,
+            command.name,
             project_dir,
             Path(request["profiles_dir"]),
             step.get("target") or request["target"],
@@ -122,19 +126,19 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
         _release_dbt()
     exception = outcome.exception
     classes = [cls.__name__ for cls in type(exception).__mro__] if exception is not None else None
-    raised = contract_error_for(command, bool(outcome.success), classes)
+    raised = contract_error_for(command.name, bool(outcome.success), classes)
     if raised is not None:
         message = str(exception) if exception is not None else "dbt reported failure"
         return Observation(raised=raised, message=message, warehouse=read_warehouse(database))
-    target_path = _target_path(project_dir)
-    manifest = _read(target_path / "manifest.json")
-    if command == "compile":
+    artifacts = target_path(project_dir)
+    manifest = _read(artifacts / MANIFEST_JSON)
+    if command is COMPILE:
         return Observation(
             manifest=manifest_ids(manifest),
             compiled=compiled_ids(manifest),
             warehouse=read_warehouse(database),
         )
-    run_results = _read(target_path / "run_results.json") or {"results": []}
+    run_results = _read(artifacts / RUN_RESULTS_JSON) or {"results": []}
     counts = count_run_results(run_results)
     return Observation(
         counts={
@@ -145,11 +149,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
         },
         nodes=node_statuses(run_results),
         manifest=manifest_ids(manifest),
-        lifecycle=(
-            count_lifecycle_nodes(run_results).as_metadata()
-            if method in LIFECYCLE_METHODS
-            else None
-        ),
+        lifecycle=lifecycle_metadata(command, run_results) if command.metadata_counts else None,
         warehouse=read_warehouse(database),
     )
 
@@ -167,7 +167,7 @@ def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     project_dir = Path(request["project_dir"])
     observations: list[dict[str, Any] | None] = []
     for step in request["steps"]:
-        if step["method"] not in COMMANDS:
+        if command_for_method(step["method"]) is None:
             apply_change(project_dir, step)
             observations.append(None)
             continue

@@ -15,7 +15,7 @@ from floe_dbt_cloud.emulator.core import DbtCloudEmulator, EmulatedProject
 from floe_dbt_cloud.emulator.counters import Counters, CounterSnapshot
 from floe_dbt_cloud.emulator.faults import FaultPlan
 from floe_dbt_cloud.emulator.server import EmulatorServer, serve_emulator
-from floe_dbt_cloud.emulator.steps import DbtCommand, StepExecutor, StepOutcome
+from floe_dbt_cloud.emulator.steps import DbtStep, StepExecutor, StepOutcome
 from floe_dbt_cloud.emulator.transport import (
     IN_PROCESS_BASE_URL,
     IN_PROCESS_DISCOVERY_URL,
@@ -28,7 +28,7 @@ __all__ = [
     "CounterSnapshot",
     "Counters",
     "DbtCloudEmulator",
-    "DbtCommand",
+    "DbtStep",
     "EmulatedProject",
     "EmulatorServer",
     "FaultPlan",

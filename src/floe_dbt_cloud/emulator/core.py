@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import yaml
 
+from floe_core.vocabulary import CONTRACT_COMMANDS, DbtArguments
 from floe_dbt_cloud.emulator.app import build_app
 from floe_dbt_cloud.emulator.counters import Counters
 from floe_dbt_cloud.emulator.discovery import EnvironmentState
@@ -42,7 +43,10 @@ __all__ = ["DbtCloudEmulator", "EmulatedProject"]
 _NOT_CLONED = shutil.ignore_patterns(
     "target", "logs", "dbt_packages", "*.duckdb", "*.duckdb.wal", ".user.yml"
 )
-_DEFAULT_JOBS = {"compile": "dbt compile", "run": "dbt run", "test": "dbt test"}
+# One job per command of the contract, running that command alone.
+_DEFAULT_JOBS = {
+    command.name: DbtArguments(command).command_line() for command in CONTRACT_COMMANDS
+}
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,3 @@ class Counters:
                 runs_triggered=self._runs,
                 cancels_received=self._cancels,
             )
-
-    def reset(self) -> None:
-        """Start counting from zero."""
-        with self._lock:
-            self._routes.clear()
-            self._connections = self._runs = self._cancels = 0

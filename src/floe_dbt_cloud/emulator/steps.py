@@ -1,8 +1,8 @@
 """Job steps as the emulator executes them: parsed commands, and dbt through the local runtime.
 
-Supported: ``dbt compile``, ``run``, ``test``, ``seed``, ``snapshot`` and
-``build`` with ``--select``, ``--exclude`` and ``--full-refresh`` where dbt
-takes them, and ``--vars`` on every command.
+Supported: every command of :mod:`floe_core.vocabulary` (the commands floe
+runs), with the flags its table gives it (``--select``, ``--exclude``,
+``--full-refresh``) and ``--vars`` on every command.
 
 dbt runs in-process through :class:`floe_dbt_local.LocalDBTPlugin`, whose
 class-level lock keeps concurrent runs (of one or several emulators in the
@@ -14,60 +14,89 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import yaml
-
-from floe_core.errors import DBTCompilationError, DBTError
+from floe_core.errors import DBTCompilationError, DBTConfigurationError, DBTError
 from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.selectors import DbtVars, Selector
+from floe_core.vocabulary import (
+    COMMANDS,
+    COMPILE,
+    SELECTOR_OPTIONS,
+    DbtArguments,
+    DbtCommand,
+    Option,
+)
 
 if TYPE_CHECKING:
     from floe_dbt_local import LocalDBTPlugin
 
-__all__ = ["DbtCommand", "LocalStepExecutor", "StepExecutor", "StepOutcome", "parse_step"]
+__all__ = ["DbtStep", "LocalStepExecutor", "StepExecutor", "StepOutcome", "parse_step"]
 
-_SELECT_FLAGS = frozenset({"--select", "-s", "--models", "-m"})
-_SUPPORTED = ("compile", "run", "test", "seed", "snapshot", "build")
-# What each command accepts, as dbt does (compile and test without --exclude here).
-_EXCLUDES = frozenset({"run", "seed", "snapshot", "build"})
-_REFRESHES = frozenset({"run", "seed", "build"})
+# dbt's spellings of --select (the others are the vocabulary's own flags).
+_SELECT_ALIASES = frozenset({"-s", "--models", "-m"})
+_FLAGS = {option.flag: option for option in Option}
 
 
 @dataclass(frozen=True)
-class DbtCommand:
+class DbtStep:
     """A parsed ``dbt <command> [--select ...] [--exclude ...] [--full-refresh] [--vars ...]``.
 
     Attributes:
-        vars: The ``--vars`` text as dbt would read it (a YAML mapping), if any.
+        text: The step as written.
+        arguments: The command and its checked arguments (the ``--vars``
+            text read as dbt reads it, by :meth:`DbtVars.parse`).
     """
 
     text: str
-    command: str
-    select: str | None = None
-    exclude: str | None = None
-    full_refresh: bool = False
-    vars: str | None = None
+    arguments: DbtArguments
+
+    @property
+    def command(self) -> str:
+        """The dbt command (``run``, ``seed`` ...)."""
+        return self.arguments.command.name
+
+    @property
+    def select(self) -> Selector | None:
+        """``--select``, its members joined by spaces."""
+        return self.arguments.select
+
+    @property
+    def exclude(self) -> Selector | None:
+        """``--exclude``, its members joined by spaces."""
+        return self.arguments.exclude
+
+    @property
+    def full_refresh(self) -> bool:
+        """``--full-refresh``."""
+        return self.arguments.full_refresh
+
+    @property
+    def vars(self) -> DbtVars:
+        """``--vars`` (empty without)."""
+        return self.arguments.vars
 
 
-def parse_step(text: str) -> DbtCommand:
+def parse_step(text: str) -> DbtStep:
     """Parse one job step as dbt Cloud does: split with shell rules, then read dbt's flags.
+
+    Which command takes which flag is :mod:`floe_core.vocabulary`'s table.
 
     Args:
         text: The step as configured or sent in ``steps_override``.
 
     Returns:
-        The command.
+        The step.
 
     Raises:
-        ValueError: Not a dbt command, or one the emulator does not support;
-            the message says which.
+        ValueError: Not a dbt command, one the emulator does not support, or
+            a selector or vars that are not what dbt takes; the message says which.
 
     Examples:
-        >>> parse_step("dbt run --select a b --full-refresh")
-        DbtCommand(text='dbt run --select a b --full-refresh', command='run', select='a b', \
-exclude=None, full_refresh=True, vars=None)
-        >>> parse_step("dbt seed --vars 'x: 1' --full-refresh").vars
-        'x: 1'
+        >>> parse_step("dbt run --select a b --full-refresh").arguments.flags()
+        ['--select', 'a', 'b', '--full-refresh']
+        >>> dict(parse_step("dbt seed --vars 'x: 1' --full-refresh").vars)
+        {'x': 1}
     """
     try:
         tokens = shlex.split(text)
@@ -75,42 +104,52 @@ exclude=None, full_refresh=True, vars=None)
         raise ValueError(f"cannot parse step {text!r}: {exc}") from None
     if len(tokens) < 2 or tokens[0] != "dbt":
         raise ValueError(f"step {text!r} is not a dbt command (it must start with 'dbt ')")
-    command, rest = tokens[1], tokens[2:]
-    if command not in _SUPPORTED:
-        raise ValueError(
-            f"the emulator runs only {', '.join(_SUPPORTED)} steps, not `dbt {command}`"
-        )
-    options: dict[str, list[str]] = {}
+    name, rest = tokens[1], tokens[2:]
+    command = COMMANDS.get(name)
+    if command is None:
+        raise ValueError(f"the emulator runs only {', '.join(COMMANDS)} steps, not `dbt {name}`")
+    try:
+        return DbtStep(text, _arguments(command, rest, text))
+    except DBTConfigurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _arguments(command: DbtCommand, rest: list[str], text: str) -> DbtArguments:
+    selectors: dict[Option, list[str]] = {}
     full_refresh = False
-    variables: str | None = None
+    variables: DbtVars | None = None
     position = 0
     while position < len(rest):
         flag = rest[position]
         position += 1
-        if flag == "--full-refresh" and command in _REFRESHES:
+        option = Option.SELECT if flag in _SELECT_ALIASES else _FLAGS.get(flag)
+        if option is Option.FULL_REFRESH and command.takes(option):
             full_refresh = True
             continue
-        if flag == "--vars" and position < len(rest) and variables is None:
-            variables = rest[position]  # one word: its quoting kept it whole
+        if option is Option.VARS and position < len(rest) and variables is None:
+            variables = DbtVars.parse(rest[position])  # one word: its quoting kept it whole
             position += 1
             continue
-        key = "select" if flag in _SELECT_FLAGS else "exclude" if flag == "--exclude" else None
-        if key is None:
-            raise ValueError(f"the emulator does not support {flag!r} in `dbt {command}`")
+        if option not in SELECTOR_OPTIONS:
+            raise ValueError(f"the emulator does not support {flag!r} in `dbt {command.name}`")
         values = []
         while position < len(rest) and not rest[position].startswith("-"):
             values.append(rest[position])
             position += 1
         if not values:
             raise ValueError(f"{flag} needs a value in {text!r}")
-        options.setdefault(key, []).extend(values)
-    select = " ".join(options["select"]) if "select" in options else None
-    exclude = " ".join(options["exclude"]) if "exclude" in options else None
-    if command == "compile" and (select or exclude):
+        selectors.setdefault(option, []).extend(values)
+    if command is COMPILE and selectors:
         raise ValueError("the emulator runs `dbt compile` without selectors")
-    if exclude and command not in _EXCLUDES:
-        raise ValueError(f"the emulator runs `dbt {command}` without --exclude")
-    return DbtCommand(text, command, select, exclude, full_refresh, variables)
+    if Option.EXCLUDE in selectors and not command.takes(Option.EXCLUDE):
+        raise ValueError(f"the emulator runs `dbt {command.name}` without --exclude")
+    select, exclude = (
+        Selector.union(selectors[option], field=option.value) if option in selectors else None
+        for option in SELECTOR_OPTIONS
+    )
+    return DbtArguments.of(
+        command, select=select, exclude=exclude, full_refresh=full_refresh, vars=variables
+    )
 
 
 @dataclass(frozen=True)
@@ -125,7 +164,7 @@ class StepExecutor(Protocol):
     """Runs one dbt command in a project directory, writing artifacts to its ``target/``."""
 
     def __call__(
-        self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
+        self, command: DbtStep, project_dir: Path, profiles_dir: Path, target: str
     ) -> StepOutcome:
         """Execute the command and describe the result."""
 
@@ -133,9 +172,11 @@ class StepExecutor(Protocol):
 class LocalStepExecutor:
     """Executes steps with :class:`floe_dbt_local.LocalDBTPlugin` (imported on first use).
 
-    ``--vars`` is read as dbt reads it (YAML) and bound with
+    ``--vars``, read as dbt reads it (:meth:`DbtVars.parse`), is bound with
     :meth:`~floe_dbt_local.LocalDBTPlugin.with_vars`; ``seed``, ``snapshot``
-    and ``build`` go through the local runtime's lifecycle capability.
+    and ``build`` go through the local runtime's lifecycle capability. The
+    selectors and the vars were checked when the step was parsed and are
+    passed on as they are.
     """
 
     def __init__(self) -> None:
@@ -149,18 +190,18 @@ class LocalStepExecutor:
         return self._runtime
 
     def __call__(
-        self, command: DbtCommand, project_dir: Path, profiles_dir: Path, target: str
+        self, command: DbtStep, project_dir: Path, profiles_dir: Path, target: str
     ) -> StepOutcome:
         """Run the command; dbt errors become a failed step with dbt Cloud-like logs."""
         runtime = self._local()
-        where = (project_dir, profiles_dir, target)
+        arguments = command.arguments
         try:
-            if command.vars is not None:
-                runtime = runtime.with_vars(_read_vars(command.vars))
-            if command.command == "compile":
-                manifest = runtime.compile_project(*where)
+            if arguments.vars:
+                runtime = runtime.with_vars(arguments.vars)
+            if arguments.command is COMPILE:
+                manifest = runtime.compile_project(project_dir, profiles_dir, target)
                 return StepOutcome(True, f"Compiled the project; wrote {manifest.name}")
-            result = _run(runtime, command, where)
+            result = _run(runtime, arguments, (project_dir, profiles_dir, target))
         except ValueError as exc:
             return StepOutcome(False, f"Runtime Error\n  {exc}")
         except DBTCompilationError as exc:
@@ -171,33 +212,21 @@ class LocalStepExecutor:
             f"Done. models_run={result.models_run} tests_run={result.tests_run} "
             f"failures={result.failures}"
         )
-        for key in ("seeds_run", "snapshots_run"):
+        for key in arguments.command.metadata_counts:
             if key in result.metadata:
                 summary += f" {key}={result.metadata[key]}"
         return StepOutcome(result.success, summary)
 
 
-def _read_vars(text: str) -> dict[str, Any]:
-    # dbt reads --vars as a YAML mapping.
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"--vars is not YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise ValueError("--vars must be a YAML mapping of variable names to values")
-    return document
-
-
 def _run(
-    runtime: LocalDBTPlugin, command: DbtCommand, where: tuple[Path, Path, str]
+    runtime: LocalDBTPlugin, arguments: DbtArguments, where: tuple[Path, Path, str]
 ) -> DBTRunResult:
-    select, exclude, refresh = command.select, command.exclude, command.full_refresh
-    if command.command == "run":
-        return runtime.run_models(*where, select=select, exclude=exclude, full_refresh=refresh)
-    if command.command == "test":
-        return runtime.run_tests(*where, select=select)
-    if command.command == "seed":
-        return runtime.seed(*where, select=select, exclude=exclude, full_refresh=refresh)
-    if command.command == "snapshot":
-        return runtime.snapshot(*where, select=select, exclude=exclude)
-    return runtime.build(*where, select=select, exclude=exclude, full_refresh=refresh)
+    # The command's method, given the options it takes (the selectors are checked already,
+    # so the runtime does not check them again; the vars are bound).
+    options = {
+        option.value: getattr(arguments, option.value)
+        for option in arguments.command.options - {Option.VARS}
+    }
+    method = getattr(runtime, arguments.command.method)
+    result: DBTRunResult = method(*where, **options)
+    return result
