@@ -58,7 +58,8 @@ class RuntimeHarness:
             keyword arguments (``no_cache=True`` ...) are forwarded. Needed by
             the serialisation and no-cache checks.
         database_path: The DuckDB file where the runtime's effects land, when
-            the kit can read it; the warehouse checks need it.
+            the kit can read it (on DuckDB; on PostgreSQL the kit reads the
+            copy's scratch schema).
         remote_calls: Returns how many remote calls the runtime has made so
             far (e.g. HTTP requests); cache checks need it.
         cache_root: The artifact cache's root directory; giving it declares
@@ -109,8 +110,8 @@ class RuntimeHarness:
                 it built that has a ``close()`` is closed with the harness.
             new_instance: How to build a second instance (default: the
                 factory; for a bare runtime, the kit asks your hook again).
-            database_path: Where the runtime's tables land (default: the
-                DuckDB file the copy's profile names).
+            database_path: Where the runtime's tables land on DuckDB (default:
+                the file the copy's profile names).
             remote_calls: A counter of the runtime's remote calls.
             cache_root: The artifact cache's root (declares the cache capability).
             cache_ttl_hours: The TTL the runtime was built with.

@@ -13,6 +13,7 @@ import pytest
 
 from floe_core.plugin_registry import PluginRegistry
 from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.errors import WarehouseUnavailable
 from floe_dbt_compliance.profile import RuntimeProfile, profile_runtime
 from floe_dbt_compliance.report import (
     REQUIREMENT_PROPERTY,
@@ -32,6 +33,7 @@ from floe_dbt_compliance.status import (
     STATUS_ATTRIBUTE,
     KitSkip,
 )
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = ["ComplianceKit", "XdistMerge"]
 
@@ -75,6 +77,7 @@ class ComplianceKit:
         if shrink < 0:
             raise pytest.UsageError(f"--floe-dbt-shrink {shrink}: give 0 or more")
         self.selection = _selection(config.getoption("floe_dbt_requirement"))
+        self.warehouse = _warehouse(config.getoption("floe_dbt_warehouse", "duckdb"))
         workerinput = getattr(config, "workerinput", None)
         seed = config.getoption("floe_dbt_seed")
         if workerinput is not None and _SEED_KEY in workerinput:
@@ -84,6 +87,7 @@ class ComplianceKit:
             "examples": examples,
             "shrink": shrink,
             "seed": seed if seed is not None else random.randrange(2**32),  # noqa: S311
+            "warehouse": self.warehouse.describe(),
         }
 
     # -- runtimes -------------------------------------------------------------------------
@@ -91,7 +95,7 @@ class ComplianceKit:
     def profile(self, name: str, tmp_path_factory: pytest.TempPathFactory) -> RuntimeProfile:
         """Probe a runtime once per process (metadata, parallelism, cache, not implemented)."""
         if name not in self._profiles:
-            profile = profile_runtime(self.config, name, tmp_path_factory)
+            profile = profile_runtime(self.config, name, tmp_path_factory, self.warehouse)
             self._profiles[name] = profile
             self.runtime_info[name] = {"class": profile.class_path, "metadata": profile.metadata}
         return self._profiles[name]
@@ -184,6 +188,7 @@ class ComplianceKit:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the certificates (controller only) and fail the session if one is refused."""
+        self.warehouse.close()  # this process's scratch schemas, if any are left
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[_WORKER_KEY] = json.dumps(
@@ -238,6 +243,14 @@ def _selection(requested: list[str]) -> set[str]:
             "(see docs/reference/promises.md)"
         )
     return set(requested)
+
+
+def _warehouse(kind: str) -> Warehouse:
+    """``--floe-dbt-warehouse``, reachable and usable, or a usage error before anything runs."""
+    try:
+        return Warehouse.choose(kind)
+    except WarehouseUnavailable as exc:
+        raise pytest.UsageError(f"--floe-dbt-warehouse {kind}: {exc}") from None
 
 
 def runtime_scope(nodeid: str) -> str:

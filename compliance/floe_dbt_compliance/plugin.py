@@ -52,6 +52,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Anything short of certified (a skipped mandatory requirement, a runtime that is "
         "not implemented) fails the session.",
     )
+    group.addoption(
+        "--floe-dbt-warehouse",
+        choices=("duckdb", "postgres"),
+        default="duckdb",
+        help="Where the kit's projects run, on the runtime and the reference alike: 'duckdb' "
+        "(default: a file per project copy) or 'postgres' (a scratch schema per project copy "
+        "on the server libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE name).",
+    )
     _add_oracle_options(group)
 
 

@@ -39,7 +39,7 @@ from floe_dbt_compliance.observe import (
 )
 from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
-from floe_dbt_compliance.warehouse import read_warehouse
+from floe_dbt_compliance.warehouse import Location, read_location
 
 __all__ = ["NOT_READ", "Call", "Recorder", "observe_call", "read_json", "tree"]
 
@@ -167,7 +167,9 @@ class Recorder:
         harness: The runtime and its project.
         spans: The kit's span recorder.
         latest: Also record ``get_manifest()`` / ``get_run_results()`` after each call.
-        warehouse: Read the warehouse after each call.
+        warehouse: Read the warehouse after each call (at ``location``).
+        location: Where the runtime's effects land: the copy's DuckDB file or
+            scratch schema (nothing is read without it).
         logs: Record log records (every level) during each call.
         cache: Record the artifact cache's files before and after each call.
         artifacts: Read the files a result points to right after the call
@@ -181,6 +183,7 @@ class Recorder:
         *,
         latest: bool = False,
         warehouse: bool = True,
+        location: Location | None = None,
         logs: bool = False,
         cache: bool = False,
         artifacts: bool = True,
@@ -188,9 +191,12 @@ class Recorder:
         self.harness = harness
         self.spans = spans
         self.latest = latest
-        self.warehouse = warehouse and "warehouse" not in (
-            getattr(harness, "unobservable", None) or {}
+        self.warehouse = (
+            warehouse
+            and location is not None
+            and "warehouse" not in (getattr(harness, "unobservable", None) or {})
         )
+        self.location = location
         self.logs = logs
         self.cache = cache
         self.artifacts = artifacts
@@ -225,7 +231,7 @@ class Recorder:
         if self.warehouse:
             # Unreadable, it stays None: compare() reports "could not be read".
             with contextlib.suppress(Exception):
-                record.warehouse = read_warehouse(h.database_path)
+                record.warehouse = read_location(self.location)
         with self._lock:
             self.calls.append(record)
         return record

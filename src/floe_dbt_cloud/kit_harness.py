@@ -44,7 +44,7 @@ _TTL_HOURS = 24.0
 WAREHOUSE_NOT_OBSERVABLE = (
     "live mode: the kit cannot read the warehouse of a dbt Cloud account, so the rows about "
     "tables, row counts and incremental loads are not checked live (the emulator "
-    "certification checks them on DuckDB)"
+    "certification checks them on DuckDB and PostgreSQL)"
 )
 
 

@@ -22,18 +22,20 @@ import duckdb  # noqa: F401
 import floe_dbt_compliance.oracle.reference
 import floe_dbt_compliance.spans  # noqa: F401
 import opentelemetry.sdk.trace  # noqa: F401
+import psycopg2  # noqa: F401
 import pytest
 
 import floe_core.telemetry  # noqa: F401
 import floe_dbt_local.dbt_errors  # noqa: F401
 
-from .variants import VARIANTS, Variant
+from .variants import POSTGRES_VARIANTS, VARIANTS, Variant
 
 # Imported here, before any in-process pytester run: pytester drops the modules
 # a run imported, and re-importing dbt-core in a later run fails inside
 # importlib.metadata ("No package metadata was found for pydantic"), while a
 # re-imported OpenTelemetry SDK no longer matches the process's global tracer
-# provider. Kept in the outer process's snapshot, they are shared by every run.
+# provider; a re-imported psycopg2 lacks psycopg2.errors, which dbt-postgres reads.
+# Kept in the outer process's snapshot, they are shared by every run.
 
 HERE = Path(__file__).parent
 CORRECT = {"acme": "acme_dbt:AcmeRuntime", "acme-basic": "acme_dbt:AcmeBasic"}
@@ -121,8 +123,9 @@ def install_acme(directory: Path, variants: dict[str, Variant] = VARIANTS) -> No
 
 @pytest.fixture
 def kit_dir(pytester: pytest.Pytester) -> pytest.Pytester:
-    install_acme(pytester.path)
-    pytester.makeconftest(harness_conftest(VARIANTS))
+    variants = {**VARIANTS, **POSTGRES_VARIANTS}
+    install_acme(pytester.path, variants)
+    pytester.makeconftest(harness_conftest(variants))
     pytester.syspathinsert()
     return pytester
 

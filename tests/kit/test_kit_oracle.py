@@ -196,7 +196,7 @@ def test_the_worker_runs_a_scenario_with_plain_dbt_core(tmp_path: Path):
         {
             "project_dir": str(copy.project_dir),
             "profiles_dir": str(copy.profiles_dir),
-            "database_path": str(copy.database_path),
+            "location": copy.location().as_json(),
             "target": copy.target,
             "steps": [candidate.as_json() for candidate in scenario.steps],
         }
@@ -287,7 +287,7 @@ def test_the_worker_calls_with_the_steps_project_dir_and_reads_dbts_oserror(tmp_
         {
             "project_dir": str(copy.project_dir),
             "profiles_dir": str(copy.profiles_dir),
-            "database_path": str(copy.database_path),
+            "location": copy.location().as_json(),
             "target": copy.target,
             "steps": [candidate.as_json() for candidate in steps],
         }
@@ -296,7 +296,7 @@ def test_the_worker_calls_with_the_steps_project_dir_and_reads_dbts_oserror(tmp_
     assert run_loop["raised"] == run["raised"] == "DBTExecutionError"
     assert str(copy.project_dir / "loop") in run_loop["message"]
     assert "Too many levels of symbolic links" in run["message"]
-    assert run["warehouse"] is run_loop["warehouse"] is None  # no database file: nothing ran
+    assert run["warehouse"] == run_loop["warehouse"] == {}  # no database file: nothing ran
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)

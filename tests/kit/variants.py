@@ -172,3 +172,14 @@ VARIANTS: dict[str, Variant] = {
     # the fixtures exclude one name at a time
     "acme-excludes-first-member-only": _v(f"{G}:ExcludesFirstMemberOnly", "generated.agrees"),
 }
+
+
+#: Right on DuckDB, wrong on PostgreSQL: the kit refuses them on these rows with
+#: ``--floe-dbt-warehouse postgres`` and certifies them on the same rows on DuckDB.
+WAREHOUSE_ROWS = ("run.all", "lifecycle.snapshot")
+POSTGRES_VARIANTS: dict[str, Variant] = {
+    # Its tables land in public, not in the schema the target names.
+    "acme-default-schema": _v("broken_warehouse:DefaultSchema", *WAREHOUSE_ROWS),
+    # Its tables land in another database of the same server.
+    "acme-own-database": _v("broken_warehouse:OwnDatabase", *WAREHOUSE_ROWS),
+}

@@ -31,7 +31,7 @@ from floe_core.selectors import selector_members, validate_target, vars_argument
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
 from floe_dbt_compliance.scenarios import COMMANDS, LIFECYCLE_METHODS, apply_change
-from floe_dbt_compliance.warehouse import read_warehouse
+from floe_dbt_compliance.warehouse import Location, read_location
 
 __all__ = ["dbt_arguments", "main", "run_scenario"]
 
@@ -100,7 +100,8 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
 
     method = str(step["method"])
     command = COMMANDS[method]
-    project_dir, database = Path(request["project_dir"]), Path(request["database_path"])
+    project_dir = Path(request["project_dir"])
+    location = Location.from_json(request["location"])
     if step.get("project_dir") is not None:
         project_dir = project_dir / str(step["project_dir"])
     try:
@@ -114,7 +115,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
         )
     except DBTConfigurationError as exc:
         return Observation(
-            raised="DBTConfigurationError", message=str(exc), warehouse=read_warehouse(database)
+            raised="DBTConfigurationError", message=str(exc), warehouse=read_location(location)
         )
     try:
         outcome = dbtRunner().invoke(arguments)
@@ -125,14 +126,14 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
     raised = contract_error_for(command, bool(outcome.success), classes)
     if raised is not None:
         message = str(exception) if exception is not None else "dbt reported failure"
-        return Observation(raised=raised, message=message, warehouse=read_warehouse(database))
+        return Observation(raised=raised, message=message, warehouse=read_location(location))
     target_path = _target_path(project_dir)
     manifest = _read(target_path / "manifest.json")
     if command == "compile":
         return Observation(
             manifest=manifest_ids(manifest),
             compiled=compiled_ids(manifest),
-            warehouse=read_warehouse(database),
+            warehouse=read_location(location),
         )
     run_results = _read(target_path / "run_results.json") or {"results": []}
     counts = count_run_results(run_results)
@@ -150,7 +151,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
             if method in LIFECYCLE_METHODS
             else None
         ),
-        warehouse=read_warehouse(database),
+        warehouse=read_location(location),
     )
 
 
@@ -158,7 +159,9 @@ def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     """Run one scenario's steps on the copy the request names.
 
     Args:
-        request: ``project_dir``, ``profiles_dir``, ``database_path``, ``target`` and ``steps``
+        request: ``project_dir``, ``profiles_dir``, ``location`` (where the copy's effects
+            land, as :meth:`~floe_dbt_compliance.warehouse.Location.as_json` wrote it),
+            ``target`` and ``steps``
             (each as :meth:`floe_dbt_compliance.scenarios.Step.as_json` wrote it).
 
     Returns:
