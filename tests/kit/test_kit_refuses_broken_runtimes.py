@@ -36,6 +36,7 @@ GROUPS = {
     "observability": ("broken_observability",),
     "concurrency": ("broken_concurrency",),
     "cache": ("broken_cache",),
+    "projects": ("broken_projects",),
     "lifecycle": ("broken_lifecycle",),
 }
 GENERATED = ("--floe-dbt-examples=4", "--floe-dbt-seed=20261201")

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 from floe_dbt_compliance.errors import WarehouseUnavailable
+from floe_dbt_compliance.observe import Observation, compare
 from floe_dbt_compliance.oracle.worker import run_scenario
 from floe_dbt_compliance.projects import copy_project
+from floe_dbt_compliance.recorder import UNREADABLE, Recorder
 from floe_dbt_compliance.scenarios import step
+from floe_dbt_compliance.spans import span_recorder
 from floe_dbt_compliance.warehouse import Location, Warehouse, read_location
 from floe_dbt_compliance.warehouse.postgres import PostgresSettings
 
@@ -176,7 +179,7 @@ def test_copies_run_in_their_own_schemas_compare_and_are_dropped(
     assert {first.schema, second.schema} <= _scratch_schemas()
     on_postgres.release(first.schema)
     assert first.schema not in _scratch_schemas()
-    assert read_location(first.location()) == {}
+    assert read_location(first.location()) is None
     on_postgres.close()
     assert second.schema not in _scratch_schemas()
 
@@ -208,10 +211,34 @@ def test_duckdb_copies_keep_a_file_each_and_need_no_server(tmp_path: Path):
     copy = copy_project("healthy", tmp_path, warehouse)
     assert (copy.warehouse, copy.schema) == ("duckdb", None)
     assert copy.location() == Location("duckdb", path=str(copy.database_path))
-    assert read_location(copy.location()) == {}  # nothing written yet
+    assert read_location(copy.location()) is None  # dbt never opened it
     output = yaml.safe_load((copy.profiles_dir / "profiles.yml").read_text())["healthy"]
     assert output["outputs"]["dev"]["path"] == str(copy.database_path)
     assert warehouse.slug.startswith("duckdb-")
     assert "a file per project copy" in warehouse.describe()
     warehouse.release(copy.schema)  # nothing to give back
     assert os.path.isdir(copy.project_dir)
+
+
+def test_nothing_there_and_what_is_missing_are_both_named():
+    table = {"kind": "table", "rows": 3, "digest": "d"}
+    expected = Observation(warehouse={"<schema>.customers": table})
+    shown = [str(found) for found in compare(expected, Observation(), ("warehouse",))]
+    assert shown == [
+        "warehouse: reference something, runtime nothing",
+        "relation <schema>.customers: reference present, runtime absent",
+    ]
+    empty = [str(found) for found in compare(Observation(warehouse={}), Observation())]
+    assert empty == ["warehouse: reference something, runtime nothing"]
+    assert compare(Observation(), Observation()) == []
+
+
+def test_a_warehouse_the_kit_cannot_read_is_named_so(monkeypatch: pytest.MonkeyPatch):
+    class Nowhere:
+        plugin, remote_calls, cache_root, unobservable = None, None, None, {}
+
+    broken = Location("postgres", schema="floe_x")
+    recorder = Recorder(Nowhere(), span_recorder(), location=broken, artifacts=False)  # type: ignore[arg-type]
+    monkeypatch.setenv("PGPORT", "port")
+    call = recorder.call("a call", lambda: None)
+    assert call.warehouse == {UNREADABLE: {"kind": "unreadable (WarehouseUnavailable)"}}

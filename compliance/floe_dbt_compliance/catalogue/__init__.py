@@ -27,6 +27,7 @@ from floe_dbt_compliance.catalogue import (
     interface,
     lifecycle,
     observability,
+    projects,
     remote,
     results,
 )
@@ -37,7 +38,7 @@ from floe_dbt_compliance.errors import CatalogueError
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown", "select"]
 
 #: The areas, in the certificate's order.
-AREAS = (interface, calls, results, observability, remote, lifecycle, generated)
+AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated)
 
 
 def _rows(declared: tuple[Requirement, ...]) -> dict[str, Requirement]:

@@ -72,10 +72,11 @@ class Location:
 
 
 def read_location(location: Location | None) -> dict[str, Relation] | None:
-    """Every relation at ``location``, ``{"<schema>.<name>": state}`` (``None``: no location).
+    """Every relation at ``location``, ``{"<schema>.<name>": state}``.
 
-    Nothing written yet (no file, no schema) reads as no relation: a runtime
-    that wrote elsewhere is then told which relations it lacks.
+    ``None`` when there is nothing there: no location, or dbt never opened
+    the DuckDB file or created the schema (which dbt does only when it has
+    something to run); ``{}`` when it did, and no relation is left.
 
     Raises:
         WarehouseUnavailable: The PostgreSQL server cannot be reached.
@@ -84,9 +85,9 @@ def read_location(location: Location | None) -> dict[str, Relation] | None:
         return None
     if location.kind == WarehouseKind.POSTGRES.value:
         if location.schema is None:
-            return {}
+            return None
         return read_schemas(PostgresSettings.from_environment(), location.schema)
-    return {} if location.path is None else read_duckdb(Path(location.path))
+    return None if location.path is None else read_duckdb(Path(location.path))
 
 
 def package_version(distribution: str) -> str | None:

@@ -40,10 +40,10 @@ def _relation(connection: Any, schema: str, name: str, kind: str) -> Relation:
     return relation_state(kind, columns, rows)
 
 
-def read_duckdb(database_path: Path) -> dict[str, Relation]:
-    """Every relation of a DuckDB file, ``{"<schema>.<name>": state}``; none without a file."""
+def read_duckdb(database_path: Path) -> dict[str, Relation] | None:
+    """Every relation of a DuckDB file, ``{"<schema>.<name>": state}``; ``None`` without a file."""
     if not Path(database_path).is_file():
-        return {}
+        return None
     connection = _connect(Path(database_path))
     try:
         listed = connection.execute(

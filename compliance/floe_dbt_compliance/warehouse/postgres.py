@@ -194,13 +194,16 @@ def _relation(cursor: Any, schema: str, name: str, kind: str) -> Relation:
     return relation_state(kind, columns, rows)
 
 
-def read_schemas(settings: PostgresSettings, schema: str) -> dict[str, Relation]:
-    """Every relation of ``schema`` and of the schemas dbt derived from it.
+def read_schemas(settings: PostgresSettings, schema: str) -> dict[str, Relation] | None:
+    """Every relation of ``schema`` and of those dbt derived from it; ``None`` when none exists.
 
     Keys are ``<schema>[_suffix].<name>``: the scratch part is replaced by
     :data:`SCHEMA_PLACEHOLDER`, so copies with other scratch schemas compare.
     """
     with settings.connection() as connection, connection.cursor() as cursor:
+        cursor.execute(_SCHEMAS, {"schema": schema, "derived": _derived(schema)})
+        if not cursor.fetchall():
+            return None  # dbt never created it: as a DuckDB file dbt never opened
         cursor.execute(_LIST, {"schema": schema, "derived": _derived(schema)})
         listed = cursor.fetchall()
         return {
