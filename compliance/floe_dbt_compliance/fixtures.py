@@ -31,6 +31,7 @@ from floe_dbt_compliance.requirements import Requirement, not_applicable_reason,
 from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
 from floe_dbt_compliance.status import not_applicable, not_implemented
+from floe_dbt_compliance.user_projects import UserProject
 from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "floe_dbt_runtime",
     "floe_dbt_scenarios",
     "floe_dbt_spans",
+    "floe_dbt_user_project",
 ]
 
 
@@ -141,6 +143,13 @@ def floe_dbt_runtime(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture
+def floe_dbt_user_project(request: pytest.FixtureRequest) -> UserProject | None:
+    """A project given with ``--floe-dbt-project`` (parametrized; ``None`` when none was)."""
+    project: UserProject | None = request.param
+    return project
+
+
 @pytest.fixture(scope="module")
 def floe_dbt_profile(
     floe_dbt_kit: ComplianceKit,
@@ -166,7 +175,8 @@ def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
     if row is None or "floe_dbt_runtime" not in request.fixturenames:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
-    reason = not_applicable_reason(row, profile)
+    kit: ComplianceKit = request.getfixturevalue("floe_dbt_kit")
+    reason = not_applicable_reason(row, profile, user_projects=bool(kit.projects))
     if reason is not None:
         not_applicable(reason)
 

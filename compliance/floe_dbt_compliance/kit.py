@@ -33,11 +33,13 @@ from floe_dbt_compliance.status import (
     STATUS_ATTRIBUTE,
     KitSkip,
 )
+from floe_dbt_compliance.user_projects import ProjectError, UserProject, check_project
 from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = ["ComplianceKit", "XdistMerge"]
 
 RUNTIME_FIXTURE = "floe_dbt_runtime"
+PROJECT_FIXTURE = "floe_dbt_user_project"
 _WORKER_KEY = "floe_dbt_compliance"
 _SEED_KEY = "floe_dbt_seed"
 _SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -78,6 +80,8 @@ class ComplianceKit:
             raise pytest.UsageError(f"--floe-dbt-shrink {shrink}: give 0 or more")
         self.selection = _selection(config.getoption("floe_dbt_requirement"))
         self.warehouse = _warehouse(config.getoption("floe_dbt_warehouse", "duckdb"))
+        #: The user's projects (``--floe-dbt-project``), checked before anything runs.
+        self.projects = _projects(config.getoption("floe_dbt_project", []))
         workerinput = getattr(config, "workerinput", None)
         seed = config.getoption("floe_dbt_seed")
         if workerinput is not None and _SEED_KEY in workerinput:
@@ -89,6 +93,8 @@ class ComplianceKit:
             "seed": seed if seed is not None else random.randrange(2**32),  # noqa: S311
             "warehouse": self.warehouse.describe(),
         }
+        if self.projects:
+            self.oracle["projects"] = "; ".join(project.describe() for project in self.projects)
 
     # -- runtimes -------------------------------------------------------------------------
 
@@ -116,10 +122,22 @@ class ComplianceKit:
         return None
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        """Run every test that asks for ``floe_dbt_runtime`` once per selected runtime."""
+        """Run every test that asks for ``floe_dbt_runtime`` once per selected runtime.
+
+        A test that asks for ``floe_dbt_user_project`` runs once per project given
+        (once with ``None`` when none was: its row's gate makes it n/a).
+        """
         if RUNTIME_FIXTURE in metafunc.fixturenames:
             metafunc.parametrize(
                 RUNTIME_FIXTURE, self.runtimes, ids=self.runtimes, indirect=True, scope="module"
+            )
+        if PROJECT_FIXTURE in metafunc.fixturenames:
+            given: list[UserProject | None] = list(self.projects) or [None]
+            metafunc.parametrize(
+                PROJECT_FIXTURE,
+                given,
+                ids=[project.name if project else "none" for project in given],
+                indirect=True,
             )
 
     def pytest_collection_modifyitems(
@@ -243,6 +261,17 @@ def _selection(requested: list[str]) -> set[str]:
             "(see docs/reference/promises.md)"
         )
     return set(requested)
+
+
+def _projects(paths: list[str]) -> list[UserProject]:
+    """``--floe-dbt-project`` values, checked, or a usage error before anything runs."""
+    checked = []
+    for path in dict.fromkeys(paths):
+        try:
+            checked.append(check_project(Path(path)))
+        except ProjectError as exc:
+            raise pytest.UsageError(f"--floe-dbt-project {path}: {exc}") from None
+    return checked
 
 
 def _warehouse(kind: str) -> Warehouse:

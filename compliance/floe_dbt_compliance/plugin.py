@@ -60,6 +60,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: a file per project copy) or 'postgres' (a scratch schema per project copy "
         "on the server libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE name).",
     )
+    group.addoption(
+        "--floe-dbt-project",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Also certify on this dbt project of yours (repeatable): copied, never touched in "
+        "place, run on a scratch target the kit owns and compared with plain dbt-core. Install "
+        "its packages first (dbt deps).",
+    )
     _add_oracle_options(group)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "fixture_dir",
     "fixtures_root",
     "project_fingerprint",
+    "target_path",
 ]
 
 FIXTURE_PROJECTS = (
@@ -41,7 +42,8 @@ FIXTURE_PROJECTS = (
     "lifecycle",
     "ephemeral",
 )
-_IGNORED_NAMES = ("target", "logs", "dbt_packages", ".user.yml")
+# Installed packages (dbt_packages/) are copied: they are part of the project dbt runs.
+_IGNORED_NAMES = ("target", "logs", ".user.yml", ".git")
 _IGNORED_SUFFIXES = (".duckdb", ".duckdb.wal")
 _IGNORED = shutil.ignore_patterns(*_IGNORED_NAMES, *(f"*{s}" for s in _IGNORED_SUFFIXES))
 
@@ -103,12 +105,46 @@ class ProjectCopy:
         return Location(self.warehouse, path=str(database_path or self.database_path))
 
 
-def _project_name(project_dir: Path) -> str:
+def _project_file(project_dir: Path) -> dict[str, Any]:
     document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return str(document["name"])
+    return document if isinstance(document, dict) else {}
 
 
-def copy_tree(source: Path, destination: Path, warehouse: Warehouse | None = None) -> ProjectCopy:
+def _project_name(project_dir: Path) -> str:
+    return str(_project_file(project_dir)["name"])
+
+
+def target_path(project_dir: Path) -> Path:
+    """Where dbt writes a project's artifacts (``target-path`` of ``dbt_project.yml``)."""
+    return project_dir / str(_project_file(project_dir).get("target-path") or "target")
+
+
+def _own_profile(
+    copy: ProjectCopy, existing: dict[str, Any], warehouse: Warehouse
+) -> dict[str, Any]:
+    """A profile of the project's name with one target, ``dev``, on the copy's own place.
+
+    Only what the project's own DuckDB output sets besides its file is kept
+    (extensions, settings); nothing else of the user's profiles is copied.
+    """
+    document = _project_file(copy.project_dir)
+    name = str(document.get("profile") or document["name"])
+    found = existing.get(name)
+    profile: dict[str, Any] = found if isinstance(found, dict) else {}
+    listed = profile.get("outputs")
+    outputs: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    default: Any = outputs.get(str(profile.get("target"))) or next(iter(outputs.values()), {})
+    output = warehouse.profile_output(
+        default if isinstance(default, dict) else {},
+        database_path=copy.database_path,
+        schema=copy.schema,
+    )
+    return {name: {"target": copy.target, "outputs": {copy.target: output}}}
+
+
+def copy_tree(
+    source: Path, destination: Path, warehouse: Warehouse | None = None, *, user: bool = False
+) -> ProjectCopy:
     """Copy any dbt project and point every output of its profiles at the copy's own place.
 
     On DuckDB that is a file inside the copy: dbt-duckdb resolves a relative
@@ -117,10 +153,15 @@ def copy_tree(source: Path, destination: Path, warehouse: Warehouse | None = Non
     scratch schema (the password stays an ``env_var``). Build output
     (``target/``, ``logs/``, DuckDB files) is not copied.
 
+    A user's project (``--floe-dbt-project``) gets a profiles.yml of the
+    kit's instead: its profile, one target ``dev``, the copy's place.
+
     Args:
-        source: A directory holding ``dbt_project.yml`` and ``profiles.yml``.
+        source: A directory holding ``dbt_project.yml`` and ``profiles.yml``
+            (a user's project may keep its profile elsewhere).
         destination: A directory to create the copy in (``destination/<source name>``).
         warehouse: The session's warehouse (default: DuckDB).
+        user: A user's project, not one the kit ships.
 
     Returns:
         Where the copy and its profile are.
@@ -136,6 +177,13 @@ def copy_tree(source: Path, destination: Path, warehouse: Warehouse | None = Non
         schema=warehouse.scratch(),
     )
     profiles_path = project_dir / "profiles.yml"
+    if user:
+        existing = _read_profiles(profiles_path)
+        profiles_path.write_text(
+            yaml.safe_dump(_own_profile(copy, existing, warehouse), sort_keys=False),
+            encoding="utf-8",
+        )
+        return copy
     profiles: dict[str, Any] = yaml.safe_load(profiles_path.read_text(encoding="utf-8"))
     for profile in profiles.values():
         if not isinstance(profile, dict):
@@ -149,6 +197,14 @@ def copy_tree(source: Path, destination: Path, warehouse: Warehouse | None = Non
             )
     profiles_path.write_text(yaml.safe_dump(profiles, sort_keys=False), encoding="utf-8")
     return copy
+
+
+def _read_profiles(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def copy_project(name: str, destination: Path, warehouse: Warehouse | None = None) -> ProjectCopy:

@@ -21,7 +21,7 @@ from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.leaks import redact
 from floe_dbt_compliance.observe import ASPECTS, Difference, Observation, compare, summarise
 from floe_dbt_compliance.oracle.reference import Expected, Oracle
-from floe_dbt_compliance.projects import ProjectCopy, copy_tree
+from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.recorder import NOT_READ, Call, Recorder, observe_call
 from floe_dbt_compliance.scenarios import Scenario
 from floe_dbt_compliance.spans import SpanRecorder
@@ -244,7 +244,7 @@ class ScenarioRuns:
         """
         if scenario.name not in self._runs:
             expected = self.oracle.expected(scenario)
-            copy = copy_tree(scenario.source, self._workspace(scenario.name), self.warehouse)
+            copy = scenario.copy(self._workspace(scenario.name), self.warehouse)
             self._copies.append(copy)
             harness = self._build(copy)
             location = copy.location(harness.database_path)

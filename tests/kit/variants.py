@@ -193,3 +193,10 @@ POSTGRES_VARIANTS: dict[str, Variant] = {
     # Its tables land in another database of the same server.
     "acme-own-database": _v("broken_warehouse:OwnDatabase", *WAREHOUSE_ROWS),
 }
+
+#: Wrong only on a user's project: proven with --floe-dbt-project examples/jaffle_shop.
+USER_VARIANTS: dict[str, Variant] = {
+    "acme-drops-one-node": _v("broken_user:DropsOneNode", "project.agrees", "project.lifecycle"),
+}
+#: Every variant, whichever session proves it.
+ALL_VARIANTS: dict[str, Variant] = {**VARIANTS, **POSTGRES_VARIANTS, **USER_VARIANTS}

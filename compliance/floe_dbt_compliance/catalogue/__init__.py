@@ -30,6 +30,7 @@ from floe_dbt_compliance.catalogue import (
     projects,
     remote,
     results,
+    user,
 )
 from floe_dbt_compliance.catalogue.unchecked import UNCHECKED
 from floe_dbt_compliance.declaration import Observes, Requirement
@@ -38,7 +39,7 @@ from floe_dbt_compliance.errors import CatalogueError
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown", "select"]
 
 #: The areas, in the certificate's order.
-AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated)
+AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated, user)
 
 
 def _rows(declared: tuple[Requirement, ...]) -> dict[str, Requirement]:

@@ -34,7 +34,7 @@ from floe_dbt_compliance.errors import ReferenceUnavailable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.observe import Observation
 from floe_dbt_compliance.oracle.store import ReferenceStore
-from floe_dbt_compliance.projects import ProjectCopy, copy_tree
+from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.recorder import Recorder, observe_call
 from floe_dbt_compliance.scenarios import Scenario
 from floe_dbt_compliance.spans import SpanRecorder
@@ -252,21 +252,44 @@ class Oracle:
         )
         self._lock = threading.Lock()
 
-    def _compute(self, scenario: Scenario) -> Any:
+    def _run(self, scenario: Scenario, read: Callable[[ProjectCopy, Expected], Any]) -> Any:
+        """Run ``scenario`` on the reference on a fresh copy; ``read`` what it left."""
         self.workspace.mkdir(parents=True, exist_ok=True)
         directory = Path(tempfile.mkdtemp(dir=self.workspace))
-        copy = copy_tree(scenario.source, directory, self.warehouse)
+        copy = scenario.copy(directory, self.warehouse)
         try:
-            return [
-                None if item is None else item.as_json()
-                for item in self.reference.observe(scenario, copy)
-            ]
+            return read(copy, self.reference.observe(scenario, copy))
         finally:
             self.warehouse.release(copy.schema)
 
+    def _compute(self, scenario: Scenario) -> Any:
+        return self._run(
+            scenario,
+            lambda _copy, found: [None if item is None else item.as_json() for item in found],
+        )
+
+    def remembered(
+        self,
+        what: str,
+        scenario: Scenario,
+        read: Callable[[ProjectCopy, Expected], Any],
+    ) -> Any:
+        """What ``read`` makes of the reference's run of ``scenario``, memoised as outcomes are.
+
+        Args:
+            what: What it is (part of the store's key).
+            scenario: The scenario the reference runs on a fresh copy.
+            read: Reads the copy and the observations, while the copy exists;
+                returns JSON-serialisable data.
+        """
+        key = f"{self._where()}/{what}-{scenario.key()}"
+        return self.store.fetch(key.replace("/", "--"), lambda: self._run(scenario, read))
+
+    def _where(self) -> str:
+        return f"{self.reference.slug}/{self.warehouse.slug}/kit-{_observer_digest()}"
+
     def _load(self, scenario: Scenario) -> Expected:
-        where = f"{self.reference.slug}/{self.warehouse.slug}/kit-{_observer_digest()}"
-        key = f"{where}/{scenario.key()}"
+        key = f"{self._where()}/{scenario.key()}"
         stored = self.store.fetch(key.replace("/", "--"), lambda: self._compute(scenario))
         return [None if item is None else Observation.from_json(item) for item in stored]
 

@@ -22,14 +22,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
-
 from floe_core.artifacts import count_run_results
 from floe_core.errors import DBTConfigurationError
 from floe_core.lifecycle import count_lifecycle_nodes
 from floe_core.selectors import selector_members, validate_target, vars_argument
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
+from floe_dbt_compliance.projects import target_path
 from floe_dbt_compliance.scenarios import COMMANDS, LIFECYCLE_METHODS, apply_change
 from floe_dbt_compliance.warehouse import Location, read_location
 
@@ -82,11 +81,6 @@ def dbt_arguments(
     return arguments
 
 
-def _target_path(project_dir: Path) -> Path:
-    document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return project_dir / str((document or {}).get("target-path") or "target")
-
-
 def _read(path: Path) -> dict[str, Any] | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -127,15 +121,15 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
     if raised is not None:
         message = str(exception) if exception is not None else "dbt reported failure"
         return Observation(raised=raised, message=message, warehouse=read_location(location))
-    target_path = _target_path(project_dir)
-    manifest = _read(target_path / "manifest.json")
+    targets = target_path(project_dir)
+    manifest = _read(targets / "manifest.json")
     if command == "compile":
         return Observation(
             manifest=manifest_ids(manifest),
             compiled=compiled_ids(manifest),
             warehouse=read_location(location),
         )
-    run_results = _read(target_path / "run_results.json") or {"results": []}
+    run_results = _read(targets / "run_results.json") or {"results": []}
     counts = count_run_results(run_results)
     return Observation(
         counts={
