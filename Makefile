@@ -1,6 +1,7 @@
 # Two entry points, each doing all of its own set-up:
 #   make certify  - the main job: pytest --floe-dbt-compliance on the reference runtimes
 #   make test     - lint, types and the whole test suite (what .ci/run calls)
+# and make certify-postgres: the same certification on a PostgreSQL server it starts itself.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +15,7 @@ export FLOE_DBT_REFERENCE_CACHE ?= $(REFERENCE)
 # dbt-core sends anonymous usage events by default; nothing here should leave the machine.
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: certify test test-lowest lowest-env lint typecheck unit bench docs clean mutate
+.PHONY: certify certify-postgres test test-lowest lowest-env lint typecheck unit bench docs clean mutate
 
 $(STAMP): pyproject.toml
 	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
@@ -26,6 +27,15 @@ $(STAMP): pyproject.toml
 certify: $(STAMP)
 	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-report $(REPORT) -p no:cacheprovider -n 2 \
 		--floe-dbt-reference-cache $(REFERENCE)
+
+# local and cloud on PostgreSQL: --throwaway-postgres (the root conftest.py) starts a server
+# from the machine's PostgreSQL binaries on a free loopback port, points libpq's PG* variables
+# at it for the session (and its workers) and removes it at the end; the kit reads only those.
+REPORT_POSTGRES ?= .floe/compliance-postgres
+certify-postgres: $(STAMP)
+	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-warehouse postgres --throwaway-postgres \
+		--floe-dbt-runtime local --floe-dbt-runtime cloud --floe-dbt-report $(REPORT_POSTGRES) \
+		-p no:cacheprovider -n 2 --floe-dbt-reference-cache $(REFERENCE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

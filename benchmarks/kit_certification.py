@@ -51,11 +51,13 @@ from floe_core.errors import DBTConfigurationError
 from floe_dbt_compliance.fixture_scenarios import SCENARIOS
 from floe_dbt_compliance.generated import projects, write_project
 from floe_dbt_compliance.oracle.worker import _release_dbt, dbt_arguments
-from floe_dbt_compliance.projects import copy_tree
 from floe_dbt_compliance.scenarios import Scenario, apply_change
+from floe_dbt_compliance.several_projects import PROJECTS
 from floe_dbt_compliance.suites.suite_concurrency import SERIAL_BATCH, SERIAL_LIFECYCLE
+from floe_dbt_compliance.warehouse import Warehouse
 
 examples, chosen = int(sys.argv[1]), int(sys.argv[2])
+warehouse = Warehouse.choose(sys.argv[3] if len(sys.argv) > 3 else "duckdb")
 drawn = []
 settings(max_examples=examples, database=None, deadline=None, derandomize=False,
          phases=(Phase.generate,), suppress_health_check=list(HealthCheck))(
@@ -64,7 +66,7 @@ count = 0
 
 def play(scenario, steps, scratch, tag):
     global count
-    copy = copy_tree(scenario.source, Path(tempfile.mkdtemp(dir=scratch, prefix=tag)))
+    copy = scenario.copy(Path(tempfile.mkdtemp(dir=scratch, prefix=tag)), warehouse)
     for step in steps:
         if step.command is None:
             apply_change(copy.project_dir, step.as_json())
@@ -78,13 +80,15 @@ def play(scenario, steps, scratch, tag):
         dbtRunner().invoke(args)
         _release_dbt()
         count += 1
+    warehouse.release(copy.schema)
 
 with tempfile.TemporaryDirectory() as scratch:
     generated = []
     for number, spec in enumerate(drawn):
         source = write_project(spec, Path(scratch) / f"g{number}")
         generated.append(Scenario("generated", source, spec.steps))
-    every = [*SCENARIOS.values(), SERIAL_LIFECYCLE, *generated]  # SCENARIOS has lifecycle
+    # SCENARIOS has lifecycle; PROJECTS are the several-projects suite's (one instance there)
+    every = [*SCENARIOS.values(), SERIAL_LIFECYCLE, *PROJECTS, *generated]
     for scenario in every:  # the reference's share
         play(scenario, scenario.steps, scratch, "reference-")
     for scenario in every:  # the runtime's share
@@ -99,13 +103,13 @@ print(json.dumps({"seconds": time.perf_counter() - started, "count": count,
 """
 
 
-def bare(examples: int) -> dict[str, float]:
+def bare(examples: int, warehouse: str = "duckdb") -> dict[str, float]:
     """The bare dbt-core work, in a child process: wall seconds, CPU seconds, invocations."""
     import json
 
     output = (
         subprocess.run(
-            [sys.executable, "-c", BARE, str(examples), str(SEED)],
+            [sys.executable, "-c", BARE, str(examples), str(SEED), warehouse],
             check=True,
             capture_output=True,
             text=True,

@@ -28,6 +28,7 @@ from floe_dbt_compliance.errors import HarnessError, RuntimeNotBuildable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.hookspecs import HOOK, RETIRED_HOOK
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = [
     "build_harness",
@@ -189,6 +190,7 @@ def build_harness(
     name: str,
     project: str | ProjectCopy,
     tmp_path_factory: pytest.TempPathFactory,
+    warehouse: Warehouse | None = None,
 ) -> RuntimeHarness:
     """Build runtime ``name`` on ``project`` (a fixture project's name, copied here, or a copy).
 
@@ -197,6 +199,7 @@ def build_harness(
         name: The ``floe.dbt`` entry-point name.
         project: A fixture project's name (the kit copies it) or a copy.
         tmp_path_factory: Where copies and the harness's directories go.
+        warehouse: Where a fixture project named here is copied to run (default DuckDB).
 
     Raises:
         RuntimeNotBuildable: Nothing builds it and ``--floe-dbt-runtime`` named
@@ -206,7 +209,7 @@ def build_harness(
     if isinstance(project, ProjectCopy):
         copy = project
     else:
-        copy = copy_project(project, tmp_path_factory.mktemp(f"{name}-{project}"))
+        copy = copy_project(project, tmp_path_factory.mktemp(f"{name}-{project}"), warehouse)
     named = name in (config.getoption("floe_dbt_runtime", None) or ())
     try:
         return _resolve(config, name, copy, tmp_path_factory)

@@ -59,6 +59,8 @@ class Requirement:
             of :data:`~floe_dbt_compliance.observe.ASPECTS`).
         warehouse: Its promise shows only in the warehouse: *n/a* where the
             harness cannot observe it, rather than passed on the rest.
+        user_projects: Its checks run on the user's own projects
+            (``--floe-dbt-project``): *n/a* in a session that gives none.
     """
 
     key: str
@@ -70,6 +72,7 @@ class Requirement:
     reads: Reads = ()
     aspects: tuple[str, ...] = ASPECTS
     warehouse: bool = False
+    user_projects: bool = False
 
     def __post_init__(self) -> None:
         area, _, what = self.key.partition(".")
@@ -84,6 +87,8 @@ class Requirement:
             problems.append(f"aspects {unknown} are not among {ASPECTS}")
         if self.warehouse and self.observes is not Observes.ORACLE:
             problems.append("only an oracle row compares the warehouse")
+        if self.user_projects and self.observes is not Observes.SEQUENCE:
+            problems.append("a row on the user's projects runs a sequence of its own")
         try:
             steps = list(self.steps())
         except ScenarioError as exc:
@@ -124,6 +129,8 @@ class Requirement:
             return f"checked on the calls of {where}"
         if self.observes is Observes.RUNTIME:
             return "checked on the runtime, without running dbt"
+        if self.user_projects:
+            return "compared with plain dbt-core on the projects given with --floe-dbt-project"
         return "checked on a sequence of calls of its own"
 
 

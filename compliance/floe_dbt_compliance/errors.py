@@ -14,6 +14,7 @@ reference's. These are the kit's::
     │   ├── RuntimeNotBuildable    nothing can build the runtime here
     │   └── RetiredHook            a plugin implements a hook the kit no longer calls
     ├── ReferenceUnavailable   the reference could not run a scenario
+    ├── WarehouseUnavailable   the warehouse cannot be reached, or not used as the kit needs
     └── CheckFailed            a check refused the runtime (an ``AssertionError``)
         └── Disagreement           the runtime ended differently from the reference
                                    (:mod:`floe_dbt_compliance.runs`, with its findings)
@@ -41,6 +42,7 @@ __all__ = [
     "ScenarioError",
     "SpansUnobservable",
     "UnknownRow",
+    "WarehouseUnavailable",
 ]
 
 
@@ -94,6 +96,14 @@ class RetiredHook(HarnessError):
 
 class ReferenceUnavailable(KitError, RuntimeError):
     """The reference could not run a scenario: the row cannot be decided."""
+
+
+class WarehouseUnavailable(KitError, RuntimeError):
+    """The warehouse cannot be reached or used (a driver missing, a server down, no rights).
+
+    The message names where the kit looked (host, port, user, database) and
+    what to set; it never holds a password.
+    """
 
 
 class CheckFailed(KitError, AssertionError):

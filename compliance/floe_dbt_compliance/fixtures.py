@@ -26,11 +26,13 @@ from floe_dbt_compliance.oracle.reference import (
 )
 from floe_dbt_compliance.oracle.store import ReferenceStore
 from floe_dbt_compliance.profile import RuntimeProfile
-from floe_dbt_compliance.projects import ProjectCopy
+from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from floe_dbt_compliance.requirements import Requirement, not_applicable_reason, row_of
 from floe_dbt_compliance.runs import ScenarioRuns
 from floe_dbt_compliance.spans import SpanRecorder, span_recorder
 from floe_dbt_compliance.status import not_applicable, not_implemented
+from floe_dbt_compliance.user_projects import UserProject
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = [
     "HarnessFactory",
@@ -42,6 +44,7 @@ __all__ = [
     "floe_dbt_runtime",
     "floe_dbt_scenarios",
     "floe_dbt_spans",
+    "floe_dbt_user_project",
 ]
 
 
@@ -49,23 +52,35 @@ class HarnessFactory:
     """Builds harnesses for one runtime, each on a fresh project copy, and closes them all."""
 
     def __init__(
-        self, config: pytest.Config, name: str, tmp_path_factory: pytest.TempPathFactory
+        self,
+        config: pytest.Config,
+        name: str,
+        tmp_path_factory: pytest.TempPathFactory,
+        warehouse: Warehouse | None = None,
     ) -> None:
         self._config = config
         self.name = name
         self._tmp_path_factory = tmp_path_factory
+        self.warehouse = warehouse or Warehouse.duckdb()
         self._built: list[RuntimeHarness] = []
+        self._copies: list[ProjectCopy] = []
 
     def __call__(self, project: ProjectCopy | str) -> RuntimeHarness:
-        """Return the runtime on ``project`` (a copy, or a fixture project's name)."""
+        """Return the runtime on ``project`` (a copy, or a fixture project's name, copied here)."""
+        if isinstance(project, str):
+            directory = self._tmp_path_factory.mktemp(f"{self.name}-{project}")
+            project = copy_project(project, directory, self.warehouse)
+            self._copies.append(project)
         harness = build_harness(self._config, self.name, project, self._tmp_path_factory)
         self._built.append(harness)
         return harness
 
     def close_all(self) -> None:
-        """Close every harness built, newest first."""
+        """Close every harness built, newest first, and give back the copies made here."""
         while self._built:
             close_harness(self._built.pop())
+        while self._copies:
+            self.warehouse.release(self._copies.pop().schema)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +116,7 @@ def floe_dbt_oracle(
     workspace = tmp_path_factory.mktemp("reference")
     reference: Reference
     if name == DEFAULT_REFERENCE:
-        reference = DbtCoreReference(workspace)
+        reference = DbtCoreReference(workspace, floe_dbt_kit.warehouse)
     else:
         reference = RuntimeReference(
             name,
@@ -114,10 +129,11 @@ def floe_dbt_oracle(
         if cache
         else _shared_root(pytestconfig, tmp_path_factory) / "floe-dbt-reference"
     )
-    oracle = Oracle(reference, ReferenceStore(store_root), workspace)
+    oracle = Oracle(reference, ReferenceStore(store_root), workspace, floe_dbt_kit.warehouse)
     floe_dbt_kit.oracle["reference"] = reference.description
     yield oracle
     oracle.close()
+    floe_dbt_kit.warehouse.close()  # the scratch schemas of this process (PostgreSQL)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +141,13 @@ def floe_dbt_runtime(request: pytest.FixtureRequest) -> str:
     """The runtime under test (parametrized over ``--floe-dbt-runtime``)."""
     name: str = request.param
     return name
+
+
+@pytest.fixture
+def floe_dbt_user_project(request: pytest.FixtureRequest) -> UserProject | None:
+    """A project given with ``--floe-dbt-project`` (parametrized; ``None`` when none was)."""
+    project: UserProject | None = request.param
+    return project
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +175,8 @@ def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
     if row is None or "floe_dbt_runtime" not in request.fixturenames:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
-    reason = not_applicable_reason(row, profile)
+    kit: ComplianceKit = request.getfixturevalue("floe_dbt_kit")
+    reason = not_applicable_reason(row, profile, user_projects=bool(kit.projects))
     if reason is not None:
         not_applicable(reason)
 
@@ -169,13 +193,16 @@ def floe_dbt_row(request: pytest.FixtureRequest) -> Requirement:
 @pytest.fixture
 def floe_dbt_harness(
     pytestconfig: pytest.Config,
+    floe_dbt_kit: ComplianceKit,
     floe_dbt_runtime: str,
     floe_dbt_profile: RuntimeProfile,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HarnessFactory]:
     """``floe_dbt_harness("healthy")``: the runtime on a fresh copy of a fixture project."""
     del floe_dbt_profile  # requested so a runtime that implements nothing is skipped first
-    factory = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
+    factory = HarnessFactory(
+        pytestconfig, floe_dbt_runtime, tmp_path_factory, floe_dbt_kit.warehouse
+    )
     yield factory
     factory.close_all()
 
@@ -183,13 +210,16 @@ def floe_dbt_harness(
 @pytest.fixture(scope="module")
 def floe_dbt_module_harness(
     pytestconfig: pytest.Config,
+    floe_dbt_kit: ComplianceKit,
     floe_dbt_runtime: str,
     floe_dbt_profile: RuntimeProfile,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[HarnessFactory]:
     """Like ``floe_dbt_harness`` for the scenarios several checks share (module scope)."""
     del floe_dbt_profile
-    factory = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
+    factory = HarnessFactory(
+        pytestconfig, floe_dbt_runtime, tmp_path_factory, floe_dbt_kit.warehouse
+    )
     yield factory
     factory.close_all()
 
@@ -200,12 +230,15 @@ def floe_dbt_scenarios(
     floe_dbt_oracle: Oracle,
     floe_dbt_spans: SpanRecorder,
     tmp_path_factory: pytest.TempPathFactory,
-) -> ScenarioRuns:
+) -> Iterator[ScenarioRuns]:
     """The runtime's scenario runs of this module, each beside the reference's."""
     name = floe_dbt_module_harness.name
-    return ScenarioRuns(
+    runs = ScenarioRuns(
         floe_dbt_module_harness,
         floe_dbt_oracle,
         floe_dbt_spans,
         lambda scenario: tmp_path_factory.mktemp(f"{name}-{scenario}"),
+        floe_dbt_oracle.warehouse,
     )
+    yield runs
+    runs.close()

@@ -58,7 +58,8 @@ class RuntimeHarness:
             keyword arguments (``no_cache=True`` ...) are forwarded. Needed by
             the serialisation and no-cache checks.
         database_path: The DuckDB file where the runtime's effects land, when
-            the kit can read it; the warehouse checks need it.
+            the kit can read it (on DuckDB; on PostgreSQL the kit reads the
+            copy's scratch schema).
         remote_calls: Returns how many remote calls the runtime has made so
             far (e.g. HTTP requests); cache checks need it.
         cache_root: The artifact cache's root directory; giving it declares
@@ -69,6 +70,13 @@ class RuntimeHarness:
         unobservable: What the kit cannot observe with this harness
             (:data:`WAREHOUSE`), and why: the checks that need it are n/a
             with that reason instead of passing or failing on nothing.
+        serve_project: How this deployment serves *another* project, as one
+            serving several does (Dagster code locations, a CI matrix): by
+            default the harness's own instance (every method takes the
+            project, so one instance serves any); a runtime whose instances
+            are bound to one project (dbt Cloud's jobs run one repository)
+            gives a callable that builds one for the given copy, sharing this
+            one's cache directory as the default location would.
     """
 
     plugin: DBTPlugin
@@ -83,6 +91,7 @@ class RuntimeHarness:
     secrets: Sequence[str] = field(default_factory=tuple)
     close: Callable[[], None] | None = None
     unobservable: Mapping[str, str] = field(default_factory=dict)
+    serve_project: Callable[[ProjectCopy], DBTPlugin] | None = None
 
     @classmethod
     def for_project(
@@ -98,6 +107,7 @@ class RuntimeHarness:
         secrets: Sequence[str] = (),
         close: Callable[[], None] | None = None,
         unobservable: Mapping[str, str] | None = None,
+        serve_project: Callable[[ProjectCopy], DBTPlugin] | None = None,
     ) -> RuntimeHarness:
         """Wire a runtime to the kit's copy of a project; everything else is a keyword.
 
@@ -109,8 +119,8 @@ class RuntimeHarness:
                 it built that has a ``close()`` is closed with the harness.
             new_instance: How to build a second instance (default: the
                 factory; for a bare runtime, the kit asks your hook again).
-            database_path: Where the runtime's tables land (default: the
-                DuckDB file the copy's profile names).
+            database_path: Where the runtime's tables land on DuckDB (default:
+                the file the copy's profile names).
             remote_calls: A counter of the runtime's remote calls.
             cache_root: The artifact cache's root (declares the cache capability).
             cache_ttl_hours: The TTL the runtime was built with.
@@ -119,6 +129,8 @@ class RuntimeHarness:
             unobservable: What the kit cannot observe here, and why
                 (``{WAREHOUSE: "..."}``): those checks are n/a, and
                 ``database_path`` is ignored.
+            serve_project: Builds the instance that serves another project
+                (default: this one serves every project).
 
         Returns:
             The harness.
@@ -159,6 +171,7 @@ class RuntimeHarness:
             secrets=tuple(secrets),
             close=close_all,
             unobservable=hidden,
+            serve_project=serve_project,
         )
 
     def another(self, **options: Any) -> DBTPlugin:
@@ -174,6 +187,12 @@ class RuntimeHarness:
                 pytrace=False,
             )
         return self.new_instance(**options)
+
+    def instance_for(self, project: ProjectCopy) -> DBTPlugin:
+        """The instance that serves ``project`` beside this harness's (itself, by default)."""
+        if self.serve_project is None:
+            return self.plugin
+        return self.serve_project(project)
 
     def calls(self) -> int:
         """Return the remote-call count.

@@ -62,8 +62,11 @@ def pytest_floe_dbt_harness(
     Args:
         name: The ``floe.dbt`` entry-point name being certified.
         project: The copy: ``project_dir``, ``profiles_dir``, ``target``,
-            ``name`` (its dbt project name) and ``database_path`` (the DuckDB
-            file its profile writes to).
+            ``name`` (its dbt project name), ``warehouse`` (``duckdb`` or
+            ``postgres``, as ``--floe-dbt-warehouse`` chose), ``database_path``
+            (the DuckDB file its profile writes to) and ``schema`` (its scratch
+            schema on PostgreSQL). Run the project with the profile as it is:
+            the kit reads that place.
         tmp_path_factory: pytest's factory for private directories (a cache root ...).
 
     Returns:

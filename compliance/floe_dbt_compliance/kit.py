@@ -13,6 +13,7 @@ import pytest
 
 from floe_core.plugin_registry import PluginRegistry
 from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.errors import WarehouseUnavailable
 from floe_dbt_compliance.profile import RuntimeProfile, profile_runtime
 from floe_dbt_compliance.report import (
     REQUIREMENT_PROPERTY,
@@ -32,10 +33,13 @@ from floe_dbt_compliance.status import (
     STATUS_ATTRIBUTE,
     KitSkip,
 )
+from floe_dbt_compliance.user_projects import ProjectError, UserProject, check_project
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = ["ComplianceKit", "XdistMerge"]
 
 RUNTIME_FIXTURE = "floe_dbt_runtime"
+PROJECT_FIXTURE = "floe_dbt_user_project"
 _WORKER_KEY = "floe_dbt_compliance"
 _SEED_KEY = "floe_dbt_seed"
 _SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -75,6 +79,9 @@ class ComplianceKit:
         if shrink < 0:
             raise pytest.UsageError(f"--floe-dbt-shrink {shrink}: give 0 or more")
         self.selection = _selection(config.getoption("floe_dbt_requirement"))
+        self.warehouse = _warehouse(config.getoption("floe_dbt_warehouse", "duckdb"))
+        #: The user's projects (``--floe-dbt-project``), checked before anything runs.
+        self.projects = _projects(config.getoption("floe_dbt_project", []))
         workerinput = getattr(config, "workerinput", None)
         seed = config.getoption("floe_dbt_seed")
         if workerinput is not None and _SEED_KEY in workerinput:
@@ -84,14 +91,17 @@ class ComplianceKit:
             "examples": examples,
             "shrink": shrink,
             "seed": seed if seed is not None else random.randrange(2**32),  # noqa: S311
+            "warehouse": self.warehouse.describe(),
         }
+        if self.projects:
+            self.oracle["projects"] = "; ".join(project.describe() for project in self.projects)
 
     # -- runtimes -------------------------------------------------------------------------
 
     def profile(self, name: str, tmp_path_factory: pytest.TempPathFactory) -> RuntimeProfile:
         """Probe a runtime once per process (metadata, parallelism, cache, not implemented)."""
         if name not in self._profiles:
-            profile = profile_runtime(self.config, name, tmp_path_factory)
+            profile = profile_runtime(self.config, name, tmp_path_factory, self.warehouse)
             self._profiles[name] = profile
             self.runtime_info[name] = {"class": profile.class_path, "metadata": profile.metadata}
         return self._profiles[name]
@@ -112,10 +122,22 @@ class ComplianceKit:
         return None
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        """Run every test that asks for ``floe_dbt_runtime`` once per selected runtime."""
+        """Run every test that asks for ``floe_dbt_runtime`` once per selected runtime.
+
+        A test that asks for ``floe_dbt_user_project`` runs once per project given
+        (once with ``None`` when none was: its row's gate makes it n/a).
+        """
         if RUNTIME_FIXTURE in metafunc.fixturenames:
             metafunc.parametrize(
                 RUNTIME_FIXTURE, self.runtimes, ids=self.runtimes, indirect=True, scope="module"
+            )
+        if PROJECT_FIXTURE in metafunc.fixturenames:
+            given: list[UserProject | None] = list(self.projects) or [None]
+            metafunc.parametrize(
+                PROJECT_FIXTURE,
+                given,
+                ids=[project.name if project else "none" for project in given],
+                indirect=True,
             )
 
     def pytest_collection_modifyitems(
@@ -184,6 +206,7 @@ class ComplianceKit:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the certificates (controller only) and fail the session if one is refused."""
+        self.warehouse.close()  # this process's scratch schemas, if any are left
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
             workeroutput[_WORKER_KEY] = json.dumps(
@@ -238,6 +261,25 @@ def _selection(requested: list[str]) -> set[str]:
             "(see docs/reference/promises.md)"
         )
     return set(requested)
+
+
+def _projects(paths: list[str]) -> list[UserProject]:
+    """``--floe-dbt-project`` values, checked, or a usage error before anything runs."""
+    checked = []
+    for path in dict.fromkeys(paths):
+        try:
+            checked.append(check_project(Path(path)))
+        except ProjectError as exc:
+            raise pytest.UsageError(f"--floe-dbt-project {path}: {exc}") from None
+    return checked
+
+
+def _warehouse(kind: str) -> Warehouse:
+    """``--floe-dbt-warehouse``, reachable and usable, or a usage error before anything runs."""
+    try:
+        return Warehouse.choose(kind)
+    except WarehouseUnavailable as exc:
+        raise pytest.UsageError(f"--floe-dbt-warehouse {kind}: {exc}") from None
 
 
 def runtime_scope(nodeid: str) -> str:

@@ -179,6 +179,22 @@ def _relations(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[Diff
     return found
 
 
+def _warehouses(
+    expected: Mapping[str, Any] | None, got: Mapping[str, Any] | None
+) -> list[Difference]:
+    """``None`` is nothing there (dbt never opened the file, never created the schema)."""
+    found = []
+    if (expected is None) != (got is None):
+        found.append(
+            Difference(
+                "warehouse",
+                "nothing" if expected is None else "something",
+                "nothing" if got is None else "something",
+            )
+        )
+    return found + _relations(expected or {}, got or {})
+
+
 def _raised(observation: Observation, otherwise: str) -> str:
     # The message tells a vendor why (a 401, a missing profile); the class alone does not.
     if observation.raised is None:
@@ -229,6 +245,9 @@ def compare(
         if aspect not in wanted or aspect == "raised":
             continue
         want, have = getattr(expected, aspect), getattr(got, aspect)
+        if aspect == "warehouse":
+            found += _warehouses(want, have)
+            continue
         unobserved = _unobserved(aspect, want, have)
         if unobserved is not None:
             found += unobserved
@@ -238,8 +257,6 @@ def compare(
             found += _keyed("node", want, have)
         elif aspect in ("manifest", "compiled"):
             found += _sets(f"{aspect} node", want, have)
-        else:
-            found += _relations(want, have)
     return found
 
 

@@ -53,6 +53,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Anything short of certified (a skipped mandatory requirement, a runtime that is "
         "not implemented) fails the session.",
     )
+    group.addoption(
+        "--floe-dbt-warehouse",
+        choices=("duckdb", "postgres"),
+        default="duckdb",
+        help="Where the kit's projects run, on the runtime and the reference alike: 'duckdb' "
+        "(default: a file per project copy) or 'postgres' (a scratch schema per project copy "
+        "on the server libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE name).",
+    )
+    group.addoption(
+        "--floe-dbt-project",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="Also certify on this dbt project of yours (repeatable): copied, never touched in "
+        "place, run on a scratch target the kit owns and compared with plain dbt-core. Install "
+        "its packages first (dbt deps).",
+    )
     _add_oracle_options(group)
 
 

@@ -19,6 +19,8 @@ from floe_core.plugin_interfaces import DBTPlugin
 from floe_dbt_compliance.building import build_harness
 from floe_dbt_compliance.capabilities import Capability, decide
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
+from floe_dbt_compliance.projects import copy_project
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = ["RuntimeProfile", "probe", "profile_runtime"]
 
@@ -120,11 +122,19 @@ def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
 
 
 def profile_runtime(
-    config: pytest.Config, name: str, tmp_path_factory: pytest.TempPathFactory
+    config: pytest.Config,
+    name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    warehouse: Warehouse | None = None,
 ) -> RuntimeProfile:
     """Build runtime ``name`` on a copy of ``healthy``, probe it and release it."""
-    harness = build_harness(config, name, "healthy", tmp_path_factory)
+    warehouse = warehouse or Warehouse.duckdb()
+    copy = copy_project("healthy", tmp_path_factory.mktemp(f"{name}-healthy"), warehouse)
     try:
-        return probe(harness, name)
+        harness = build_harness(config, name, copy, tmp_path_factory)
+        try:
+            return probe(harness, name)
+        finally:
+            close_harness(harness)
     finally:
-        close_harness(harness)
+        warehouse.release(copy.schema)

@@ -3,7 +3,9 @@
 The fixture projects live in ``floe_dbt_compliance/fixtures`` (in the source
 tree and in the wheel alike). The kit never runs a project in place: every
 check, on the runtime under test and on the reference, gets its own copy,
-whose DuckDB profile points at a file inside the copy.
+whose profile points at the copy's own place in the session's warehouse: a
+DuckDB file inside the copy, or a scratch schema on PostgreSQL
+(:class:`~floe_dbt_compliance.warehouse.Warehouse`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from floe_dbt_compliance.warehouse import Location, Warehouse, WarehouseKind
+
 __all__ = [
     "FIXTURE_PROJECTS",
     "ProjectCopy",
@@ -24,6 +28,7 @@ __all__ = [
     "fixture_dir",
     "fixtures_root",
     "project_fingerprint",
+    "target_path",
 ]
 
 FIXTURE_PROJECTS = (
@@ -38,7 +43,8 @@ FIXTURE_PROJECTS = (
     "ephemeral",
     "packaged",
 )
-_IGNORED_NAMES = ("target", "logs", "dbt_packages", ".user.yml")
+# Installed packages (dbt_packages/) are copied: they are part of the project dbt runs.
+_IGNORED_NAMES = ("target", "logs", ".user.yml", ".git")
 _IGNORED_SUFFIXES = (".duckdb", ".duckdb.wal")
 _IGNORED = shutil.ignore_patterns(*_IGNORED_NAMES, *(f"*{s}" for s in _IGNORED_SUFFIXES))
 
@@ -77,60 +83,138 @@ class ProjectCopy:
         project_dir: The copy.
         profiles_dir: Where its ``profiles.yml`` is (the copy itself).
         target: The profile target.
+        warehouse: The warehouse its profile names (``duckdb`` or ``postgres``).
+        schema: Its scratch schema on PostgreSQL (``None`` on DuckDB).
     """
 
     name: str
     project_dir: Path
     profiles_dir: Path
     target: str = "dev"
+    warehouse: str = WarehouseKind.DUCKDB.value
+    schema: str | None = None
 
     @property
     def database_path(self) -> Path:
-        """The DuckDB file this copy's profile writes to."""
+        """The DuckDB file this copy's profile writes to (on DuckDB)."""
         return self.project_dir / f"{self.name}.duckdb"
+
+    def location(self, database_path: Path | None = None) -> Location:
+        """Where the copy's effects land: its DuckDB file (or ``database_path``), or its schema."""
+        if self.warehouse == WarehouseKind.POSTGRES.value:
+            return Location(self.warehouse, schema=self.schema)
+        return Location(self.warehouse, path=str(database_path or self.database_path))
+
+
+def _project_file(project_dir: Path) -> dict[str, Any]:
+    document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    return document if isinstance(document, dict) else {}
 
 
 def _project_name(project_dir: Path) -> str:
-    document = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return str(document["name"])
+    return str(_project_file(project_dir)["name"])
 
 
-def copy_tree(source: Path, destination: Path) -> ProjectCopy:
-    """Copy any dbt project and point its DuckDB profiles at a file inside the copy.
+def target_path(project_dir: Path) -> Path:
+    """Where dbt writes a project's artifacts (``target-path`` of ``dbt_project.yml``)."""
+    return project_dir / str(_project_file(project_dir).get("target-path") or "target")
 
-    dbt-duckdb resolves a relative ``path`` against the process's working
-    directory, which threads and copies share; an absolute path keeps every
-    copy on its own database file. Build output (``target/``, ``logs/``,
-    DuckDB files) is not copied.
+
+def _own_profile(
+    copy: ProjectCopy, existing: dict[str, Any], warehouse: Warehouse
+) -> dict[str, Any]:
+    """A profile of the project's name with one target, ``dev``, on the copy's own place.
+
+    Only what the project's own DuckDB output sets besides its file is kept
+    (extensions, settings); nothing else of the user's profiles is copied.
+    """
+    document = _project_file(copy.project_dir)
+    name = str(document.get("profile") or document["name"])
+    found = existing.get(name)
+    profile: dict[str, Any] = found if isinstance(found, dict) else {}
+    listed = profile.get("outputs")
+    outputs: dict[str, Any] = listed if isinstance(listed, dict) else {}
+    default: Any = outputs.get(str(profile.get("target"))) or next(iter(outputs.values()), {})
+    output = warehouse.profile_output(
+        default if isinstance(default, dict) else {},
+        database_path=copy.database_path,
+        schema=copy.schema,
+    )
+    return {name: {"target": copy.target, "outputs": {copy.target: output}}}
+
+
+def copy_tree(
+    source: Path, destination: Path, warehouse: Warehouse | None = None, *, user: bool = False
+) -> ProjectCopy:
+    """Copy any dbt project and point every output of its profiles at the copy's own place.
+
+    On DuckDB that is a file inside the copy: dbt-duckdb resolves a relative
+    ``path`` against the process's working directory, which threads and
+    copies share, so the path is made absolute. On PostgreSQL it is a new
+    scratch schema (the password stays an ``env_var``). Build output
+    (``target/``, ``logs/``, DuckDB files) is not copied.
+
+    A user's project (``--floe-dbt-project``) gets a profiles.yml of the
+    kit's instead: its profile, one target ``dev``, the copy's place.
 
     Args:
-        source: A directory holding ``dbt_project.yml`` and ``profiles.yml``.
+        source: A directory holding ``dbt_project.yml`` and ``profiles.yml``
+            (a user's project may keep its profile elsewhere).
         destination: A directory to create the copy in (``destination/<source name>``).
+        warehouse: The session's warehouse (default: DuckDB).
+        user: A user's project, not one the kit ships.
 
     Returns:
         Where the copy and its profile are.
     """
+    warehouse = warehouse or Warehouse.duckdb()
     project_dir = (destination / source.name).resolve()
     shutil.copytree(source, project_dir, ignore=_IGNORED)
-    copy = ProjectCopy(_project_name(project_dir), project_dir, project_dir)
+    copy = ProjectCopy(
+        _project_name(project_dir),
+        project_dir,
+        project_dir,
+        warehouse=warehouse.kind.value,
+        schema=warehouse.scratch(),
+    )
     profiles_path = project_dir / "profiles.yml"
+    if user:
+        existing = _read_profiles(profiles_path)
+        profiles_path.write_text(
+            yaml.safe_dump(_own_profile(copy, existing, warehouse), sort_keys=False),
+            encoding="utf-8",
+        )
+        return copy
     profiles: dict[str, Any] = yaml.safe_load(profiles_path.read_text(encoding="utf-8"))
     for profile in profiles.values():
         if not isinstance(profile, dict):
             continue  # the ``config:`` block
-        for output in (profile.get("outputs") or {}).values():
-            if output.get("type") == "duckdb":
-                output["path"] = str(copy.database_path)
+        outputs = profile.get("outputs") or {}
+        for key, output in outputs.items():
+            outputs[key] = warehouse.profile_output(
+                output if isinstance(output, dict) else {},
+                database_path=copy.database_path,
+                schema=copy.schema,
+            )
     profiles_path.write_text(yaml.safe_dump(profiles, sort_keys=False), encoding="utf-8")
     return copy
 
 
-def copy_project(name: str, destination: Path) -> ProjectCopy:
+def _read_profiles(path: Path) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def copy_project(name: str, destination: Path, warehouse: Warehouse | None = None) -> ProjectCopy:
     """Copy one of the kit's fixture projects (see :func:`copy_tree`).
 
     Args:
         name: One of :data:`FIXTURE_PROJECTS`.
         destination: A directory to create the copy in (``destination/name``).
+        warehouse: The session's warehouse (default: DuckDB).
 
     Returns:
         Where the copy and its profile are.
@@ -138,7 +222,7 @@ def copy_project(name: str, destination: Path) -> ProjectCopy:
     Raises:
         ValueError: ``name`` is not a fixture project.
     """
-    return copy_tree(fixture_dir(name), destination)
+    return copy_tree(fixture_dir(name), destination, warehouse)
 
 
 def project_fingerprint(source: Path) -> str:

@@ -12,7 +12,6 @@ with the reference's.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -39,11 +38,13 @@ from floe_dbt_compliance.observe import (
 )
 from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
-from floe_dbt_compliance.warehouse import read_warehouse
+from floe_dbt_compliance.warehouse import Location, read_location
 
-__all__ = ["NOT_READ", "Call", "Recorder", "observe_call", "read_json", "tree"]
+__all__ = ["NOT_READ", "UNREADABLE", "Call", "Recorder", "observe_call", "read_json", "tree"]
 
 NOT_READ: Any = object()
+#: What the warehouse holds, for the kit, when the kit could not read it.
+UNREADABLE = "(the kit could not read the warehouse)"
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -83,8 +84,8 @@ class Call:
         artifact_error: Why those files could not be read.
         latest_run_results: ``get_run_results()`` right after the call (or the exception).
         latest_manifest: ``get_manifest()`` right after the call (or the exception).
-        warehouse: The warehouse right after the call (``None`` when it could not be
-            read: a comparison then names it "could not be read").
+        warehouse: The warehouse right after the call (``None``: nothing there;
+            :data:`UNREADABLE` as its one relation when the kit could not read it).
         remote_calls: Remote calls the runtime made during the call, when counted.
         cache_before: The artifact cache's files before the call, when watched.
         cache_after: And after it.
@@ -167,7 +168,9 @@ class Recorder:
         harness: The runtime and its project.
         spans: The kit's span recorder.
         latest: Also record ``get_manifest()`` / ``get_run_results()`` after each call.
-        warehouse: Read the warehouse after each call.
+        warehouse: Read the warehouse after each call (at ``location``).
+        location: Where the runtime's effects land: the copy's DuckDB file or
+            scratch schema (nothing is read without it).
         logs: Record log records (every level) during each call.
         cache: Record the artifact cache's files before and after each call.
         artifacts: Read the files a result points to right after the call
@@ -181,6 +184,7 @@ class Recorder:
         *,
         latest: bool = False,
         warehouse: bool = True,
+        location: Location | None = None,
         logs: bool = False,
         cache: bool = False,
         artifacts: bool = True,
@@ -188,9 +192,12 @@ class Recorder:
         self.harness = harness
         self.spans = spans
         self.latest = latest
-        self.warehouse = warehouse and "warehouse" not in (
-            getattr(harness, "unobservable", None) or {}
+        self.warehouse = (
+            warehouse
+            and location is not None
+            and "warehouse" not in (getattr(harness, "unobservable", None) or {})
         )
+        self.location = location
         self.logs = logs
         self.cache = cache
         self.artifacts = artifacts
@@ -223,9 +230,10 @@ class Recorder:
             record.latest_run_results = _answer(lambda: plugin.get_run_results(project_dir))
             record.latest_manifest = _answer(lambda: plugin.get_manifest(project_dir))
         if self.warehouse:
-            # Unreadable, it stays None: compare() reports "could not be read".
-            with contextlib.suppress(Exception):
-                record.warehouse = read_warehouse(h.database_path)
+            try:
+                record.warehouse = read_location(self.location)
+            except Exception as exc:  # named as a relation, so that a comparison shows why
+                record.warehouse = {UNREADABLE: {"kind": f"unreadable ({type(exc).__name__})"}}
         with self._lock:
             self.calls.append(record)
         return record

@@ -72,13 +72,19 @@ def row_of(node: pytest.Item) -> Requirement | None:
     return None if marker is None else REQUIREMENTS[marker.args[0]]
 
 
-def not_applicable_reason(row: Requirement, profile: RuntimeProfile) -> str | None:
+def not_applicable_reason(
+    row: Requirement, profile: RuntimeProfile, *, user_projects: bool = False
+) -> str | None:
     """Say why a row does not apply to a runtime, or ``None`` when it does.
 
     The one place the kit decides *n/a*: from the row's declaration (its
-    capability, whether it shows only in the warehouse) and the runtime's
-    profile (the capabilities it has, what its harness cannot observe).
+    capability, whether it shows only in the warehouse, whether it reads
+    the user's projects), the runtime's profile (the capabilities it has,
+    what its harness cannot observe) and the session (``user_projects``:
+    whether ``--floe-dbt-project`` gave any).
     """
+    if row.user_projects and not user_projects:
+        return "no --floe-dbt-project was given: the kit certified on its own projects only"
     capability = row.capability
     if capability is not None and capability not in profile.capabilities:
         return f"{capability.value}: {capability.absent_reason}"

@@ -21,11 +21,12 @@ from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.leaks import redact
 from floe_dbt_compliance.observe import ASPECTS, Difference, Observation, compare, summarise
 from floe_dbt_compliance.oracle.reference import Expected, Oracle
-from floe_dbt_compliance.projects import ProjectCopy, copy_tree
+from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.recorder import NOT_READ, Call, Recorder, observe_call
 from floe_dbt_compliance.scenarios import Scenario
 from floe_dbt_compliance.spans import SpanRecorder
 from floe_dbt_compliance.status import KitSkip, Status
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = ["Disagreement", "Finding", "ScenarioRun", "ScenarioRuns", "agree"]
 
@@ -214,6 +215,7 @@ class ScenarioRuns:
         oracle: The reference's observations.
         spans: The kit's span recorder.
         workspace: Makes a fresh directory for a copy.
+        warehouse: The session's warehouse (each copy gets its own place in it).
     """
 
     def __init__(
@@ -222,12 +224,15 @@ class ScenarioRuns:
         oracle: Oracle,
         spans: SpanRecorder,
         workspace: Callable[[str], Path],
+        warehouse: Warehouse | None = None,
     ) -> None:
         self._build = build
         self.oracle = oracle
         self._spans = spans
         self._workspace = workspace
+        self.warehouse = warehouse or Warehouse.duckdb()
         self._runs: dict[str, ScenarioRun] = {}
+        self._copies: list[ProjectCopy] = []
 
     def __call__(self, scenario: Scenario, **record: bool) -> ScenarioRun:
         """The run of ``scenario``, built on first use (the reference starts first).
@@ -239,10 +244,17 @@ class ScenarioRuns:
         """
         if scenario.name not in self._runs:
             expected = self.oracle.expected(scenario)
-            copy = copy_tree(scenario.source, self._workspace(scenario.name))
+            copy = scenario.copy(self._workspace(scenario.name), self.warehouse)
+            self._copies.append(copy)
             harness = self._build(copy)
-            recorder = Recorder(harness, self._spans, **record)
+            location = copy.location(harness.database_path)
+            recorder = Recorder(harness, self._spans, location=location, **record)
             self._runs[scenario.name] = ScenarioRun(
                 scenario, harness, recorder, expected, self.oracle.reference.description
             )
         return self._runs[scenario.name]
+
+    def close(self) -> None:
+        """Give the copies' places in the warehouse back (their scratch schemas are dropped)."""
+        while self._copies:
+            self.warehouse.release(self._copies.pop().schema)

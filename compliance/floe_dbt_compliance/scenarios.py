@@ -20,7 +20,8 @@ from typing import Any
 from floe_core.vocabulary import COMMANDS as DBT_COMMANDS
 from floe_core.vocabulary import LIFECYCLE_COMMANDS
 from floe_dbt_compliance.errors import ScenarioError
-from floe_dbt_compliance.projects import fixture_dir, project_fingerprint
+from floe_dbt_compliance.projects import ProjectCopy, copy_tree, fixture_dir, project_fingerprint
+from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = [
     "COMMANDS",
@@ -166,11 +167,18 @@ class Scenario:
         source: The project's source directory (a fixture project's, or a
             generated one).
         steps: In order.
+        user: The project is a user's (``--floe-dbt-project``): its copies get a
+            profile of the kit's (:func:`~floe_dbt_compliance.projects.copy_tree`).
     """
 
     name: str
     source: Path
     steps: tuple[Step, ...]
+    user: bool = False
+
+    def copy(self, destination: Path, warehouse: Warehouse | None = None) -> ProjectCopy:
+        """A fresh copy of the scenario's project, on its own place in ``warehouse``."""
+        return copy_tree(self.source, destination, warehouse, user=self.user)
 
     @classmethod
     def on_fixture(cls, name: str, project: str, *steps: Step) -> Scenario:

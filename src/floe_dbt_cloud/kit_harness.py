@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,7 @@ _TTL_HOURS = 24.0
 WAREHOUSE_NOT_OBSERVABLE = (
     "live mode: the kit cannot read the warehouse of a dbt Cloud account, so the rows about "
     "tables, row counts and incremental loads are not checked live (the emulator "
-    "certification checks them on DuckDB)"
+    "certification checks them on DuckDB and PostgreSQL)"
 )
 
 
@@ -115,24 +116,40 @@ class EmulatorHarness:
         emulator, server = self._serve()  # first: it says what to install when it cannot
         from floe_dbt_cloud.plugin import DBTCloudPlugin
 
-        emulated = emulator.add_project(project.project_dir, project.profiles_dir, project.target)
         cache_dir = tmp_path_factory.mktemp("cloud-cache")
+        served: list[DBTCloudPlugin] = []
 
-        def build(**options: Any) -> DBTCloudPlugin:
-            return DBTCloudPlugin(
-                str(emulator.account_id),
-                SecretStr(emulator.token),
-                server.base_url,
-                emulated.job_ids,
-                poll_interval_seconds=_EMULATOR_POLL_SECONDS,
-                timeout_seconds=_EMULATOR_TIMEOUT_SECONDS,
-                cache_ttl_hours=_TTL_HOURS,
-                cache_dir=cache_dir,
-                discovery_url=server.discovery_url,
-                environment_id=emulated.environment_id,
-                **options,
-            )
+        def on(copy: ProjectCopy) -> Callable[..., DBTCloudPlugin]:
+            # One dbt Cloud project per dbt project (its jobs run its repository); every
+            # instance shares one cache directory, as the default location would be.
+            emulated = emulator.add_project(copy.project_dir, copy.profiles_dir, copy.target)
 
+            def build(**options: Any) -> DBTCloudPlugin:
+                return DBTCloudPlugin(
+                    str(emulator.account_id),
+                    SecretStr(emulator.token),
+                    server.base_url,
+                    emulated.job_ids,
+                    poll_interval_seconds=_EMULATOR_POLL_SECONDS,
+                    timeout_seconds=_EMULATOR_TIMEOUT_SECONDS,
+                    cache_ttl_hours=_TTL_HOURS,
+                    cache_dir=cache_dir,
+                    discovery_url=server.discovery_url,
+                    environment_id=emulated.environment_id,
+                    **options,
+                )
+
+            return build
+
+        def another_project(copy: ProjectCopy) -> DBTCloudPlugin:
+            served.append(on(copy)())
+            return served[-1]
+
+        def close() -> None:
+            while served:
+                served.pop().close()
+
+        build = on(project)
         return RuntimeHarness.for_project(
             project,
             build,
@@ -140,12 +157,24 @@ class EmulatorHarness:
             cache_root=cache_dir,
             cache_ttl_hours=_TTL_HOURS,
             secrets=(emulator.token,),
+            close=close,
+            serve_project=another_project,
         )
 
     def close(self) -> None:
         """Stop the server and the emulator, if they were started."""
         self._stack.close()
         self._served = None
+
+
+def _not_served_live(project: ProjectCopy) -> Any:
+    from floe_dbt_compliance.harness import not_applicable
+
+    not_applicable(
+        f"live mode: the kit cannot deploy its copy of {project.name!r} into the account's "
+        "repository beside the first project's, so one deployment serving several projects is "
+        "certified on the emulator only"
+    )
 
 
 class _Counter:
@@ -240,6 +269,7 @@ class LiveHarness:
             cache_ttl_hours=_TTL_HOURS,
             secrets=(self._token.get_secret_value(),),
             unobservable={WAREHOUSE: WAREHOUSE_NOT_OBSERVABLE},
+            serve_project=_not_served_live,
         )
 
     def close(self) -> None:

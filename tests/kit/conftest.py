@@ -11,6 +11,7 @@ the variants built by the kit's default harness (the class with no arguments).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,18 +23,20 @@ import duckdb  # noqa: F401
 import floe_dbt_compliance.oracle.reference
 import floe_dbt_compliance.spans  # noqa: F401
 import opentelemetry.sdk.trace  # noqa: F401
+import psycopg2  # noqa: F401
 import pytest
 
 import floe_core.telemetry  # noqa: F401
 import floe_dbt_local.dbt_errors  # noqa: F401
 
-from .variants import VARIANTS, Variant
+from .variants import ALL_VARIANTS, VARIANTS, Variant
 
 # Imported here, before any in-process pytester run: pytester drops the modules
 # a run imported, and re-importing dbt-core in a later run fails inside
 # importlib.metadata ("No package metadata was found for pydantic"), while a
 # re-imported OpenTelemetry SDK no longer matches the process's global tracer
-# provider. Kept in the outer process's snapshot, they are shared by every run.
+# provider; a re-imported psycopg2 lacks psycopg2.errors, which dbt-postgres reads.
+# Kept in the outer process's snapshot, they are shared by every run.
 
 HERE = Path(__file__).parent
 CORRECT = {"acme": "acme_dbt:AcmeRuntime", "acme-basic": "acme_dbt:AcmeBasic"}
@@ -121,8 +124,8 @@ def install_acme(directory: Path, variants: dict[str, Variant] = VARIANTS) -> No
 
 @pytest.fixture
 def kit_dir(pytester: pytest.Pytester) -> pytest.Pytester:
-    install_acme(pytester.path)
-    pytester.makeconftest(harness_conftest(VARIANTS))
+    install_acme(pytester.path, ALL_VARIANTS)
+    pytester.makeconftest(harness_conftest(ALL_VARIANTS))
     pytester.syspathinsert()
     return pytester
 
@@ -149,3 +152,12 @@ def certificate(pytester: pytest.Pytester, runtime: str, report: str = "report")
 
 def rows(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["key"]: row for row in document["requirements"]}
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` and the digest of its bytes (what "untouched" means)."""
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }

@@ -338,3 +338,29 @@ def test_for_project_builds_instances_from_a_factory_and_closes_them(tmp_path: P
     # What the kit cannot observe is data the gate reads (tests/kit/test_kit_catalogue.py).
     assert hidden.database_path is None
     assert hidden.unobservable == {WAREHOUSE: "remote"}
+
+
+def test_a_harness_serves_other_projects_with_its_own_instance_unless_it_says_how(
+    tmp_path: Path,
+):
+    from floe_dbt_compliance.harness import RuntimeHarness
+    from floe_dbt_compliance.projects import ProjectCopy
+
+    first = ProjectCopy("shop", tmp_path / "shop", tmp_path / "shop")
+    other = ProjectCopy("stock", tmp_path / "stock", tmp_path / "stock")
+    runtime = object()
+    same = RuntimeHarness.for_project(first, lambda: runtime)  # type: ignore[arg-type,return-value]
+    assert same.instance_for(other) is runtime
+    served: list[ProjectCopy] = []
+
+    def serve(copy: ProjectCopy) -> object:
+        served.append(copy)
+        return ("instance for", copy.name)
+
+    bound = RuntimeHarness.for_project(
+        first,
+        lambda: runtime,  # type: ignore[arg-type,return-value]
+        serve_project=serve,  # type: ignore[arg-type]
+    )
+    assert bound.instance_for(other) == ("instance for", "stock")
+    assert served == [other]

@@ -37,6 +37,7 @@ CHEAP_ROWS = tuple(
         "test.fail",
         "metadata.type",
         "cache.hit",
+        "projects.latest",
     )
 )
 
@@ -195,6 +196,9 @@ def test_live_mode_certifies_what_it_observes_and_reports_what_it_cannot(
         "no dbt Cloud job runs the kit's project 'test_outcomes'" in (found["test.fail"]["reason"])
     )
     assert document["runtime"]["metadata"]["base_url"] == emulator_process["base_url"]
+    # One deployment serving several projects: the kit cannot deploy the others live.
+    assert found["projects.latest"]["status"] == "n/a"
+    assert "cannot deploy its copy of 'ephemeral'" in found["projects.latest"]["reason"]
     assert TOKEN not in json.dumps(document)
 
 

@@ -196,7 +196,7 @@ def test_the_worker_runs_a_scenario_with_plain_dbt_core(tmp_path: Path):
         {
             "project_dir": str(copy.project_dir),
             "profiles_dir": str(copy.profiles_dir),
-            "database_path": str(copy.database_path),
+            "location": copy.location().as_json(),
             "target": copy.target,
             "steps": [candidate.as_json() for candidate in scenario.steps],
         }
@@ -287,7 +287,7 @@ def test_the_worker_calls_with_the_steps_project_dir_and_reads_dbts_oserror(tmp_
         {
             "project_dir": str(copy.project_dir),
             "profiles_dir": str(copy.profiles_dir),
-            "database_path": str(copy.database_path),
+            "location": copy.location().as_json(),
             "target": copy.target,
             "steps": [candidate.as_json() for candidate in steps],
         }

@@ -13,6 +13,7 @@ index would take minutes); floe-dbt itself comes only from the wheel.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +25,7 @@ import pytest
 from floe_dbt_compliance.projects import FIXTURE_PROJECTS
 from packaging.requirements import Requirement
 
+from .conftest import snapshot
 from .outside import ROOT, clean_env, run
 
 pytestmark = [pytest.mark.integration]
@@ -86,10 +88,10 @@ def test_the_cloud_extra_brings_what_certifying_cloud_needs(wheel: Path):
     assert {"httpx", "starlette", "uvicorn", "graphql-core", "dbt-core", "dbt-duckdb"} <= cloud
 
 
-@pytest.mark.timeout(300)
-def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
-    wheel: Path, tmp_path: Path
-):
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh virtual environment with the wheel: its python and its site-packages."""
+    tmp_path = tmp_path_factory.mktemp("installed")
     venv = tmp_path / "venv"
     created = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
     assert created.returncode == 0, created.stderr
@@ -116,6 +118,14 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
     )
     # Third-party packages from this environment, after the venv's own (and the wheel).
     (site / "zz_borrowed.pth").write_text(sysconfig.get_path("purelib") + "\n", encoding="utf-8")
+    return python, site
+
+
+@pytest.mark.timeout(300)
+def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
+    installed: tuple[Path, Path], tmp_path: Path
+):
+    python, site = installed
     empty = tmp_path / "empty"
     empty.mkdir()
     where = _run(
@@ -153,3 +163,38 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
     fusion = rows["fusion"]["compile.manifest"]
     assert fusion["status"] == "not implemented"
     assert fusion["reason"].startswith("dbt Fusion Python bindings")
+
+
+@pytest.mark.timeout(600)
+def test_from_the_wheel_local_is_certified_on_a_copy_of_jaffle_shop_left_untouched(
+    installed: tuple[Path, Path], tmp_path: Path
+):
+    python, _site = installed
+    project = tmp_path / "mine" / "jaffle_shop"
+    shutil.copytree(ROOT / "examples" / "jaffle_shop", project)
+    before = snapshot(project)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    rows = ("project.agrees", "project.lifecycle")
+    kit = _run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "--floe-dbt-compliance",
+            "--floe-dbt-runtime=local",
+            f"--floe-dbt-project={project}",
+            *(f"--floe-dbt-requirement={row}" for row in rows),
+            "-p",
+            "no:cacheprovider",
+        ],
+        empty,
+    )
+    assert kit.returncode == 0, kit.stdout[-4000:] + kit.stderr[-2000:]
+    document = json.loads(
+        (empty / ".floe" / "compliance" / "local" / "certificate.json").read_text()
+    )
+    found = {row["key"]: row["status"] for row in document["requirements"]}
+    assert {key: found[key] for key in rows} == dict.fromkeys(rows, "passed")
+    assert document["oracle"]["projects"] == f"jaffle_shop ({project})"
+    assert snapshot(project) == before

@@ -36,6 +36,7 @@ def _v(target: str, *rows: str, **options: object) -> Variant:
 IF, C, R, E = "broken_interface", "broken_compile", "broken_run", "broken_errors"
 S, OB, X, K = "broken_results", "broken_observability", "broken_concurrency", "broken_cache"
 L, G, F = "broken_lifecycle", "broken_generated", "broken_config"
+P = "broken_projects"
 
 VARIANTS: dict[str, Variant] = {
     # the interface
@@ -143,6 +144,15 @@ VARIANTS: dict[str, Variant] = {
     "acme-crashes-on-corrupt-cache": _v(f"{K}:CrashesOnCorruptCache", "cache.corrupt"),
     "acme-cache-never-hits": _v(f"{K}:CacheNeverHits", "cache.hit"),
     "acme-cache-without-account": _v(f"{K}:CacheWithoutAccount", "cache.layout"),
+    # one instance, one cache directory, several projects
+    # The newest entry answers for every project: another project's manifest comes back.
+    "acme-cache-without-project": _v(
+        f"{K}:CacheWithoutProject", "projects.latest", "projects.cache-hit"
+    ),
+    "acme-cache-one-project": _v(f"{K}:CacheOneProject", "projects.cache-hit"),
+    "acme-latest-of-instance": _v(f"{P}:LatestOfInstance", "projects.latest"),
+    # The second project's calls run on the first one's profile (another's is missing).
+    "acme-first-profiles-dir": _v(f"{P}:FirstProfilesDir", "projects.agree"),
     # the lifecycle capability
     # Every seed loads, the bad one too, whatever is selected (and nothing is checked).
     "acme-seed-ignores-select": _v(
@@ -174,3 +184,21 @@ VARIANTS: dict[str, Variant] = {
     # the fixtures exclude one name at a time
     "acme-excludes-first-member-only": _v(f"{G}:ExcludesFirstMemberOnly", "generated.agrees"),
 }
+
+
+#: Right on DuckDB, wrong on PostgreSQL: the kit refuses them on these rows with
+#: ``--floe-dbt-warehouse postgres`` and certifies them on the same rows on DuckDB.
+WAREHOUSE_ROWS = ("run.all", "lifecycle.snapshot")
+POSTGRES_VARIANTS: dict[str, Variant] = {
+    # Its tables land in public, not in the schema the target names.
+    "acme-default-schema": _v("broken_warehouse:DefaultSchema", *WAREHOUSE_ROWS),
+    # Its tables land in another database of the same server.
+    "acme-own-database": _v("broken_warehouse:OwnDatabase", *WAREHOUSE_ROWS),
+}
+
+#: Wrong only on a user's project: proven with --floe-dbt-project examples/jaffle_shop.
+USER_VARIANTS: dict[str, Variant] = {
+    "acme-drops-one-node": _v("broken_user:DropsOneNode", "project.agrees", "project.lifecycle"),
+}
+#: Every variant, whichever session proves it.
+ALL_VARIANTS: dict[str, Variant] = {**VARIANTS, **POSTGRES_VARIANTS, **USER_VARIANTS}

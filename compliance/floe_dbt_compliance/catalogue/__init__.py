@@ -27,8 +27,10 @@ from floe_dbt_compliance.catalogue import (
     interface,
     lifecycle,
     observability,
+    projects,
     remote,
     results,
+    user,
 )
 from floe_dbt_compliance.catalogue.unchecked import UNCHECKED
 from floe_dbt_compliance.declaration import Observes, Requirement
@@ -37,7 +39,7 @@ from floe_dbt_compliance.errors import CatalogueError
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown", "select"]
 
 #: The areas, in the certificate's order.
-AREAS = (interface, calls, results, observability, remote, lifecycle, generated)
+AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated, user)
 
 
 def _rows(declared: tuple[Requirement, ...]) -> dict[str, Requirement]:

@@ -27,7 +27,6 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from importlib import metadata
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -35,10 +34,11 @@ from floe_dbt_compliance.errors import ReferenceUnavailable
 from floe_dbt_compliance.harness import RuntimeHarness, close_harness
 from floe_dbt_compliance.observe import Observation
 from floe_dbt_compliance.oracle.store import ReferenceStore
-from floe_dbt_compliance.projects import ProjectCopy, copy_tree
+from floe_dbt_compliance.projects import ProjectCopy
 from floe_dbt_compliance.recorder import Recorder, observe_call
 from floe_dbt_compliance.scenarios import Scenario
 from floe_dbt_compliance.spans import SpanRecorder
+from floe_dbt_compliance.warehouse import Warehouse, package_version
 
 __all__ = [
     "DEFAULT_REFERENCE",
@@ -77,17 +77,14 @@ def _observer_digest() -> str:
     kit = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for path in sorted(
-        [*kit.joinpath("oracle").glob("*.py"), kit / "observe.py", kit / "warehouse.py"]
+        [
+            *kit.joinpath("oracle").glob("*.py"),
+            *kit.joinpath("warehouse").glob("*.py"),
+            kit / "observe.py",
+        ]
     ):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 class _Worker:
@@ -161,13 +158,15 @@ class DbtCoreReference:
 
     asynchronous = True
 
-    def __init__(self, workspace: Path) -> None:
-        dbt, adapter = _version("dbt-core"), _version("dbt-duckdb")
-        self.available = dbt is not None
-        self.slug = f"dbt-core-{dbt}-duckdb-{adapter}"
+    def __init__(self, workspace: Path, warehouse: Warehouse | None = None) -> None:
+        warehouse = warehouse or Warehouse.duckdb()
+        dbt, adapter = package_version("dbt-core"), package_version(warehouse.adapter)
+        self.available = dbt is not None and adapter is not None
+        self.adapter = warehouse.adapter
+        self.slug = f"dbt-core-{dbt}"
         self.description = (
-            f"plain dbt-core {dbt} (dbt-duckdb {adapter}), a bare dbtRunner run by the kit "
-            "in a subprocess"
+            f"plain dbt-core {dbt} ({warehouse.adapter} {adapter}), a bare dbtRunner run by the "
+            "kit in a subprocess"
         )
         self._worker = _Worker(workspace)
 
@@ -175,15 +174,16 @@ class DbtCoreReference:
         """Run the scenario in the worker process."""
         if not self.available:
             raise ReferenceUnavailable(
-                "plain dbt-core is not installed here, so the kit has no reference: install "
-                "floe-dbt[local] (dbt-core and dbt-duckdb), or name a reference runtime with "
+                f"plain dbt-core with {self.adapter} is not installed here, so the kit has no "
+                f"reference: install floe-dbt[local] (dbt-core and dbt-duckdb; "
+                "floe-dbt[postgres] adds dbt-postgres), or name a reference runtime with "
                 "--floe-dbt-reference"
             )
         answer = self._worker.ask(
             {
                 "project_dir": str(copy.project_dir),
                 "profiles_dir": str(copy.profiles_dir),
-                "database_path": str(copy.database_path),
+                "location": copy.location().as_json(),
                 "target": copy.target,
                 "steps": [step.as_json() for step in scenario.steps],
             }
@@ -212,7 +212,7 @@ class RuntimeReference:
         """Run the scenario's steps on the reference runtime, observed like the one under test."""
         harness = self._build(copy)
         try:
-            recorder = Recorder(harness, self._spans)
+            recorder = Recorder(harness, self._spans, location=copy.location(harness.database_path))
             found: Expected = []
             for step in scenario.steps:
                 call = recorder.perform(step)
@@ -232,28 +232,64 @@ class Oracle:
         reference: The reference.
         store: Where outcomes are memoised.
         workspace: Where the reference's project copies go.
+        warehouse: The session's warehouse (the reference runs where the runtime runs).
     """
 
-    def __init__(self, reference: Reference, store: ReferenceStore, workspace: Path) -> None:
+    def __init__(
+        self,
+        reference: Reference,
+        store: ReferenceStore,
+        workspace: Path,
+        warehouse: Warehouse | None = None,
+    ) -> None:
         self.reference = reference
         self.store = store
         self.workspace = workspace
+        self.warehouse = warehouse or Warehouse.duckdb()
         self._futures: dict[str, Future[Expected]] = {}
         self._executor = (
             ThreadPoolExecutor(1, "floe-dbt-reference") if reference.asynchronous else None
         )
         self._lock = threading.Lock()
 
-    def _compute(self, scenario: Scenario) -> Any:
+    def _run(self, scenario: Scenario, read: Callable[[ProjectCopy, Expected], Any]) -> Any:
+        """Run ``scenario`` on the reference on a fresh copy; ``read`` what it left."""
         self.workspace.mkdir(parents=True, exist_ok=True)
-        copy = copy_tree(scenario.source, Path(tempfile.mkdtemp(dir=self.workspace)))
-        return [
-            None if item is None else item.as_json()
-            for item in self.reference.observe(scenario, copy)
-        ]
+        directory = Path(tempfile.mkdtemp(dir=self.workspace))
+        copy = scenario.copy(directory, self.warehouse)
+        try:
+            return read(copy, self.reference.observe(scenario, copy))
+        finally:
+            self.warehouse.release(copy.schema)
+
+    def _compute(self, scenario: Scenario) -> Any:
+        return self._run(
+            scenario,
+            lambda _copy, found: [None if item is None else item.as_json() for item in found],
+        )
+
+    def remembered(
+        self,
+        what: str,
+        scenario: Scenario,
+        read: Callable[[ProjectCopy, Expected], Any],
+    ) -> Any:
+        """What ``read`` makes of the reference's run of ``scenario``, memoised as outcomes are.
+
+        Args:
+            what: What it is (part of the store's key).
+            scenario: The scenario the reference runs on a fresh copy.
+            read: Reads the copy and the observations, while the copy exists;
+                returns JSON-serialisable data.
+        """
+        key = f"{self._where()}/{what}-{scenario.key()}"
+        return self.store.fetch(key.replace("/", "--"), lambda: self._run(scenario, read))
+
+    def _where(self) -> str:
+        return f"{self.reference.slug}/{self.warehouse.slug}/kit-{_observer_digest()}"
 
     def _load(self, scenario: Scenario) -> Expected:
-        key = f"{self.reference.slug}/kit-{_observer_digest()}/{scenario.key()}"
+        key = f"{self._where()}/{scenario.key()}"
         stored = self.store.fetch(key.replace("/", "--"), lambda: self._compute(scenario))
         return [None if item is None else Observation.from_json(item) for item in stored]
 

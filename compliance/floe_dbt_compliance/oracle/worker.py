@@ -33,7 +33,7 @@ from floe_core.vocabulary import COMMANDS, COMPILE, DbtArguments, command_for_me
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
 from floe_dbt_compliance.scenarios import apply_change
-from floe_dbt_compliance.warehouse import read_warehouse
+from floe_dbt_compliance.warehouse import Location, read_location
 
 __all__ = ["dbt_arguments", "main", "run_scenario"]
 
@@ -104,7 +104,8 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
 
     command = command_for_method(str(step["method"]))
     assert command is not None  # an edit or a link never gets here
-    project_dir, database = Path(request["project_dir"]), Path(request["database_path"])
+    project_dir = Path(request["project_dir"])
+    location = Location.from_json(request["location"])
     if step.get("project_dir") is not None:
         project_dir = project_dir / str(step["project_dir"])
     try:
@@ -118,7 +119,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
         )
     except DBTConfigurationError as exc:
         return Observation(
-            raised="DBTConfigurationError", message=str(exc), warehouse=read_warehouse(database)
+            raised="DBTConfigurationError", message=str(exc), warehouse=read_location(location)
         )
     try:
         outcome = dbtRunner().invoke(arguments)
@@ -129,14 +130,14 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
     raised = contract_error_for(command.name, bool(outcome.success), classes)
     if raised is not None:
         message = str(exception) if exception is not None else "dbt reported failure"
-        return Observation(raised=raised, message=message, warehouse=read_warehouse(database))
+        return Observation(raised=raised, message=message, warehouse=read_location(location))
     artifacts = target_path(project_dir)
     manifest = _read(artifacts / MANIFEST_JSON)
     if command is COMPILE:
         return Observation(
             manifest=manifest_ids(manifest),
             compiled=compiled_ids(manifest),
-            warehouse=read_warehouse(database),
+            warehouse=read_location(location),
         )
     run_results = _read(artifacts / RUN_RESULTS_JSON) or {"results": []}
     counts = count_run_results(run_results)
@@ -150,7 +151,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
         nodes=node_statuses(run_results),
         manifest=manifest_ids(manifest),
         lifecycle=lifecycle_metadata(command, run_results) if command.metadata_counts else None,
-        warehouse=read_warehouse(database),
+        warehouse=read_location(location),
     )
 
 
@@ -158,7 +159,9 @@ def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     """Run one scenario's steps on the copy the request names.
 
     Args:
-        request: ``project_dir``, ``profiles_dir``, ``database_path``, ``target`` and ``steps``
+        request: ``project_dir``, ``profiles_dir``, ``location`` (where the copy's effects
+            land, as :meth:`~floe_dbt_compliance.warehouse.Location.as_json` wrote it),
+            ``target`` and ``steps``
             (each as :meth:`floe_dbt_compliance.scenarios.Step.as_json` wrote it).
 
     Returns:

@@ -31,7 +31,7 @@ from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
 from floe_dbt_compliance.scenarios import Scenario, step
 from floe_dbt_compliance.spans import SpanRecorder
-from floe_dbt_compliance.warehouse import read_warehouse
+from floe_dbt_compliance.warehouse import read_location
 
 # How long a batch may run before its calls count as hung (a deadlock): each call may
 # take three times as long as the first, serial call did (which parsed the project),
@@ -144,7 +144,7 @@ def _check_outcomes(batch: Batch) -> None:
             "after the concurrent calls get_manifest() does not hold the project's nodes"
         )
     if run.recorder.warehouse:
-        final = Observation(warehouse=read_warehouse(harness.database_path))
+        final = Observation(warehouse=read_location(run.recorder.location))
         last = run.scenario.steps[-1].key
         problems += [
             f"after the concurrent calls, {difference}"

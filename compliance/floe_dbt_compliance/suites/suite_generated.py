@@ -83,12 +83,14 @@ def test_generated_projects(
             runs_after_failure[0] += 1
         source = write_project(spec, tmp_path_factory.mktemp("generated"))
         scenario = Scenario("generated", source, (*spec.setup, *spec.steps))
-        harnesses = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
+        warehouse = floe_dbt_oracle.warehouse
+        harnesses = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory, warehouse)
         runs = ScenarioRuns(
             harnesses,
             floe_dbt_oracle,
             floe_dbt_spans,
             lambda name: tmp_path_factory.mktemp(f"{floe_dbt_runtime}-{name}"),
+            warehouse,
         )
         try:
             agree([(runs(scenario), [candidate.key for candidate in spec.steps])])
@@ -97,6 +99,7 @@ def test_generated_projects(
             failed[listing] = (source, exc)
         finally:
             harnesses.close_all()
+            runs.close()
 
     run: Any = settings(
         max_examples=examples,

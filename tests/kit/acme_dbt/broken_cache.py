@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class CrashesOnCorruptCache(AcmeRuntime):
 
 
 class CacheNeverHits(AcmeRuntime):
-    def _cached_manifest(self) -> dict[str, Any] | None:
+    def _cached_manifest(self, project_dir: Path) -> dict[str, Any] | None:
         return None
 
 
@@ -50,3 +51,23 @@ class CacheWithoutAccount(AcmeRuntime):
         metadata = super()._entry_metadata(run_id, names)
         del metadata["account_id"]
         return metadata
+
+
+class CacheWithoutProject(AcmeRuntime):
+    """Keys entries by nothing of the project: the newest entry answers for every project."""
+
+    def _project_key(self, project_dir: Path) -> str:
+        return "acme"
+
+
+class CacheOneProject(AcmeRuntime):
+    """Keeps one project's entries: caching for another empties the directory first."""
+
+    def _store(self, project_dir: Path, names: tuple[str, ...]) -> None:
+        if self._cache_on() and self.cache_dir is not None and self.cache_dir.is_dir():
+            mine = self._project_key(project_dir)
+            for entry in self.cache_dir.iterdir():
+                metadata = self._read(entry / "metadata.json")
+                if isinstance(metadata, dict) and metadata.get("project") != mine:
+                    shutil.rmtree(entry, ignore_errors=True)
+        super()._store(project_dir, names)

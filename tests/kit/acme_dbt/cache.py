@@ -7,6 +7,7 @@ broken variant overrides exactly one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ class ArtifactCache:
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
         if self._cache_on() and not self._bypass():
-            cached = self._cached_manifest()
+            cached = self._cached_manifest(project_dir)
             if cached is not None:
                 return cached
         self.counter.add()
@@ -68,6 +69,10 @@ class ArtifactCache:
             "artifacts": sorted(names),
         }
 
+    def _project_key(self, project_dir: Path) -> str:
+        # One cache directory serves every project of the instance: entries say whose they are.
+        return hashlib.sha256(str(Path(project_dir).resolve()).encode()).hexdigest()[:16]
+
     def _modes(self) -> tuple[int, int]:
         return 0o700, 0o600
 
@@ -91,7 +96,9 @@ class ArtifactCache:
         staging.mkdir(mode=dir_mode, parents=True)
         os.chmod(staging, dir_mode)
         files = {name: (target / name).read_bytes() for name in names}
-        files["metadata.json"] = json.dumps(self._entry_metadata(run_id, names)).encode()
+        metadata = self._entry_metadata(run_id, names)
+        metadata["project"] = self._project_key(project_dir)
+        files["metadata.json"] = json.dumps(metadata).encode()
         for name, data in files.items():
             path = staging / name
             path.write_bytes(data)
@@ -99,7 +106,7 @@ class ArtifactCache:
         shutil.rmtree(entry, ignore_errors=True)
         staging.rename(entry)
 
-    def _entries(self) -> Iterator[tuple[datetime, Path]]:
+    def _entries(self, project_dir: Path) -> Iterator[tuple[datetime, Path]]:
         assert self.cache_dir is not None
         if not self.cache_dir.is_dir():
             return
@@ -107,12 +114,14 @@ class ArtifactCache:
             metadata = self._read(entry / "metadata.json")
             if not isinstance(metadata, dict):
                 continue
+            if metadata.get("project") != self._project_key(project_dir):
+                continue
             with contextlib.suppress(KeyError, ValueError, TypeError):
                 stamp = datetime.fromisoformat(str(metadata["cached_at"]).replace("Z", "+00:00"))
                 yield stamp, entry
 
-    def _cached_manifest(self) -> dict[str, Any] | None:
-        for stamp, entry in sorted(self._entries(), reverse=True):
+    def _cached_manifest(self, project_dir: Path) -> dict[str, Any] | None:
+        for stamp, entry in sorted(self._entries(project_dir), reverse=True):
             if not self._fresh(stamp):
                 continue
             manifest = self._read(entry / "manifest.json")
