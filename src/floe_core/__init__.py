@@ -10,7 +10,7 @@ documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.lifecycle``, ``floe_core.selectors``, ``floe_core.schemas``,
 ``floe_core.bounds``, ``floe_core.plugin_registry``, ``floe_core.secrets``,
 ``floe_core.artifacts``, ``floe_core.files``, ``floe_core.redaction``,
-``floe_core.telemetry``).
+``floe_core.telemetry``, ``floe_core.events``).
 Everything else is private and may change in any release: modules whose
 names start with ``_``, names that start with ``_``, and ``floe_core.cli``
 (use the ``floe`` command, not the module).
@@ -19,7 +19,14 @@ Every error floe raises is a :class:`DBTError`; they all live in
 :mod:`floe_core.errors`.
 """
 
-from floe_core.artifacts import FAILURE_STATUSES, RunCounts, count_run_results, read_json_artifact
+from floe_core.artifacts import (
+    FAILURE_STATUSES,
+    NodeFailure,
+    RunCounts,
+    count_run_results,
+    failed_nodes,
+    read_json_artifact,
+)
 from floe_core.bounds import (
     CacheTtlHours,
     LockTimeoutSeconds,
@@ -45,6 +52,7 @@ from floe_core.errors import (
     PluginLoadError,
     UnreadableFile,
 )
+from floe_core.events import DBT_LEVELS, EVENT_FIELDS, DbtEvent, event_of, log_dbt_event
 from floe_core.files import (
     MAX_ARTIFACT_BYTES,
     MAX_JSON_DEPTH,
@@ -111,7 +119,9 @@ from floe_core.selectors import (
 from floe_core.telemetry import SPAN_PREFIX, dbt_span, record_result
 
 __all__ = [
+    "DBT_LEVELS",
     "ENTRY_POINT_GROUPS",
+    "EVENT_FIELDS",
     "FAILURE_STATUSES",
     "LIFECYCLE_COUNT_KEYS",
     "MANIFEST_ENVIRONMENT_VARIABLE",
@@ -136,6 +146,7 @@ __all__ = [
     "DBTRemoteError",
     "DBTRunResult",
     "DataProductConfig",
+    "DbtEvent",
     "DbtProjectRef",
     "EnvSecretsConfig",
     "EnvSecretsPlugin",
@@ -145,6 +156,7 @@ __all__ = [
     "LockTimeoutSeconds",
     "ManifestError",
     "ManifestProblem",
+    "NodeFailure",
     "OrchestratorPlugin",
     "PlatformManifest",
     "PluginKind",
@@ -168,9 +180,12 @@ __all__ = [
     "count_run_results",
     "dbt_span",
     "decode_utf8",
+    "event_of",
+    "failed_nodes",
     "file_kind",
     "holds_secret",
     "json_depth_exceeds",
+    "log_dbt_event",
     "merge_vars",
     "open_regular",
     "parse_json",
