@@ -76,7 +76,8 @@ def validate(manifest: Path | None, manifest_option: Path | None) -> None:
         )
     manifest = manifest or manifest_option or Path("manifest.yaml")
     registry = PluginRegistry()
-    problems = check_manifest(manifest, registry)
+    with console(click.get_current_context(), err=True):  # a placeholder's warning, say
+        problems = check_manifest(manifest, registry)
     if problems:
         click.echo(f"{manifest}: {len(problems)} problem(s)", err=True)
         for problem in problems[: ManifestError.LISTED]:
@@ -270,7 +271,8 @@ def runtimes_command(as_json: bool) -> None:
     invocations in parallel; one that needs a dbt_runtime_config section is
     described from its class only.
     """
-    described = describe_runtimes()
+    with console(click.get_current_context(), err=True):  # a placeholder's warning, say
+        described = describe_runtimes()
     if as_json:
         click.echo(json.dumps([runtime.as_json() for runtime in described], indent=2))
         return
