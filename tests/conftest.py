@@ -9,6 +9,8 @@ the gaps, instead of one worker finishing a long test alone at the end.
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,3 +71,28 @@ def _dbt_core_untraced() -> Iterator[None]:
         yield
     finally:
         dbtRunner.invoke = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def floe_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The floe-dbt wheel, built once per session (and xdist worker) from this checkout.
+
+    The wheel test and the docs' journeys install this one wheel (building takes
+    under a second: hatchling, no isolation).
+    """
+    out = tmp_path_factory.mktemp("wheel")
+    root = Path(__file__).resolve().parents[1]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    env.pop("PYTHONPATH", None)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (found,) = out.glob("floe_dbt-*.whl")
+    return found

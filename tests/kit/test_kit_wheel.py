@@ -24,7 +24,7 @@ import pytest
 from floe_dbt_compliance.projects import FIXTURE_PROJECTS
 from packaging.requirements import Requirement
 
-from .outside import ROOT, clean_env, run
+from .outside import clean_env, run
 
 pytestmark = [pytest.mark.integration]
 
@@ -36,14 +36,9 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    built = _run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)], ROOT
-    )
-    assert built.returncode == 0, built.stdout + built.stderr
-    (found,) = out.glob("floe_dbt-*.whl")
-    return found
+def wheel(floe_wheel: Path) -> Path:
+    """The session's wheel (tests/conftest.py), shared with the docs' journeys."""
+    return floe_wheel
 
 
 def _dist_info(wheel: Path, name: str) -> str:

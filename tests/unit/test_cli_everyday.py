@@ -161,3 +161,16 @@ def test_validate_defaults_to_manifest_yaml_here(
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "manifest.yaml: valid (dbt runtime: local)\n"
+
+
+def test_the_cli_reference_names_every_command_option_and_exit_code() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md").read_text()
+    for name, command in _commands():
+        assert f"`floe {name}" in page, name
+        for parameter in command.params:
+            if isinstance(parameter, click.Option) and parameter.name != "help":
+                longest = max(parameter.opts, key=len)
+                assert f"`{longest}" in page, (
+                    f"floe {name} {longest} is not on docs/reference/cli.md"
+                )
+    assert "## Exit codes" in page
