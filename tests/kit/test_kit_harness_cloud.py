@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from floe_dbt_cloud.kit_harness import LIVE_PREFIX, LiveSettings
+from floe_dbt_cloud.live_settings import LIVE_PREFIX, LiveSettings
 
 from .outside import clean_env, python
 

@@ -71,3 +71,34 @@ def test_loading_a_runtime_whose_dependency_is_missing_says_how_to_fix_it() -> N
     assert result.returncode == 0, result.stderr
     assert "dbt plugin 'cloud' (floe_dbt_cloud:DBTCloudPlugin) failed to load" in result.stdout
     assert "pip install 'floe-dbt[cloud]'" in result.stdout
+
+
+def test_pytest_plugins_load_nothing_of_floe_core_before_coverage_starts() -> None:
+    """Every pytest11 plugin floe-dbt installs imports no floe_core module when loaded.
+
+    pytest loads entry-point plugins before pytest-cov starts measuring: a module
+    a plugin imports at load time is never measured (the coverage gate fell to
+    86 % when the cloud harness imported floe_core.bounds at module level), and
+    every pytest session of everyone who installs floe-dbt pays for the import.
+    """
+    from importlib.metadata import entry_points
+
+    plugins = sorted(
+        ep.value for ep in entry_points(group="pytest11") if ep.dist and ep.dist.name == "floe-dbt"
+    )
+    assert plugins, "floe-dbt installs pytest11 plugins"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import importlib, sys\n"
+            f"for name in {plugins!r}: importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'floe_core'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
