@@ -47,6 +47,7 @@ from floe_dbt_cloud.invocation import Waiting, collect, execute, latest_successf
 from floe_dbt_cloud.jobs import LIFECYCLE_COMMANDS, JobPlan
 from floe_dbt_cloud.models import Run, RunStatus
 from floe_dbt_cloud.scrub import artifact_scrubber
+from floe_dbt_cloud.step_log import StepLogFollower
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -579,6 +580,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             target=target,
             waiting=self._waiting,
             scrub=self._scrubber(secrets),
+            on_poll=StepLogFollower(secrets),  # the run's progress, as it arrives
         )
         run = finished.run
         if run.environment_id is not None and self.environment_id is None:
