@@ -96,3 +96,42 @@ def floe_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert built.returncode == 0, built.stdout + built.stderr
     (found,) = out.glob("floe_dbt-*.whl")
     return found
+
+
+@pytest.fixture
+def otel_logs_of() -> Iterator[Callable[[str], Any]]:
+    """OpenTelemetry's logging bridge on a logger, into an in-memory exporter it returns.
+
+    The SDK's ``LoggingHandler`` (deprecated for opentelemetry-instrumentation-logging's,
+    the same bridge) on its own ``LoggerProvider``: the records a backend would receive.
+    """
+    import logging
+    import warnings
+
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import (
+        InMemoryLogRecordExporter,
+        SimpleLogRecordProcessor,
+    )
+
+    attached: list[tuple[logging.Logger, logging.Handler, int, LoggerProvider]] = []
+
+    def attach(name: str) -> InMemoryLogRecordExporter:
+        provider = LoggerProvider()
+        exporter = InMemoryLogRecordExporter()
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
+        logger = logging.getLogger(name)
+        attached.append((logger, handler, logger.level, provider))
+        logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        return exporter
+
+    yield attach
+    for logger, handler, level, provider in reversed(attached):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        provider.shutdown()

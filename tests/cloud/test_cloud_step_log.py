@@ -13,14 +13,12 @@ import os
 import re
 import subprocess
 import sys
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cloud_helpers import Served, run_payload, step
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace import ReadableSpan
 
 from floe_core.events import event_of
@@ -131,21 +129,11 @@ def test_dbts_console_lines_are_read_as_dbt_writes_them(line: str, status, level
 
 
 @pytest.fixture
-def otel_logs() -> Iterator[InMemoryLogRecordExporter]:
+def otel_logs(
+    otel_logs_of: Callable[[str], InMemoryLogRecordExporter],
+) -> InMemoryLogRecordExporter:
     """OpenTelemetry's logging bridge on the cloud runtime's event logger."""
-    provider = LoggerProvider()
-    exporter = InMemoryLogRecordExporter()
-    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
-    logger = logging.getLogger(EVENT_LOGGER_NAME)
-    logger.addHandler(handler)
-    try:
-        yield exporter
-    finally:
-        logger.removeHandler(handler)
-        provider.shutdown()
+    return otel_logs_of(EVENT_LOGGER_NAME)
 
 
 @pytest.mark.integration

@@ -7,15 +7,12 @@ its span's context; the application's logging bridge (here the SDK's
 
 from __future__ import annotations
 
-import logging
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from floe_dbt_compliance.projects import ProjectCopy
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace import ReadableSpan
 
 from floe_dbt_local import EVENT_LOGGER_NAME, LocalDBTPlugin
@@ -24,25 +21,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def otel_logs() -> Iterator[InMemoryLogRecordExporter]:
+def otel_logs(
+    otel_logs_of: Callable[[str], InMemoryLogRecordExporter],
+) -> InMemoryLogRecordExporter:
     """The SDK's logging bridge on the runtime's event logger, into an in-memory exporter."""
-    provider = LoggerProvider()
-    exporter = InMemoryLogRecordExporter()
-    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
-    with warnings.catch_warnings():
-        # Deprecated in favour of opentelemetry-instrumentation-logging (same bridge).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
-    logger = logging.getLogger(EVENT_LOGGER_NAME)
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield exporter
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-        provider.shutdown()
+    return otel_logs_of(EVENT_LOGGER_NAME)
 
 
 def _attributes(record: Any) -> dict[str, Any]:
