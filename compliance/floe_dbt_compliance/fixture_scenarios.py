@@ -23,6 +23,7 @@ __all__ = [
     "LATEST_CALLS",
     "LIFECYCLE",
     "MENTIONS",
+    "PACKAGED",
     "REPEATED",
     "RESULT_CALLS",
     "SCENARIOS",
@@ -137,6 +138,16 @@ REPEATED = Scenario.on_fixture(
     step("test", "run_tests"),
     step("test_again", "run_tests"),
 )
+# A project with a (local) package, installed in the copy as `dbt deps` installs one:
+# a link in dbt_packages/. A runtime that runs the project elsewhere must install
+# the packages there itself, as dbt Cloud does at the start of every run.
+PACKAGED = Scenario.on_fixture(
+    "packaged",
+    "packaged",
+    link("deps", "dbt_packages/helpers", "../packages/helpers"),
+    step("run", "run_models"),
+    step("test", "run_tests"),
+)
 _ORDERS = (fixture_dir("lifecycle") / "seeds" / "orders.csv").read_text(encoding="utf-8")
 _CUSTOMERS_WIDER = "id,name,region,tier\n1,Ada,eu,gold\n2,Grace,us,silver\n3,Edsger,eu,gold\n"
 _BY_REGION = "customers_by_region big_orders"
@@ -189,6 +200,7 @@ SCENARIOS = {
         BAD_TARGET,
         UNREADABLE,
         REPEATED,
+        PACKAGED,
         LIFECYCLE,
     )
 }

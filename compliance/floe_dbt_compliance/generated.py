@@ -1,7 +1,9 @@
 """Generated dbt projects: hypothesis strategies for projects a vendor never wrote tests for.
 
 A :class:`ProjectSpec` is a random DAG of models (view, table, incremental or
-ephemeral; in two folders; tagged), generic and singular tests with planted
+ephemeral; in two folders; tagged; the odd-numbered marts models in a
+local package, ``gen_pkg``, declared in ``packages.yml``, that refs models
+of the project and is ref'd by them), generic and singular tests with planted
 failures and warnings, planted SQL errors, and three calls with random
 selectors: graph operators (``+``, ``@``, ``N+``), tags, paths, unions and
 intersections, and exclusions. :func:`write_project` renders it as a dbt
@@ -20,7 +22,7 @@ from pathlib import Path
 from hypothesis import configuration
 from hypothesis import strategies as st
 
-from floe_dbt_compliance.scenarios import Step, step
+from floe_dbt_compliance.scenarios import Step, link, step
 
 __all__ = [
     "ModelSpec",
@@ -51,6 +53,13 @@ model-paths: ["models"]
 test-paths: ["tests"]
 target-path: target
 """
+PACKAGE = "gen_pkg"
+PACKAGE_DIR = f"packages/{PACKAGE}"
+PACKAGE_PROJECT = f"""name: {PACKAGE}
+version: "1.0.0"
+config-version: 2
+"""
+PACKAGES = f"packages:\n  - local: {PACKAGE_DIR}\n"
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,23 @@ class ModelSpec:
     def name(self) -> str:
         """The model's name."""
         return f"m{self.index}"
+
+    @property
+    def packaged(self) -> bool:
+        """Whether it lives in the local package: a marts model with an odd index.
+
+        Derived from what is drawn, not drawn itself, so that a seed draws the
+        projects it drew before the package existed (the kit's own tests pin
+        seeds whose projects expose their broken runtimes); shrinking a model
+        into the core folder or to another index moves it out of the package.
+        """
+        return self.folder == "marts" and self.index % 2 == 1
+
+    @property
+    def path(self) -> str:
+        """The model's file, relative to the project (in the package's directory when packaged)."""
+        where = f"{PACKAGE_DIR}/models" if self.packaged else "models"
+        return f"{where}/{self.folder}/{self.name}.sql"
 
     def sql(self) -> str:
         """The model's SQL file."""
@@ -113,22 +139,32 @@ class ProjectSpec:
     tests: tuple[TestSpec, ...]
     steps: tuple[Step, ...]
 
+    @property
+    def packaged(self) -> bool:
+        """Whether some models live in the local package."""
+        return any(model.packaged for model in self.models)
+
+    @property
+    def setup(self) -> tuple[Step, ...]:
+        """What a user does before the calls: install the package as ``dbt deps`` does (a link)."""
+        if not self.packaged:
+            return ()
+        return (link("deps", f"dbt_packages/{PACKAGE}", f"../{PACKAGE_DIR}"),)
+
     def files(self) -> dict[str, str]:
         """Relative path -> content of every file of the project."""
         files = {"dbt_project.yml": PROJECT, "profiles.yml": PROFILE}
+        if self.packaged:
+            files["packages.yml"] = PACKAGES
+            files[f"{PACKAGE_DIR}/dbt_project.yml"] = PACKAGE_PROJECT
         for model in self.models:
-            files[f"models/{model.folder}/{model.name}.sql"] = model.sql()
+            files[model.path] = model.sql()
         generic = [test for test in self.tests if test.kind != "singular"]
-        if generic:
-            lines = ["version: 2", "models:"]
-            for tested in sorted({test.model for test in generic}):
-                lines += [f"  - name: m{tested}", "    columns:"]
-                for column in ("id", "v"):
-                    mine = [t for t in generic if t.model == tested and _column(t) == column]
-                    if mine:
-                        lines += [f"      - name: {column}", "        data_tests:"]
-                        lines += [_generic(test) for test in mine]
-            files["models/schema.yml"] = "\n".join(lines) + "\n"
+        # A model's properties live in its own package: dbt refuses them anywhere else.
+        for packaged, directory in ((False, "models"), (True, f"{PACKAGE_DIR}/models")):
+            mine = [t for t in generic if self.models[t.model].packaged == packaged]
+            if mine:
+                files[f"{directory}/schema.yml"] = _schema(mine)
         for number, test in enumerate(self.tests):
             if test.kind == "singular":
                 bound = 0 if test.fails else 1000
@@ -141,8 +177,21 @@ class ProjectSpec:
     def listing(self) -> str:
         """The project and its calls, as a person would read them in a failure."""
         parts = [f"--- {path}\n{content}" for path, content in sorted(self.files().items())]
-        parts.append("--- calls\n" + "\n".join(candidate.label for candidate in self.steps))
+        calls = (*self.setup, *self.steps)
+        parts.append("--- calls\n" + "\n".join(candidate.label for candidate in calls))
         return "\n".join(parts)
+
+
+def _schema(generic: list[TestSpec]) -> str:
+    lines = ["version: 2", "models:"]
+    for tested in sorted({test.model for test in generic}):
+        lines += [f"  - name: m{tested}", "    columns:"]
+        for column in ("id", "v"):
+            mine = [t for t in generic if t.model == tested and _column(t) == column]
+            if mine:
+                lines += [f"      - name: {column}", "        data_tests:"]
+                lines += [_generic(test) for test in mine]
+    return "\n".join(lines) + "\n"
 
 
 def _column(test: TestSpec) -> str:

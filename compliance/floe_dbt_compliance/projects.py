@@ -36,6 +36,7 @@ FIXTURE_PROJECTS = (
     "bad_profile",
     "lifecycle",
     "ephemeral",
+    "packaged",
 )
 _IGNORED_NAMES = ("target", "logs", "dbt_packages", ".user.yml")
 _IGNORED_SUFFIXES = (".duckdb", ".duckdb.wal")

@@ -159,6 +159,7 @@ def apply_change(project_dir: Path, step: Mapping[str, Any]) -> None:
     """
     path = project_dir / str(step["path"])
     if step["method"] == "link":
+        path.parent.mkdir(parents=True, exist_ok=True)  # dbt_packages/ before `dbt deps` ran
         os.symlink(str(step["text"]), path)
     else:
         path.write_text(str(step["text"]), encoding="utf-8")

@@ -66,3 +66,11 @@ def test_help_runs_as_a_module() -> None:
     )
     assert "--project" in completed.stdout
     assert "--port" in completed.stdout
+    assert "--no-package-index" in completed.stdout
+
+
+def test_the_package_index_can_be_switched_off() -> None:
+    from floe_dbt_cloud.emulator.__main__ import _parser
+
+    assert _parser().parse_args([]).package_index is True
+    assert _parser().parse_args(["--no-package-index"]).package_index is False

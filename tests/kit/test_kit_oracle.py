@@ -309,7 +309,18 @@ def test_generated_projects_are_dbt_projects_with_dbt_selectors(spec: ProjectSpe
         assert yaml.safe_load(files["models/schema.yml"])["version"] == 2
     for model in spec.models:
         assert all(parent < model.index for parent in model.parents)
-        assert f"models/{model.folder}/{model.name}.sql" in files
+        assert model.path in files
+        assert model.path.startswith("packages/gen_pkg/models/" if model.packaged else "models/")
+    if spec.packaged:
+        assert yaml.safe_load(files["packages.yml"]) == {
+            "packages": [{"local": "packages/gen_pkg"}]
+        }
+        assert [candidate.label for candidate in spec.setup] == [
+            "link dbt_packages/gen_pkg -> ../packages/gen_pkg"
+        ]
+    else:
+        assert "packages.yml" not in files
+        assert spec.setup == ()
     for candidate in spec.steps:
         for name in ("select", "exclude"):
             if candidate.options.get(name) is not None:

@@ -81,6 +81,8 @@ VARIANTS: dict[str, Variant] = {
     # Reusing the parse object also carries one call's compiled CTEs into the next.
     "acme-stale-parse": _v(f"{R}:StaleParse", "run.edited-project", "run.repeated"),
     "acme-shares-parse": _v(f"{R}:SharesParse", "run.repeated"),
+    # Runs dbt where the project's installed packages are not: dbt refuses the project.
+    "acme-drops-packages": _v(f"{R}:DropsPackages", "run.packages"),
     # results
     "acme-wrong-counts": _v(f"{S}:WrongCounts", "test.all"),
     "acme-counts-skipped": _v(f"{S}:CountsSkipped", "run.sql-error"),

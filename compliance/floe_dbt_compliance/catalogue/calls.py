@@ -8,6 +8,7 @@ from floe_dbt_compliance.fixture_scenarios import (
     COMPILE_ERROR,
     HEALTHY,
     INCREMENTAL,
+    PACKAGED,
     REPEATED,
     SELECTORS,
     SQL_ERROR,
@@ -117,6 +118,17 @@ ROWS = (
         req_ids=("REQ-086",),
         observes=ORACLE,
         reads=((REPEATED, ("run", "run_again", "run_child", "test", "test_again")),),
+    ),
+    Requirement(
+        "run.packages",
+        "A project with a package (a local one, installed as dbt deps installs it) runs as "
+        "dbt runs it: run_models builds the package's models with the project's, run_tests "
+        "runs the tests of both; a runtime that runs dbt elsewhere installs the package there.",
+        source=f"{CONTRACT_PAGE} (each call runs the project as dbt would)",
+        req_ids=("REQ-086",),
+        observes=ORACLE,
+        reads=((PACKAGED, ("run", "test")),),
+        warehouse=True,
     ),
     # -- test -------------------------------------------------------------------------------
     Requirement(

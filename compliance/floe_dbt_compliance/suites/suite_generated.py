@@ -87,7 +87,7 @@ def test_generated_projects(
                 reject()  # the budget is spent: keep the smallest disagreement found so far
             runs_after_failure[0] += 1
         source = write_project(spec, tmp_path_factory.mktemp("generated"))
-        scenario = Scenario("generated", source, spec.steps)
+        scenario = Scenario("generated", source, (*spec.setup, *spec.steps))
         harnesses = HarnessFactory(pytestconfig, floe_dbt_runtime, tmp_path_factory)
         runs = ScenarioRuns(
             harnesses,

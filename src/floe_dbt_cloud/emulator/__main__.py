@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--step-delay", type=float, default=0.0, help="seconds between run statuses and steps"
     )
+    parser.add_argument(
+        "--no-package-index",
+        dest="package_index",
+        action="store_false",
+        help="install packages only from local paths and the project's installed copies",
+    )
     return parser
 
 
@@ -90,7 +96,9 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
         else:
             project_dir = args.project
             profiles_dir = args.profiles_dir or args.project
-        with DbtCloudEmulator(args.account_id, args.token, args.step_delay) as emulator:
+        with DbtCloudEmulator(
+            args.account_id, args.token, args.step_delay, package_index=args.package_index
+        ) as emulator:
             project = emulator.add_project(project_dir, profiles_dir, args.target)
             with serve_emulator(emulator, port=args.port) as server:
                 print(describe(server, project), flush=True)

@@ -2,7 +2,9 @@
 
 Each project added becomes an environment with three jobs (``dbt compile``,
 ``dbt run``, ``dbt test``). Its files are copied into the emulator's own
-workspace at every run, as dbt Cloud clones the repository, while the
+workspace at every run, as dbt Cloud clones the repository, and the packages
+it declares are installed into that copy by a ``dbt deps`` step, as dbt Cloud
+does at the start of every run (:mod:`~floe_dbt_cloud.emulator.packages`). The
 caller's ``profiles_dir`` is used as is: its DuckDB path is absolute, so the
 effects of a run land in the caller's database file.
 """
@@ -28,6 +30,7 @@ from floe_dbt_cloud.emulator.app import build_app
 from floe_dbt_cloud.emulator.counters import Counters
 from floe_dbt_cloud.emulator.discovery import EnvironmentState
 from floe_dbt_cloud.emulator.faults import FaultPlan
+from floe_dbt_cloud.emulator.packages import PackageSource
 from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, execute_run
 from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
 from floe_dbt_cloud.emulator.transport import SyncASGITransport
@@ -116,6 +119,10 @@ class DbtCloudEmulator:
         token: The API token it accepts (``Token`` or ``Bearer``); random when None.
         step_delay_seconds: Pause between status changes and steps, to observe them.
         executor: Runs dbt steps; the local runtime by default.
+        package_index: Whether a run's ``dbt deps`` step may fetch a package the
+            project has not installed from the dbt package hub or git (it needs
+            the network); ``local:`` packages and installed copies never do
+            (:mod:`~floe_dbt_cloud.emulator.packages`).
 
     Examples:
         >>> emulator = DbtCloudEmulator()  # doctest: +SKIP
@@ -131,12 +138,14 @@ class DbtCloudEmulator:
         step_delay_seconds: float = 0.0,
         *,
         executor: StepExecutor | None = None,
+        package_index: bool = True,
     ) -> None:
         if step_delay_seconds < 0:
             raise ValueError("step_delay_seconds must be >= 0")
         self.account_id = account_id
         self.token = token if token is not None else f"dbtc_emu_{secrets.token_urlsafe(24)}"
         self.step_delay_seconds = step_delay_seconds
+        self.package_index = package_index
         self.counters = Counters()
         self.faults = FaultPlan()
         self.runs: dict[int, RunRecord] = {}
@@ -281,6 +290,7 @@ class DbtCloudEmulator:
                 step_delay_seconds=self.step_delay_seconds,
                 on_step_artifacts=self._record_step,
                 scrub=self._scrub,
+                packages=PackageSource(environment.source_dir, self.package_index),
             )
             thread = threading.Thread(
                 target=execute_run, args=(run, context), name=f"dbt-cloud-run-{run.id}", daemon=True

@@ -2,7 +2,8 @@
 
 A run walks 1 queued -> 2 starting -> 3 running -> 10/20/30 like dbt Cloud's,
 with steps named as dbt Cloud names them ("Clone Git Repository", "Invoke dbt
-with `dbt run`"), and keeps the real artifacts each dbt step wrote.
+with `dbt deps`" when the project declares packages, "Invoke dbt with `dbt
+run`"), and keeps the real artifacts each dbt step wrote.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from typing import Any
 
 from floe_dbt_cloud.emulator.faults import RunOutcome
 from floe_dbt_cloud.emulator.live_log import streaming_step_log
+from floe_dbt_cloud.emulator.packages import (
+    DEPS_STEP,
+    PackageSource,
+    declares_packages,
+    install_packages,
+)
 from floe_dbt_cloud.emulator.steps import StepExecutor, StepOutcome, parse_step
 from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
 from floe_dbt_cloud.scrub import scrub_credentials
@@ -192,6 +199,8 @@ class RunContext:
     # Applied to each artifact kept: dbt writes its command line, which may hold the
     # emulator's own token (`--token`), into run_results.json.
     scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
+    # Where `dbt deps` finds the project's packages; None: the run installs none.
+    packages: PackageSource | None = None
 
 
 def _pause(run: RunRecord, seconds: float) -> bool:
@@ -228,6 +237,16 @@ def execute_run(run: RunRecord, context: RunContext) -> None:
         if run.outcome_fault == "never_finishes":
             run.cancel_requested.wait()
             return run._set_status(RunStatus.CANCELLED)
+        if context.packages is not None and declares_packages(repository):
+            # dbt Cloud installs the project's packages before the job's commands.
+            if _pause(run, delay):
+                return run._set_status(RunStatus.CANCELLED)
+            deps = run._add_step(f"Invoke dbt with `{DEPS_STEP}`")
+            outcome = _install(repository, context.packages)
+            deps.logs = outcome.logs
+            deps.status = RunStatus.SUCCESS if outcome.success else RunStatus.ERROR
+            if not outcome.success:
+                return run._set_status(RunStatus.ERROR)
         for text in run.steps_to_run:
             if _pause(run, delay):
                 return run._set_status(RunStatus.CANCELLED)
@@ -255,6 +274,13 @@ def _run_step(text: str, repository: Path, context: RunContext) -> StepOutcome:
         return StepOutcome(False, f"Invalid step: {exc}")
     try:
         return context.executor(command, repository, context.profiles_dir, context.target)
+    except Exception as exc:  # an emulator bug must fail the run, not kill its thread silently
+        return StepOutcome(False, f"Internal Error: {type(exc).__name__}: {exc}")
+
+
+def _install(repository: Path, packages: PackageSource) -> StepOutcome:
+    try:
+        return install_packages(repository, packages)
     except Exception as exc:  # an emulator bug must fail the run, not kill its thread silently
         return StepOutcome(False, f"Internal Error: {type(exc).__name__}: {exc}")
 

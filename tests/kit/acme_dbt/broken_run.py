@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -132,6 +134,24 @@ class SharesParse(StaleParse):
 
     def _parse_key(self, project: Path) -> tuple[str, ...]:
         return (str(project), _digest(project))
+
+
+class DropsPackages(AcmeRuntime):
+    """Runs dbt on a copy of the project without its installed packages, then brings the
+    artifacts back: a service that ships the project but never runs `dbt deps` there."""
+
+    def _dbt(self, command: str, arguments: list[str], project_dir: Path) -> tuple[Any, float]:
+        with tempfile.TemporaryDirectory(prefix="acme-shipped-") as scratch:
+            shipped = Path(scratch) / "project"
+            ignored = shutil.ignore_patterns("dbt_packages", "target", "logs")
+            shutil.copytree(project_dir, shipped, symlinks=True, ignore=ignored)
+            position = arguments.index("--project-dir") + 1
+            moved = [*arguments[:position], str(shipped), *arguments[position + 1 :]]
+            try:
+                return super()._dbt(command, moved, project_dir)
+            finally:
+                if (shipped / "target").is_dir():
+                    shutil.copytree(shipped / "target", project_dir / "target", dirs_exist_ok=True)
 
 
 def _digest(project: Path) -> str:
