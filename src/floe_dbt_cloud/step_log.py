@@ -11,8 +11,8 @@ runtime's events; an OpenTelemetry logging bridge exports them in the run's
 span (the poll runs inside it).
 
 dbt Cloud keeps only the end of a long log, so a step's text is not always
-the previous text plus more: what follows the last line seen is new, and
-when that line is gone the whole text is.
+the previous text plus more: then what follows the longest run of the last
+lines seen is new, and when none of them is left, the whole text is.
 """
 
 from __future__ import annotations
@@ -76,12 +76,24 @@ def parse_line(line: str) -> DbtEvent:
     )
 
 
+_TAIL = 20
+
+
 @dataclass
 class _Seen:
-    text: str = ""
-    finished: bool = False
-    last_line: str | None = None
+    consumed: str = ""  # the text up to the end of the last line logged
+    tail: list[str] = field(default_factory=list)  # the last lines logged
     announced: bool = False
+
+
+def _resume_at(lines: list[str], tail: list[str]) -> int:
+    """Where to go on in a log that lost its head: after the longest run of the lines seen last."""
+    for size in range(len(tail), 0, -1):
+        wanted = tail[-size:]
+        for end in range(len(lines), size - 1, -1):
+            if lines[end - size : end] == wanted:
+                return end
+    return 0
 
 
 @dataclass
@@ -127,18 +139,21 @@ class StepLogFollower:
                 DbtEvent("CloudRunStep", "info", f"step {step.index}: {step.name}"), invocation
             )
         text = step.logs or ""
-        if (text, finished) == (seen.text, seen.finished):
+        if text.startswith(seen.consumed):  # the usual case: the log grew
+            base, rest = seen.consumed, text[len(seen.consumed) :]
+        else:  # dbt Cloud kept only the end of it
+            lines = text.splitlines(keepends=True)
+            start = _resume_at(lines, seen.tail)
+            base, rest = "".join(lines[:start]), "".join(lines[start:])
+        if not rest or (not finished and "\n" not in rest):
             return
-        lines = text.splitlines(keepends=True)
-        start = 0
-        if seen.last_line is not None:
-            # After the last line logged (the log may have lost its head meanwhile).
-            positions = [i for i, line in enumerate(lines) if line == seen.last_line]
-            start = positions[-1] + 1 if positions else 0
-        complete = [line for line in lines[start:] if line.endswith("\n") or finished]
-        seen.text, seen.finished = text, finished
+        fresh = rest.splitlines(keepends=True)
+        complete = [line for line in fresh if line.endswith("\n")]
+        if finished and not fresh[-1].endswith("\n"):
+            complete.append(fresh[-1])  # a finished step's last line, unterminated
+        seen.consumed = base + "".join(complete)
+        seen.tail = (seen.tail + complete)[-_TAIL:]
         for line in complete:
-            seen.last_line = line
             if line.strip():
                 self._log(parse_line(line), invocation)
 

@@ -78,6 +78,24 @@ def test_each_line_once_as_it_arrives_and_the_status_around_it(lines) -> None:
     ]
 
 
+def test_repeated_lines_in_a_growing_log_lose_nothing(lines) -> None:
+    """dbt prints the same blank "HH:MM:SS" line many times in one second."""
+    follow = StepLogFollower()
+    head = "10:00:00  Concurrency: 1 threads\n10:00:00  \n"
+    body = "10:00:00  1 of 1 START m\n10:00:00  \n10:00:01  1 of 1 OK m\n10:00:01  \n"
+    follow(_run(3, step(1, "Invoke dbt with `dbt run`", 3, head)))
+    follow(_run(10, step(1, "Invoke dbt with `dbt run`", 10, head + body + "Done.")))
+    assert [message for name, message in lines() if name == "StepLogLine"] == [
+        "Concurrency: 1 threads",
+        "",  # dbt's blank lines stay, as its console prints them
+        "1 of 1 START m",
+        "",
+        "1 of 1 OK m",
+        "",
+        "Done.",
+    ]
+
+
 def test_a_log_replaced_by_other_text_is_read_whole(lines) -> None:
     follow = StepLogFollower()
     follow(_run(3, step(1, "Invoke dbt with `dbt run`", 3, "a\nb\n")))
