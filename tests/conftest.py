@@ -9,6 +9,8 @@ the gaps, instead of one worker finishing a long test alone at the end.
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,3 +71,67 @@ def _dbt_core_untraced() -> Iterator[None]:
         yield
     finally:
         dbtRunner.invoke = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def floe_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The floe-dbt wheel, built once per session (and xdist worker) from this checkout.
+
+    The wheel test and the docs' journeys install this one wheel (building takes
+    under a second: hatchling, no isolation).
+    """
+    out = tmp_path_factory.mktemp("wheel")
+    root = Path(__file__).resolve().parents[1]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    env.pop("PYTHONPATH", None)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (found,) = out.glob("floe_dbt-*.whl")
+    return found
+
+
+@pytest.fixture
+def otel_logs_of() -> Iterator[Callable[[str], Any]]:
+    """OpenTelemetry's logging bridge on a logger, into an in-memory exporter it returns.
+
+    The SDK's ``LoggingHandler`` (deprecated for opentelemetry-instrumentation-logging's,
+    the same bridge) on its own ``LoggerProvider``: the records a backend would receive.
+    """
+    import logging
+    import warnings
+
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import (
+        InMemoryLogRecordExporter,
+        SimpleLogRecordProcessor,
+    )
+
+    attached: list[tuple[logging.Logger, logging.Handler, int, LoggerProvider]] = []
+
+    def attach(name: str) -> InMemoryLogRecordExporter:
+        provider = LoggerProvider()
+        exporter = InMemoryLogRecordExporter()
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            handler = LoggingHandler(level=logging.INFO, logger_provider=provider)
+        logger = logging.getLogger(name)
+        attached.append((logger, handler, logger.level, provider))
+        logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        return exporter
+
+    yield attach
+    for logger, handler, level, provider in reversed(attached):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        provider.shutdown()

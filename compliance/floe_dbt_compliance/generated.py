@@ -14,14 +14,24 @@ minimal one and prints it (:meth:`ProjectSpec.listing`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hypothesis import configuration
 from hypothesis import strategies as st
 
 from floe_dbt_compliance.scenarios import Step, link, step
 
-__all__ = ["ModelSpec", "ProjectSpec", "TestSpec", "projects", "write_project"]
+__all__ = [
+    "ModelSpec",
+    "ProjectSpec",
+    "TestSpec",
+    "hypothesis_storage",
+    "projects",
+    "write_project",
+]
 
 MATERIALIZATIONS = ("view", "table", "incremental", "ephemeral")
 FOLDERS = ("core", "marts")
@@ -287,3 +297,23 @@ def projects(draw: st.DrawFn) -> ProjectSpec:
         ),
     )
     return ProjectSpec(models, tests, steps)
+
+
+@contextlib.contextmanager
+def hypothesis_storage(directory: Path) -> Iterator[None]:
+    """Keep hypothesis's files in ``directory`` while the block draws projects.
+
+    Hypothesis writes under ``./.hypothesis`` even with no example database
+    (a cache of the constants it reads in local modules): the kit writes
+    nothing into the user's working directory but its report directory, so
+    while it draws, hypothesis's home is the session's temporary directory.
+    The home in force before (the user's own tests may run in this session)
+    is put back afterwards.
+    """
+    # The module global set_hypothesis_home_dir() writes; None means "not decided yet".
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    configuration.set_hypothesis_home_dir(directory)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)

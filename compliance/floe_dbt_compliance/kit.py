@@ -15,7 +15,9 @@ from floe_core.plugin_registry import PluginRegistry
 from floe_dbt_compliance.catalogue import REQUIREMENTS
 from floe_dbt_compliance.errors import WarehouseUnavailable
 from floe_dbt_compliance.profile import RuntimeProfile, profile_runtime
+from floe_dbt_compliance.progress import PLAN_ATTRIBUTE, Progress
 from floe_dbt_compliance.report import (
+    PARTIAL_FILES,
     REQUIREMENT_PROPERTY,
     RUNTIME_PROPERTY,
     Certificate,
@@ -32,6 +34,7 @@ from floe_dbt_compliance.status import (
     REASON_ATTRIBUTE,
     STATUS_ATTRIBUTE,
     KitSkip,
+    Status,
 )
 from floe_dbt_compliance.user_projects import ProjectError, UserProject, check_project
 from floe_dbt_compliance.warehouse import Warehouse
@@ -66,6 +69,10 @@ class ComplianceKit:
         self.runtime_info: dict[str, dict[str, Any]] = {}
         self.certificates: list[Certificate] = []
         self._profiles: dict[str, RuntimeProfile] = {}
+        #: Kit checks left out of this session (-k, -m, --floe-dbt-requirement ...).
+        self.deselected = False
+        self.progress = Progress(self._write_line)
+        self._plan_to_send: str | None = None
         reference: str = config.getoption("floe_dbt_reference")
         if reference != "dbt-core" and reference not in PluginRegistry().names("dbt"):
             raise pytest.UsageError(
@@ -105,6 +112,31 @@ class ComplianceKit:
             self._profiles[name] = profile
             self.runtime_info[name] = {"class": profile.class_path, "metadata": profile.metadata}
         return self._profiles[name]
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """At default verbosity, the row lines replace pytest's dots and file names."""
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if (
+            reporter is not None
+            and reporter.verbosity == 0
+            and self.config.args == [str(_SUITES_DIR)]
+        ):
+            reporter.showfspath = False
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport, config: pytest.Config
+    ) -> Generator[None, Any, Any]:
+        """No dot for a kit check at default verbosity: its row's line says more (-v: one each)."""
+        status = yield
+        if config.get_verbosity() == 0 and RUNTIME_PROPERTY in dict(report.user_properties):
+            return (status[0], "", "")
+        return status
+
+    def _write_line(self, line: str) -> None:
+        reporter = self.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None and reporter.verbosity >= 0:
+            reporter.write_line(line)
 
     # -- collection -----------------------------------------------------------------------
 
@@ -162,12 +194,38 @@ class ComplianceKit:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Know which checks make up each row (a worker sends it with its first report)."""
+        plan = []
+        for item in session.items:
+            properties = dict(item.user_properties)
+            runtime, key = properties.get(RUNTIME_PROPERTY), properties.get(REQUIREMENT_PROPERTY)
+            if runtime is not None and key is not None:
+                plan.append((str(runtime), str(key), item.nodeid))
+        if getattr(self.config, "workerinput", None) is None:
+            self.progress.plan(plan)
+        else:
+            sending = Progress(lambda _: None)
+            sending.plan(plan)
+            self._plan_to_send = sending.plan_json()
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """A kit check left out (-k, -m, a row not asked for) makes the session partial."""
+        if any(
+            RUNTIME_FIXTURE in getattr(getattr(i, "callspec", None), "params", {}) for i in items
+        ):
+            self.deselected = True
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Put a typed status and a disagreement's findings on the report."""
         report = yield
+        if self._plan_to_send is not None:
+            setattr(report, PLAN_ATTRIBUTE, self._plan_to_send)
+            self._plan_to_send = None
         error = call.excinfo.value if call.excinfo is not None else None
         if isinstance(error, KitSkip):
             setattr(report, STATUS_ATTRIBUTE, error.status.value)
@@ -180,6 +238,8 @@ class ComplianceKit:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record what a kit test's phase says about its requirement."""
+        if getattr(self.config, "workerinput", None) is None:
+            self.progress.report(report)
         if self.config.pluginmanager.getplugin("dsession") is not None:
             return  # an xdist controller: the workers' merged rows are the record
         outcome = outcome_from_report(report)
@@ -192,6 +252,7 @@ class ComplianceKit:
         self.outcomes.extend(Outcome.from_json(outcome) for outcome in data["outcomes"])
         for name, info in data["runtime_info"].items():
             self.runtime_info.setdefault(name, info)
+        self.deselected = self.deselected or bool(data.get("deselected"))
         for key, value in data["oracle"].items():
             self.oracle.setdefault(key, value)
 
@@ -214,9 +275,11 @@ class ComplianceKit:
                     "outcomes": [outcome.as_json() for outcome in self.outcomes],
                     "runtime_info": self.runtime_info,
                     "oracle": self.oracle,
+                    "deselected": self.deselected,
                 }
             )
             return
+        partial = self._partial(session)
         for name in self.runtimes:
             info = self.runtime_info.get(name) or {
                 "class": self._runtime_class(name),
@@ -230,6 +293,7 @@ class ComplianceKit:
                 strict=self.strict,
                 oracle=self.oracle,
             )
+            certificate.partial = partial or _unrun_rows(certificate)
             write_certificate(certificate, self.report_dir)
             self.certificates.append(certificate)
         refused = [c for c in self.certificates if c.verdict == "not certified"]
@@ -249,7 +313,38 @@ class ComplianceKit:
         terminalreporter.write_line(
             "oracle: " + "; ".join(f"{key} {value}" for key, value in self.oracle.items())
         )
-        terminalreporter.write_line(f"certificates: {self.report_dir}/<runtime>/certificate.json")
+        for certificate in self.certificates:
+            if certificate.partial:
+                terminalreporter.write_line(
+                    f"partial certificate of {certificate.runtime} ({certificate.partial}): "
+                    f"{self.report_dir / certificate.runtime / PARTIAL_FILES[0]}; "
+                    "the complete certificate and badge beside it are left as they were"
+                )
+            else:
+                terminalreporter.write_line(
+                    f"certificate of {certificate.runtime}: "
+                    f"{self.report_dir / certificate.runtime / 'certificate.json'}"
+                )
+
+    def _partial(self, session: pytest.Session) -> str | None:
+        """Why this session cannot certify a runtime completely, or None."""
+        if self.config.option.collectonly:
+            return "--collect-only: nothing ran"
+        if session.shouldstop or session.shouldfail:
+            return f"stopped early: {session.shouldstop or session.shouldfail}"
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            return "interrupted"
+        if self.deselected:
+            return "checks were deselected (-k, -m or --floe-dbt-requirement)"
+        return None
+
+
+def _unrun_rows(certificate: Certificate) -> str | None:
+    """A row no check ran for (none was collected) makes a certificate partial too."""
+    unrun = [row.key for row in certificate.rows if row.status == Status.NOT_RUN]
+    if not unrun:
+        return None
+    return f"{len(unrun)} row(s) not run, e.g. {unrun[0]}"
 
 
 def _selection(requested: list[str]) -> set[str]:
@@ -258,7 +353,7 @@ def _selection(requested: list[str]) -> set[str]:
     if unknown:
         raise pytest.UsageError(
             f"--floe-dbt-requirement {', '.join(unknown)}: no such row in the catalogue "
-            "(see docs/reference/promises.md)"
+            "(pytest --floe-dbt-list-requirements lists them)"
         )
     return set(requested)
 

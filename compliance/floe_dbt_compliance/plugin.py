@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -118,8 +119,32 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
         default=[],
         metavar="[RUNTIME:]KEY",
         help="Run only the checks of this catalogue row (repeatable); prefix a runtime name to "
-        "narrow it to that runtime, e.g. acme:run.select. Other rows are 'not run'.",
+        "narrow it to that runtime, e.g. acme:run.select. Other rows are 'not run', and the "
+        "certificate is written as certificate.partial.json beside a complete one.",
     )
+    group.addoption(
+        "--floe-dbt-list-requirements",
+        action="store_true",
+        default=False,
+        help="Print the catalogue's row keys (what --floe-dbt-requirement takes), one line "
+        "each, and exit without running anything.",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--floe-dbt-list-requirements``: the catalogue, one row a line, and exit 0."""
+    if not config.getoption("floe_dbt_list_requirements"):
+        return None
+    catalogue = importlib.import_module("floe_dbt_compliance.catalogue")
+    rows = catalogue.REQUIREMENTS
+    width = max(len(key) for key in rows)
+    for key, row in rows.items():
+        needs = f" (needs {row.capability.value})" if row.capability is not None else ""
+        title = " ".join(row.title.split())
+        sys.stdout.write(f"{key.ljust(width)}  {', '.join(row.req_ids)}  {title}{needs}\n")
+    sys.stdout.flush()
+    return 0
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

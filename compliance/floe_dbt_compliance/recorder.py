@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ from floe_dbt_compliance.observe import (
     manifest_ids,
     node_statuses,
 )
+from floe_dbt_compliance.otel_logs import exported_logs
 from floe_dbt_compliance.scenarios import Step, apply_change
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import Location, read_location
@@ -78,7 +78,8 @@ class Call:
         seconds: Wall time of the call, measured by the kit.
         started: When it started (UTC).
         trace: Its spans.
-        logs: The messages of the log records emitted during it (when recorded).
+        logs: The log records emitted during it as OpenTelemetry exports them, message
+            and attributes (when recorded; :mod:`floe_dbt_compliance.otel_logs`).
         run_results: The result's ``run_results.json``, read right after the call.
         manifest: The ``manifest.json`` the result (or ``compile_project``) points to.
         artifact_error: Why those files could not be read.
@@ -127,31 +128,6 @@ class Call:
             f"{self.label}: the result's run_results.json could not be read: {self.artifact_error}"
         )
         return value
-
-
-class _Collect(logging.Handler):
-    def __init__(self, into: list[str]) -> None:
-        super().__init__(logging.DEBUG)
-        self.into = into
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.into.append(f"{record.name}: {record.getMessage()}")
-        except Exception:  # a record that cannot format is not the runtime's secret
-            self.into.append(f"{record.name}: {record.msg!r}")
-
-
-@contextmanager
-def _collecting(into: list[str]) -> Iterator[None]:
-    root = logging.getLogger()
-    handler, level = _Collect(into), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def _answer(function: Callable[[], Any]) -> Any:
@@ -243,7 +219,7 @@ class Recorder:
         if not self.logs:
             yield
             return
-        with _collecting(record.logs):
+        with exported_logs(record.logs):
             yield
 
     def _read_artifacts(self, record: Call) -> None:

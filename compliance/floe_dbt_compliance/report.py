@@ -3,7 +3,10 @@
 Outcomes are gathered from test reports (on each xdist worker, then merged on
 the controller), combined into one row per (runtime, requirement), and
 written as ``certificate.json``, ``certificate.md`` and ``badge.svg`` under
-``<report dir>/<runtime>/``.
+``<report dir>/<runtime>/``. A partial session (rows deselected, collection
+only, stopped early) writes ``certificate.partial.json`` and
+``certificate.partial.md`` beside them instead, and no badge: a complete
+certificate, and the badge a vendor commits, are never overwritten by less.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from floe_dbt_compliance.catalogue import REQUIREMENTS
 from floe_dbt_compliance.status import FINDINGS_ATTRIBUTE, REASON_ATTRIBUTE, Status, status_of
 
 __all__ = [
+    "CELLS",
     "Certificate",
     "Outcome",
     "build_certificate",
@@ -106,9 +110,11 @@ class Certificate:
     generated_at: str
     versions: dict[str, str | None]
     oracle: dict[str, Any] = field(default_factory=dict)
+    #: Why the session was partial (its certificate is written beside the complete one).
+    partial: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The ``certificate.json`` document."""
+        """The ``certificate.json`` document (``certificate.partial.json`` when partial)."""
         counts: dict[str, int] = {}
         for row in self.rows:
             counts[row.status.value] = counts.get(row.status.value, 0) + 1
@@ -126,6 +132,7 @@ class Certificate:
             },
             "generated_at": self.generated_at,
             "strict": self.strict,
+            **({"partial": self.partial} if self.partial else {}),
             "verdict": self.verdict,
             "summary": counts,
             "oracle": self.oracle,
@@ -269,6 +276,11 @@ def _markdown(certificate: Certificate) -> str:
         "",
         f"**Verdict: {certificate.verdict}**",
         "",
+        *(
+            [f"**Partial session** ({certificate.partial}): not a certificate of the runtime.", ""]
+            if certificate.partial
+            else []
+        ),
         f"* Runtime class: `{certificate.runtime_class}`",
         f"* Kit version: {document['kit']['version']}",
         f"* dbt-core: {document['environment']['dbt_version']}; "
@@ -307,23 +319,34 @@ def _badge(certificate: Certificate) -> str:
     )
 
 
+PARTIAL_FILES = ("certificate.partial.json", "certificate.partial.md")
+
+
 def write_certificate(certificate: Certificate, report_dir: Path) -> Path:
-    """Write ``certificate.json``, ``certificate.md`` and ``badge.svg``.
+    """Write ``certificate.json``, ``certificate.md`` and ``badge.svg`` (or the partial files).
+
+    A complete certificate removes a partial one left by an earlier session;
+    a partial one leaves the complete certificate and the badge as they are.
 
     Returns:
         The runtime's directory.
     """
     directory = report_dir / certificate.runtime
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "certificate.json").write_text(
-        json.dumps(certificate.as_json(), indent=2, default=str) + "\n", encoding="utf-8"
-    )
-    (directory / "certificate.md").write_text(_markdown(certificate), encoding="utf-8")
-    (directory / "badge.svg").write_text(_badge(certificate), encoding="utf-8")
+    document = json.dumps(certificate.as_json(), indent=2, default=str) + "\n"
+    if certificate.partial:
+        json_name, markdown_name = PARTIAL_FILES
+    else:
+        json_name, markdown_name = "certificate.json", "certificate.md"
+        (directory / "badge.svg").write_text(_badge(certificate), encoding="utf-8")
+        for stale in PARTIAL_FILES:
+            (directory / stale).unlink(missing_ok=True)
+    (directory / json_name).write_text(document, encoding="utf-8")
+    (directory / markdown_name).write_text(_markdown(certificate), encoding="utf-8")
     return directory
 
 
-_CELLS = {
+CELLS = {
     Status.PASSED: "pass",
     Status.FAILED: "FAIL",
     Status.SKIPPED: "skip",
@@ -340,7 +363,7 @@ def summary_lines(certificates: list[Certificate]) -> list[str]:
     column = max([6, *(len(name) for name in names)])
     lines = ["requirement".ljust(width) + "  " + "  ".join(name.ljust(column) for name in names)]
     for index, key in enumerate(REQUIREMENTS):
-        cells = [_CELLS[certificate.rows[index].status] for certificate in certificates]
+        cells = [CELLS[certificate.rows[index].status] for certificate in certificates]
         lines.append(key.ljust(width) + "  " + "  ".join(cell.ljust(column) for cell in cells))
     lines.append("")
     for certificate in certificates:
@@ -349,9 +372,9 @@ def summary_lines(certificates: list[Certificate]) -> list[str]:
         groups: dict[tuple[Status, str], list[str]] = {}
         for row in certificate.rows:
             if row.status == Status.FAILED:
-                lines.append(f"  {_CELLS[row.status]:>4} {row.key}: {row.reason}")
+                lines.append(f"  {CELLS[row.status]:>4} {row.key}: {row.reason}")
             elif row.status != Status.PASSED:
                 groups.setdefault((row.status, row.reason), []).append(row.key)
         for (status, reason), keys in groups.items():
-            lines.append(f"  {_CELLS[status]:>4} {', '.join(keys)}: {reason}")
+            lines.append(f"  {CELLS[status]:>4} {', '.join(keys)}: {reason}")
     return lines

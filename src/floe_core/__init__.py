@@ -11,7 +11,7 @@ documents it in: ``floe_core.errors``, ``floe_core.plugin_interfaces``,
 ``floe_core.schemas``,
 ``floe_core.bounds``, ``floe_core.plugin_registry``, ``floe_core.secrets``,
 ``floe_core.artifacts``, ``floe_core.files``, ``floe_core.redaction``,
-``floe_core.telemetry``).
+``floe_core.telemetry``, ``floe_core.events``).
 Everything else is private and may change in any release: modules whose
 names start with ``_``, names that start with ``_``, and ``floe_core.cli``
 (use the ``floe`` command, not the module).
@@ -26,8 +26,10 @@ from floe_core.artifacts import (
     MANIFEST_JSON,
     PROJECT_FILE_LIMIT,
     RUN_RESULTS_JSON,
+    NodeFailure,
     RunCounts,
     count_run_results,
+    failed_nodes,
     project_path,
     read_json_artifact,
     read_project_settings,
@@ -58,6 +60,7 @@ from floe_core.errors import (
     PluginLoadError,
     UnreadableFile,
 )
+from floe_core.events import DBT_LEVELS, EVENT_FIELDS, DbtEvent, event_of, log_dbt_event
 from floe_core.files import (
     MAX_ARTIFACT_BYTES,
     MAX_JSON_DEPTH,
@@ -151,7 +154,9 @@ __all__ = [
     "COMMANDS",
     "COMPILE",
     "CONTRACT_COMMANDS",
+    "DBT_LEVELS",
     "ENTRY_POINT_GROUPS",
+    "EVENT_FIELDS",
     "FAILURE_STATUSES",
     "LIFECYCLE_COMMANDS",
     "LIFECYCLE_COUNT_KEYS",
@@ -188,6 +193,7 @@ __all__ = [
     "DataProductConfig",
     "DbtArguments",
     "DbtCommand",
+    "DbtEvent",
     "DbtProjectRef",
     "DbtVars",
     "EnvSecretsConfig",
@@ -198,6 +204,7 @@ __all__ = [
     "LockTimeoutSeconds",
     "ManifestError",
     "ManifestProblem",
+    "NodeFailure",
     "Option",
     "OrchestratorPlugin",
     "PlatformManifest",
@@ -225,10 +232,13 @@ __all__ = [
     "count_run_results",
     "dbt_span",
     "decode_utf8",
+    "event_of",
+    "failed_nodes",
     "file_kind",
     "holds_secret",
     "json_depth_exceeds",
     "lifecycle_metadata",
+    "log_dbt_event",
     "merge_vars",
     "open_regular",
     "parse_json",

@@ -6,17 +6,20 @@ Use the command, not this module; its functions may change in any release.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from floe_core._console import output_options
 from floe_core.errors import DBTConfigurationError
 from floe_core.secrets import validate_secret_ref
 from floe_core.selectors import DbtVars
 
 __all__ = [
+    "PROFILES_DIR_HELP",
     "dbt_options",
     "exclude_option",
     "full_refresh_option",
@@ -60,7 +63,23 @@ def _parse_secret_vars(ctx: click.Context, _: click.Parameter, values: tuple[str
     ctx.meta[_META_KEY] = refs
 
 
+PROFILES_DIR_HELP = (
+    "The directory of profiles.yml (or $DBT_PROFILES_DIR). Default: the project directory "
+    "when it has a profiles.yml, else dbt's default (the working directory when it has one, "
+    "else ~/.dbt)."
+)
+
+
+def _project_dir() -> Path:
+    """The working directory or its nearest parent with a dbt_project.yml (dbt's default)."""
+    here = Path.cwd()
+    return next(
+        (path for path in (here, *here.parents) if (path / "dbt_project.yml").is_file()), here
+    )
+
+
 def dbt_options(command: _F) -> _F:
+    """The options every dbt command takes, named and defaulted as dbt's own where they match."""
     options = [
         click.option(
             "--manifest",
@@ -71,16 +90,35 @@ def dbt_options(command: _F) -> _F:
             help="The platform manifest that selects the dbt runtime.",
         ),
         click.option(
-            "--project-dir", type=click.Path(path_type=Path, file_okay=False), default=Path(".")
+            "--project-dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="DBT_PROJECT_DIR",
+            default=_project_dir,
+            show_default="the working directory, or its nearest parent with a dbt_project.yml",
+            help="The dbt project's directory (or $DBT_PROJECT_DIR), as dbt's --project-dir.",
         ),
         click.option(
             "--profiles-dir",
             type=click.Path(path_type=Path, file_okay=False),
+            envvar="DBT_PROFILES_DIR",
             default=None,
-            help="Defaults to the project directory.",
+            help=PROFILES_DIR_HELP,
         ),
-        click.option("--target", default="dev", show_default=True),
-        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option(
+            "--target",
+            "-t",
+            envvar="DBT_TARGET",
+            default="dev",
+            show_default=True,
+            help="The profile's target to run against (or $DBT_TARGET). Unlike dbt, whose "
+            "default is the profile's own 'target:', floe's is dev.",
+        ),
+        click.option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help="Print the result as JSON on stdout (dbt's progress then goes to stderr).",
+        ),
         click.option(
             "--vars",
             "dbt_vars",
@@ -101,19 +139,33 @@ def dbt_options(command: _F) -> _F:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return typing.cast(_F, output_options(command))
 
 
 def select_option(command: _F) -> _F:
-    return click.option("--select", "-s", default=None, help="A dbt selector.")(command)
+    """``--select`` / ``-s``, as dbt's."""
+    return click.option(
+        "--select",
+        "-s",
+        default=None,
+        help="A dbt selection expression: the nodes to run, e.g. -s 'orders+ tag:nightly'.",
+    )(command)
 
 
 def exclude_option(command: _F) -> _F:
-    return click.option("--exclude", default=None, help="A dbt selector to leave out.")(command)
+    """``--exclude``, as dbt's."""
+    return click.option(
+        "--exclude", default=None, help="A dbt selection expression: the nodes to leave out."
+    )(command)
 
 
 def full_refresh_option(command: _F) -> _F:
-    return click.option("--full-refresh", is_flag=True)(command)
+    """``--full-refresh``, as dbt's."""
+    return click.option(
+        "--full-refresh",
+        is_flag=True,
+        help="Rebuild incremental models (and reload seeds) from scratch, as dbt's --full-refresh.",
+    )(command)
 
 
 def secret_var_refs(ctx: click.Context) -> dict[str, str]:

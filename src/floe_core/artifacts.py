@@ -34,8 +34,10 @@ __all__ = [
     "MANIFEST_JSON",
     "PROJECT_FILE_LIMIT",
     "RUN_RESULTS_JSON",
+    "NodeFailure",
     "RunCounts",
     "count_run_results",
+    "failed_nodes",
     "project_path",
     "read_json_artifact",
     "read_project_settings",
@@ -103,6 +105,52 @@ def count_run_results(run_results: Mapping[str, Any]) -> RunCounts:
         if status in FAILURE_STATUSES:
             failures += 1
     return RunCounts(models, tests, failures)
+
+
+class NodeFailure(NamedTuple):
+    """A node that failed, as ``run_results.json`` records it."""
+
+    unique_id: str
+    status: str
+    message: str
+
+
+def failed_nodes(run_results: Mapping[str, Any]) -> list[NodeFailure]:
+    """The results counted as failures (:data:`FAILURE_STATUSES`), with dbt's message.
+
+    Tolerant where :func:`count_run_results` is strict: it explains a result
+    already counted, so a result it cannot read is left out, never raised.
+
+    Args:
+        run_results: The parsed ``run_results.json``.
+
+    Returns:
+        The failures, in the document's order.
+
+    Examples:
+        >>> failed_nodes({"results": [
+        ...     {"unique_id": "model.p.a", "status": "success", "message": "OK"},
+        ...     {"unique_id": "model.p.b", "status": "error",
+        ...      "message": "Table raw_custo..."},
+        ... ]})
+        [NodeFailure(unique_id='model.p.b', status='error', message='Table raw_custo...')]
+    """
+    results = run_results.get("results")
+    failures = []
+    for result in results if isinstance(results, list) else []:
+        if not isinstance(result, Mapping):
+            continue
+        status = str(result.get("status", "")).lower()
+        if status in FAILURE_STATUSES:
+            message = result.get("message")
+            failures.append(
+                NodeFailure(
+                    str(result.get("unique_id", "?")),
+                    status,
+                    message.strip() if isinstance(message, str) else "",
+                )
+            )
+    return failures
 
 
 def read_json_artifact(path: Path, *, what: str) -> dict[str, Any]:

@@ -22,6 +22,9 @@ from floe_core._cli_options import (
     secret_var_refs,
     select_option,
 )
+from floe_core._console import console, current_console
+from floe_core._runtimes import describe_runtimes
+from floe_core.artifacts import failed_nodes, read_json_artifact
 from floe_core.errors import DBTConfigurationError, DBTError, ManifestError, ManifestProblem
 from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
@@ -35,18 +38,47 @@ __all__ = ["main"]
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 
-@click.group()
+EXIT_CODES = f"""\b
+Exit codes:
+  {EXIT_OK}  the command succeeded (every node ran and passed; the manifest is valid)
+  {EXIT_FAILED}  dbt ran and a node failed (a model error, a failing test), or the
+     manifest has problems (floe validate)
+  {EXIT_ERROR}  dbt could not run at all (no project, a bad profile, a runtime that
+     cannot be built), or the command line is wrong (click's usage errors)
+"""
+
+
+@click.group(epilog=EXIT_CODES)
 @click.version_option(package_name="floe-dbt")
 def main() -> None:
-    """floe: run dbt through the runtime the platform team configured."""
+    """floe: run dbt through the runtime the platform team configured.
+
+    Each dbt command (compile, run, test, seed, snapshot, build) reads the
+    platform manifest (--manifest, default ./manifest.yaml), builds the dbt
+    runtime it names and runs dbt there, printing dbt's progress as dbt does.
+    """
 
 
-@main.command()
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-def validate(manifest: Path) -> None:
+@main.command(epilog=EXIT_CODES)
+@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option(
+    "--manifest",
+    "manifest_option",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The platform manifest to validate (as on every other command; the positional "
+    "MANIFEST still works). Default: manifest.yaml.",
+)
+def validate(manifest: Path | None, manifest_option: Path | None) -> None:
     """Validate MANIFEST (a manifest.yaml) and the chosen runtime's prerequisites."""
+    if manifest is not None and manifest_option is not None and manifest != manifest_option:
+        raise click.UsageError(
+            f"two manifests given: {manifest} and --manifest {manifest_option}; give one"
+        )
+    manifest = manifest or manifest_option or Path("manifest.yaml")
     registry = PluginRegistry()
-    problems = check_manifest(manifest, registry)
+    with console(click.get_current_context(), err=True):  # a placeholder's warning, say
+        problems = check_manifest(manifest, registry)
     if problems:
         click.echo(f"{manifest}: {len(problems)} problem(s)", err=True)
         for problem in problems[: ManifestError.LISTED]:
@@ -119,7 +151,7 @@ class _Invocation:
         self.runtime = registry.create_dbt_runtime(manifest, **options)
         self._registry, self._manifest = registry, manifest
         self.project_dir = project_dir
-        self.profiles_dir = profiles_dir or project_dir
+        self.profiles_dir = profiles_dir or default_profiles_dir(project_dir)
         self.target = validate_target(target)
 
     def lifecycle(self, needed_for: str) -> DBTLifecycle:
@@ -180,12 +212,45 @@ def _report(command: str, runtime: DBTPlugin, result: DBTRunResult, as_json: boo
         )
         click.echo(f"  manifest:    {result.manifest_path}")
         click.echo(f"  run results: {result.run_results_path}")
+        if not result.success:
+            _failing_nodes(result)
     sys.exit(EXIT_OK if result.success else EXIT_FAILED)
+
+
+def _failing_nodes(result: DBTRunResult) -> None:
+    """Each failing node with dbt's message, from the result's ``run_results.json``."""
+    try:
+        run_results = read_json_artifact(result.run_results_path, what="the runtime wrote none")
+    except DBTError as exc:
+        click.echo(f"  (the failing nodes cannot be listed: {exc})")
+        return
+    current_console(click.get_current_context(), err=False).failures(failed_nodes(run_results))
+
+
+def default_profiles_dir(project_dir: Path) -> Path:
+    """Where profiles.yml is when --profiles-dir is not given (nor DBT_PROFILES_DIR).
+
+    The project directory when it has one (floe's convention: a project
+    carries its profile); otherwise dbt's own default, the working directory
+    when it has one, else ``~/.dbt``.
+    """
+    for candidate in (project_dir, Path.cwd()):
+        if (candidate / "profiles.yml").is_file():
+            return candidate
+    return Path.home() / ".dbt"
 
 
 @contextlib.contextmanager
 def _failures() -> Iterator[None]:
-    """End the command with ``error: <message>`` and exit 2 when dbt could not run at all."""
+    """Print dbt's progress while the block runs; exit 2 with ``error: ...`` if dbt cannot run."""
+    ctx = click.get_current_context()
+    # With --json, stdout is the result document: progress goes to stderr.
+    with console(ctx, err=bool(ctx.params.get("as_json"))), _raised():
+        yield
+
+
+@contextlib.contextmanager
+def _raised() -> Iterator[None]:
     try:
         yield
     except DBTError as exc:
@@ -200,7 +265,48 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_ERROR)
 
 
-@main.command("compile")
+@main.command("runtimes", epilog=EXIT_CODES)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def runtimes_command(as_json: bool) -> None:
+    """List the installed dbt runtimes (entry points floe.dbt) and what each can do.
+
+    A runtime whose settings all have defaults is built to ask it whether it
+    is a placeholder that runs nothing yet (as fusion is) and whether it runs
+    invocations in parallel; one that needs a dbt_runtime_config section is
+    described from its class only.
+    """
+    with console(click.get_current_context(), err=True):  # a placeholder's warning, say
+        described = describe_runtimes()
+    if as_json:
+        click.echo(json.dumps([runtime.as_json() for runtime in described], indent=2))
+        return
+    if not described:
+        click.echo("no dbt runtime is installed (entry-point group floe.dbt)")
+        return
+    rows = [("NAME", "PLACEHOLDER", "CAPABILITIES", "SETTINGS", "CLASS", "DISTRIBUTION")]
+    for runtime in described:
+        placeholder = {True: "yes", False: "no", None: "not built"}[runtime.placeholder]
+        rows.append(
+            (
+                runtime.name,
+                placeholder,
+                ", ".join(runtime.capabilities) or "-",
+                runtime.config,
+                runtime.target,
+                runtime.distribution,
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    for runtime in described:
+        if runtime.problem:
+            click.echo(f"{runtime.name}: {runtime.problem}", err=True)
+
+
+@main.command("compile", epilog=EXIT_CODES)
 @dbt_options
 @click.option("--no-cache", is_flag=True, help="Bypass and refresh the remote artifact cache.")
 def compile_command(
@@ -220,7 +326,7 @@ def compile_command(
     click.echo(json.dumps({"manifest_path": str(manifest)}) if as_json else str(manifest))
 
 
-@main.command("run")
+@main.command("run", epilog=EXIT_CODES)
 @dbt_options
 @select_option
 @exclude_option
@@ -247,7 +353,7 @@ def run_command(
     _report("run", runtime, result, as_json)
 
 
-@main.command("test")
+@main.command("test", epilog=EXIT_CODES)
 @dbt_options
 @select_option
 def test_command(
@@ -301,7 +407,7 @@ def _lifecycle_command(dbt: DbtCommand, summary: str) -> None:
     command.__doc__ = f"{summary} (needs the lifecycle capability)."
     # Decorators apply bottom-up: the flags are listed as on `floe run`.
     decorated = full_refresh_option(command) if dbt.takes(Option.FULL_REFRESH) else command
-    main.command(name)(dbt_options(select_option(exclude_option(decorated))))
+    main.command(name, epilog=EXIT_CODES)(dbt_options(select_option(exclude_option(decorated))))
 
 
 _lifecycle_command(SEED, "Load the project's seeds")

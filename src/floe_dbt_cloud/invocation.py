@@ -19,7 +19,7 @@ from floe_dbt_cloud.cache import validate_run_id
 from floe_dbt_cloud.client import AdminApiClient
 from floe_dbt_cloud.config import CloudRuntimeConfig
 from floe_dbt_cloud.finished_run import FinishedRun
-from floe_dbt_cloud.models import RunStatus, TriggerRunRequest
+from floe_dbt_cloud.models import Run, RunStatus, TriggerRunRequest
 from floe_dbt_cloud.polling import wait_for_run
 
 __all__ = ["Waiting", "execute", "latest_successful", "trigger_cause"]
@@ -70,6 +70,7 @@ def execute(
     target: str,
     waiting: Waiting,
     scrub: Callable[[bytes], bytes],
+    on_poll: Callable[[Run], None] | None = None,
 ) -> FinishedRun:
     """Trigger the job (at most one run, see :meth:`AdminApiClient.trigger_run`) and wait for it.
 
@@ -94,6 +95,7 @@ def execute(
         timeout=waiting.timeout,
         sleep=waiting.sleep,
         clock=waiting.clock,
+        on_poll=on_poll,
     )
     finished = FinishedRun(client, run, command, scrub)
     if finished.step == 0 and finished.status == RunStatus.SUCCESS:

@@ -54,6 +54,7 @@ def wait_for_run(
     timeout: float,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
+    on_poll: Callable[[Run], None] | None = None,
 ) -> Run:
     """Poll a run until it is terminal.
 
@@ -64,6 +65,7 @@ def wait_for_run(
         timeout: Seconds from now after which the run is cancelled.
         sleep: How to wait.
         clock: A monotonic clock.
+        on_poll: Given the run as each poll sees it (its progress: status, step logs).
 
     Returns:
         The run, with its steps, in status 10, 20 or 30.
@@ -83,6 +85,8 @@ def wait_for_run(
         delays = backoff_delays(poll_interval)
         while True:
             run = api.get_run(run_id)
+            if on_poll is not None:
+                on_poll(run)
             if run.is_terminal:
                 return run
             remaining = deadline - clock()

@@ -40,6 +40,7 @@ from floe_dbt_cloud.jobs import JobPlan
 from floe_dbt_cloud.models import Run, RunStatus
 from floe_dbt_cloud.scrub import artifact_scrubber
 from floe_dbt_cloud.settings import CloudSettings
+from floe_dbt_cloud.step_log import StepLogFollower
 from floe_dbt_cloud.store import save_artifacts, target_dir
 
 __all__ = ["RUNTIME_TYPE", "Connection", "JobRunner"]
@@ -222,6 +223,7 @@ class JobRunner:
             target=target,
             waiting=connection.waiting,
             scrub=artifact_scrubber(connection.token, arguments.vars.secrets),
+            on_poll=StepLogFollower(arguments.vars.secrets),  # the run's progress, as it arrives
         )
         self.learn(finished.run)
         return finished

@@ -367,7 +367,9 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         with exported(secrets) as since:  # dbt masks DBT_ENV_SECRET_ values in logs, errors
             try:
                 manifest, reused = (
-                    current_manifest(self._manifests, call, layout, router, DBT_VERSION)
+                    current_manifest(
+                        self._manifests, call, layout, router.parse_callback, DBT_VERSION
+                    )
                     if self.reuse_manifest
                     else (None, False)
                 )

@@ -184,3 +184,15 @@ def test_dbt_runtime_compile_and_run(tmp_path: Path):
         assert result.models_run > 0
         assert result.manifest_path.exists()
 # fmt: on
+
+
+# REQ-087: "pytest-timeout enforces 60s max compilation time" (a fresh parse, dbt's import too).
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+def test_compilation_ends_within_60_seconds(tmp_path: Path):
+    manifest = (
+        PluginRegistry()
+        .get_plugin("dbt", "local")
+        .compile_project(setup_test_dbt_project(tmp_path), setup_test_profiles(tmp_path), "dev")
+    )
+    assert manifest.is_file()

@@ -213,3 +213,16 @@ def test_root_documents_are_published_with_their_links_rewritten() -> None:
     assert module.rewrite_links(readme, "src/floe_dbt_fusion/README.md", "runtimes/fusion.md") == (
         "[adr](../adr/0043-x.md) [m](../migration.md#rollout)"
     )
+
+
+def test_no_page_has_two_sections_of_one_title() -> None:
+    """A link to a repeated title reaches the first only (the troubleshooting page had two)."""
+    import re
+
+    from markdown_blocks import documents
+
+    for path in documents():
+        text = re.sub(r"^```.*?^```", "", path.read_text(encoding="utf-8"), flags=re.S | re.M)
+        titles = re.findall(r"^(#{2,4} .+?)\s*$", text, flags=re.M)
+        repeated = sorted({title for title in titles if titles.count(title) > 1})
+        assert not repeated, f"{path}: {repeated}"

@@ -146,8 +146,12 @@ def reference_cache(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pyte
 
 
 def certificate(pytester: pytest.Pytester, runtime: str, report: str = "report") -> dict[str, Any]:
-    path = pytester.path / report / runtime / "certificate.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The certificate the session wrote: the partial one when it was partial (rows selected)."""
+    directory = pytester.path / report / runtime
+    written = [directory / name for name in ("certificate.json", "certificate.partial.json")]
+    existing = [path for path in written if path.is_file()]
+    assert len(existing) == 1, f"expected one certificate in {directory}, found {existing}"
+    return json.loads(existing[0].read_text(encoding="utf-8"))
 
 
 def rows(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

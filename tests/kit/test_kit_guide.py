@@ -87,7 +87,10 @@ def certify(
         work,
         PYTHONPATH=str(site),
     )
-    path = work / ".floe" / "compliance" / "acme" / "certificate.json"
+    directory = work / ".floe" / "compliance" / "acme"
+    # A row asked for (--floe-dbt-requirement) makes a partial session, written beside.
+    partial = any(arg.startswith("--floe-dbt-requirement") for arg in args)
+    path = directory / ("certificate.partial.json" if partial else "certificate.json")
     assert path.is_file(), completed.stdout[-4000:] + completed.stderr[-4000:]
     return completed, json.loads(path.read_text(encoding="utf-8"))
 

@@ -74,7 +74,8 @@ def _copy_kit(into: Path) -> Path:
 
 
 def _rows(pytester: pytest.Pytester, runtime: str) -> dict[str, dict[str, Any]]:
-    path = pytester.path / "report" / runtime / "certificate.json"
+    # One row asked for: a partial session, its certificate beside the complete one.
+    path = pytester.path / "report" / runtime / "certificate.partial.json"
     return {row["key"]: row for row in json.loads(path.read_text())["requirements"]}
 
 

@@ -124,6 +124,8 @@ VARIANTS: dict[str, Variant] = {
     "acme-secret-in-result-metadata": _v(f"{OB}:SecretInResultMetadata", "metadata.no-credential"),
     "acme-secret-in-repr": _v(f"{OB}:SecretInRepr", "secrets.repr"),
     "acme-secret-in-logs": _v(f"{OB}:SecretInLogs", "secrets.logs"),
+    # The message is clean; an OpenTelemetry logging bridge exports the token as an attribute.
+    "acme-secret-in-log-attributes": _v(f"{OB}:SecretInLogAttributes", "secrets.logs"),
     "acme-secret-in-target": _v(f"{OB}:SecretInTarget", "secrets.files"),
     # concurrency
     "acme-no-lock": _v(f"{X}:NoLock", "concurrency.serialised", default_harness=True),

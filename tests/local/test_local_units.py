@@ -412,6 +412,54 @@ def test_events_become_structured_records(caplog: pytest.LogCaptureFixture) -> N
     assert router.invocation_id == "inv-1"
 
 
+def test_router_keeps_node_status_and_timing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger=EVENT_LOGGER_NAME)
+    router = DbtEventRouter()
+    result = _event("LogModelResult", "error", "1 of 1 ERROR", "model.p.a", execution_time=0.25)
+    result.data.node_info.node_status = "error"
+    result.data.node_info.node_started_at = "2024-01-01T00:00:00"
+    result.data.node_info.node_finished_at = "2024-01-01T00:00:01"
+    router(result)
+    router(_event("FoundStats", "info", "Found 1 model"))
+    node, other = caplog.records
+    assert (node.dbt_node_status, node.dbt_execution_time) == ("error", 0.25)  # type: ignore[attr-defined]
+    assert node.dbt_node_started_at < node.dbt_node_finished_at  # type: ignore[attr-defined]
+    assert node.floe_dbt_runtime == "local"  # type: ignore[attr-defined]
+    # Absent, not None, where dbt has nothing to say (an OTel attribute has no null).
+    assert not hasattr(other, "dbt_node_status")
+    assert not hasattr(other, "dbt_execution_time")
+
+
+def test_a_parse_before_the_invocation_does_not_repeat_its_banner_or_summary(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One call, two dbt invocations (parse, then run): a console shows each line once."""
+    caplog.set_level(logging.INFO, logger=EVENT_LOGGER_NAME)
+    router = DbtEventRouter()
+    for callback in (router.parse_callback, router):
+        callback(_event("MainReportVersion", "info", "Running with dbt=1.11"))
+        callback(
+            _event(
+                "AdapterRegistered",
+                "info",
+                "Registered adapter",
+                adapter_name="duckdb",
+                adapter_version="=1.11",
+            )
+        )
+        callback(_event("DeprecationsSummary", "warn", "Summary of encountered deprecations"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "Running with dbt=1.11",
+        "Registered adapter",
+        "Summary of encountered deprecations",
+    ]
+    # Without a parse (a reused manifest), the invocation's own banner is shown.
+    caplog.clear()
+    fresh = DbtEventRouter()
+    fresh(_event("MainReportVersion", "info", "Running with dbt=1.11"))
+    assert [r.getMessage() for r in caplog.records] == ["Running with dbt=1.11"]
+
+
 def test_router_remembers_the_adapter_even_when_logging_is_off(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

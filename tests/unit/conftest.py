@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from vendor_distribution import MODULE, SCRIPTED
+from vendor_distribution import MODULE, NARRATING, SCRIPTED
 
 
 def install(
@@ -60,3 +60,10 @@ def scripted_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "scripted = scripted_floe:ScriptedLifecycle\nseven = scripted_floe:WithoutLifecycle\n"
     )
     return install(tmp_path, monkeypatch, "scripted_floe", SCRIPTED, entry_points)
+
+
+@pytest.fixture
+def narrating_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A distribution `narrating-floe`: a runtime that logs dbt's events and fails a node."""
+    entry_points = "narrating = narrating_floe:Narrator\n"
+    return install(tmp_path, monkeypatch, "narrating_floe", NARRATING, entry_points)

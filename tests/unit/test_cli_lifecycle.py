@@ -23,6 +23,7 @@ def floe(directory: Path, *args: str, runtime: str = "scripted") -> Result:
     manifest.write_text(f"plugins:\n  dbt_runtime: {runtime}\n", encoding="utf-8")
     project = directory / "project"
     project.mkdir(exist_ok=True)
+    (project / "profiles.yml").touch()  # a project that carries its profile (floe's default)
     command, *rest = args
     return CliRunner().invoke(
         main, [command, "--manifest", str(manifest), "--project-dir", str(project), *rest]

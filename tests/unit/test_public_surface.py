@@ -21,6 +21,7 @@ PUBLIC_MODULES = {
     "artifacts",
     "bounds",
     "errors",
+    "events",
     "files",
     "lifecycle",
     "plugin_interfaces",

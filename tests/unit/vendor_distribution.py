@@ -154,3 +154,69 @@ class ScriptedLifecycle(_Recorder, DBTPlugin, DBTLifecycle):
 class WithoutLifecycle(_Recorder, DBTPlugin):
     """The seven methods only."""
 '''
+
+# A runtime that reports dbt's events as floe_core.events records, as a remote one would.
+NARRATING = """
+import json, logging
+from pathlib import Path
+from floe_core.events import DbtEvent, log_dbt_event
+from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+
+LOG = logging.getLogger("narrating.events")
+NODES = [
+    ("model.shop.orders", "success", "info", "OK created sql table model main.orders", "OK"),
+    ("model.shop.customers", "error", "error", "ERROR creating sql table model main.customers",
+     "ERROR"),
+]
+
+
+class Narrator(DBTPlugin):
+    def compile_project(self, project_dir, profiles_dir, target):
+        raise NotImplementedError
+
+    def run_models(self, project_dir, profiles_dir, target, select=None, exclude=None,
+                   full_refresh=False):
+        logging.getLogger("narrating.http").warning("dbt Cloud answered 503; retrying in 2 s")
+        logging.getLogger("narrating.http").info("HTTP Request: GET /runs/1 200")
+        log_dbt_event(LOG, DbtEvent("MainReportVersion", "info", "Running with dbt=1.11.0"))
+        for index, (unique_id, status, level, text, word) in enumerate(NODES, 1):
+            log_dbt_event(LOG, DbtEvent("LogStartLine", "info",
+                f"{index} of 2 START {text.split(' ', 2)[2]} ...... [RUN]",
+                unique_id=unique_id, node_status="started"))
+            log_dbt_event(LOG, DbtEvent("LogModelResult", level,
+                f"{index} of 2 {text} ...... [{word} in 0.10s]",
+                unique_id=unique_id, node_status=status, execution_time=0.1))
+        log_dbt_event(LOG, DbtEvent("SQLQuery", "debug", "select 1 -- a debug event"))
+        log_dbt_event(LOG, DbtEvent("EndOfRunSummary", "info",
+            "Completed with 1 error, 0 partial successes, and 0 warnings:"))
+        target_dir = Path(project_dir) / "target"
+        target_dir.mkdir(exist_ok=True)
+        results = [
+            {"unique_id": "model.shop.orders", "status": "success", "message": "OK"},
+            {"unique_id": "model.shop.customers", "status": "error",
+             "message": "Database Error in model customers\\n"
+                        "  Table raw_customers does not exist\\n"
+                        "  LINE 3: from raw_customers\\n             ^"},
+        ]
+        (target_dir / "run_results.json").write_text(json.dumps({"results": results}))
+        return DBTRunResult(
+            success=False, manifest_path=target_dir / "manifest.json",
+            run_results_path=target_dir / "run_results.json", execution_time_seconds=0.5,
+            models_run=2, tests_run=0, failures=1, metadata={},
+        )
+
+    def run_tests(self, project_dir, profiles_dir, target, select=None):
+        raise NotImplementedError
+
+    def get_manifest(self, project_dir):
+        return {}
+
+    def get_run_results(self, project_dir):
+        return {}
+
+    def supports_parallel_execution(self):
+        return True
+
+    def get_runtime_metadata(self):
+        return {"type": "narrating"}
+"""

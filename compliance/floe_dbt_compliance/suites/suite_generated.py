@@ -19,7 +19,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, reject, seed, settings
 
 from floe_dbt_compliance.fixtures import HarnessFactory
-from floe_dbt_compliance.generated import ProjectSpec, projects, write_project
+from floe_dbt_compliance.generated import (
+    ProjectSpec,
+    hypothesis_storage,
+    projects,
+    write_project,
+)
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.oracle.reference import Oracle
 from floe_dbt_compliance.requirements import requirement
@@ -110,4 +115,5 @@ def test_generated_projects(
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )(seed(chosen)(given(projects())(check)))
-    run()
+    with hypothesis_storage(tmp_path_factory.getbasetemp() / "hypothesis"):
+        run()

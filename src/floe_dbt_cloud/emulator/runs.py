@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from floe_dbt_cloud.emulator.faults import RunOutcome
+from floe_dbt_cloud.emulator.live_log import streaming_step_log
 from floe_dbt_cloud.emulator.packages import (
     DEPS_STEP,
     PackageSource,
@@ -46,6 +47,10 @@ class StepRecord:
     status: int = RunStatus.RUNNING
     logs: str = ""
     artifacts: dict[str, Path] = field(default_factory=dict)
+
+    def append_log(self, line: str) -> None:
+        """Add to the log while the step runs (the handler calling it holds its own lock)."""
+        self.logs += line
 
     def to_api(self, run: RunRecord) -> dict[str, Any]:
         """The step as ``run_steps[]`` shows it."""
@@ -246,9 +251,10 @@ def execute_run(run: RunRecord, context: RunContext) -> None:
             if _pause(run, delay):
                 return run._set_status(RunStatus.CANCELLED)
             step = run._add_step(f"Invoke dbt with `{text}`")
-            outcome = _run_step(text, repository, context)
+            with streaming_step_log(step.append_log, repository):
+                outcome = _run_step(text, repository, context)
             _collect_artifacts(run, step, repository, context)
-            step.logs = outcome.logs
+            step.logs += outcome.logs  # after dbt's lines, as dbt Cloud's log ends
             step.status = RunStatus.SUCCESS if outcome.success else RunStatus.ERROR
             if run.cancel_requested.is_set():
                 return run._set_status(RunStatus.CANCELLED)

@@ -101,6 +101,17 @@ class SecretInLogs(AcmeRuntime):
         return super()._dbt(command, arguments, project_dir)
 
 
+class SecretInLogAttributes(AcmeRuntime):
+    """Logs a clean message whose structured field holds the token.
+
+    A logging bridge exports every ``extra`` field as an OpenTelemetry attribute.
+    """
+
+    def _dbt(self, command: str, arguments: list[str], project_dir: Path) -> tuple[Any, float]:
+        logger.debug("invoking dbt %s", command, extra={"acme_session": self._token})
+        return super()._dbt(command, arguments, project_dir)
+
+
 class SecretInTarget(AcmeRuntime):
     """Leaves a note with the token in the project's target directory."""
 
