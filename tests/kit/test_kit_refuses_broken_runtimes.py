@@ -206,6 +206,8 @@ def test_the_correct_runtime_is_certified(kit_dir: pytest.Pytester, reference_ca
     assert document["verdict"] == "certified"
     statuses = {key: row["status"] for key, row in rows(document).items()}
     assert statuses.pop("concurrency.parallel") == "n/a"
+    for key in ("project.agrees", "project.lifecycle"):  # no --floe-dbt-project given
+        assert statuses.pop(key) == "n/a", key
     assert set(statuses.values()) == {"passed"}, statuses
     assert document["runtime"] == {
         "name": "acme",

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from floe_dbt_compliance.warehouse import Relation, read_warehouse
+from floe_dbt_compliance.warehouse import Location, Relation, WarehouseKind, read_location
 from public_archives import PublicProject
 from pydantic import SecretStr
 
@@ -225,5 +225,6 @@ def run_path(name: str, project: PublicProject, unpacked: Path, destination: Pat
     started = time.perf_counter()
     nodes = PATHS[name](workspace)
     seconds = time.perf_counter() - started
-    relations = read_warehouse(workspace.database) or {}
+    where = Location(WarehouseKind.DUCKDB.value, path=str(workspace.database))
+    relations = read_location(where) or {}
     return Outcome(nodes, relations, seconds)

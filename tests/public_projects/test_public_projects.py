@@ -6,7 +6,7 @@ build`` (``dbtRunner`` on its own copy). Each path must then agree with it:
 * node for node: the same ``unique_id -> status`` for the seed step and the
   build (Dagster: its one full materialisation against the build);
 * relation for relation: the same relations, kinds, row counts and row
-  digests in the warehouse (the kit's :func:`read_warehouse`);
+  digests in the warehouse (the kit's :func:`read_location`);
 * Dagster: as many check evaluations as tests the build ran, the same ones.
 
 The archives come from the package registry at test time (see

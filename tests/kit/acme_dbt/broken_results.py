@@ -97,7 +97,7 @@ class StaleLatest(AcmeRuntime):
 class StaleManifest(AcmeRuntime):
     """get_manifest keeps answering the first manifest it read."""
 
-    def _cached_manifest(self) -> dict[str, Any] | None:
+    def _cached_manifest(self, project_dir: Path) -> dict[str, Any] | None:
         return None
 
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
