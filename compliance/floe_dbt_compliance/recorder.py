@@ -36,7 +36,7 @@ from floe_dbt_compliance.observe import (
     node_statuses,
 )
 from floe_dbt_compliance.otel_logs import exported_logs
-from floe_dbt_compliance.scenarios import Step, apply_change
+from floe_dbt_compliance.scenarios import KEEP_STATE, Step, apply_change, write_state
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import Location, read_location
 
@@ -235,6 +235,10 @@ class Recorder:
     def perform(self, step: Step) -> Call | None:
         """Perform a scenario step on the harness's runtime (``None`` for an edit)."""
         h = self.harness
+        if step.method == KEEP_STATE:
+            # The runtime's own latest manifest: its relations, in its place of the warehouse.
+            write_state(h.project_dir, step.as_json(), h.plugin.get_manifest(h.project_dir))
+            return None
         if step.command is None:
             apply_change(h.project_dir, step.as_json())
             return None
@@ -245,6 +249,10 @@ class Recorder:
             runtime: Any = h.plugin
             if step.bound_vars is not None:
                 runtime = runtime.with_vars(dict(step.bound_vars))
+            if step.fail_fast:
+                runtime = runtime.with_fail_fast()
+            if step.state is not None:
+                runtime = runtime.with_state(h.project_dir / step.state, defer=step.defer)
             method = getattr(runtime, step.method)
             project_dir = (
                 h.project_dir if step.project_dir is None else h.project_dir / step.project_dir

@@ -38,6 +38,7 @@ GROUPS = {
     "cache": ("broken_cache",),
     "projects": ("broken_projects",),
     "lifecycle": ("broken_lifecycle",),
+    "run-flags": ("broken_run_flags",),
 }
 GENERATED = ("--floe-dbt-examples=4", "--floe-dbt-seed=20261201")
 
@@ -229,6 +230,7 @@ def test_a_runtime_without_the_lifecycle_capability_is_compliant(
     kit_dir: pytest.Pytester, reference_cache: Path
 ):
     lifecycle = [key for key in REQUIREMENTS if key.startswith("lifecycle.")]
+    run_flags = [key for key in REQUIREMENTS if key.startswith(("fail-fast.", "state."))]
     result = kit_dir.runpytest_inprocess(
         "--floe-dbt-compliance",
         "--floe-dbt-runtime=acme-basic",
@@ -236,11 +238,15 @@ def test_a_runtime_without_the_lifecycle_capability_is_compliant(
         f"--floe-dbt-reference-cache={reference_cache}",
         "-p",
         "no:cacheprovider",
-        *(f"--floe-dbt-requirement={key}" for key in [*lifecycle, *STATIC_ROWS]),
+        *(f"--floe-dbt-requirement={key}" for key in [*lifecycle, *run_flags, *STATIC_ROWS]),
     )
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     found = rows(certificate(kit_dir, "acme-basic"))
     for key in lifecycle:
         assert found[key]["status"] == "n/a", (key, found[key])
         assert "does not declare the lifecycle capability" in found[key]["reason"]
+    for key in run_flags:
+        capability = "fail-fast" if key.startswith("fail-fast.") else "state"
+        assert found[key]["status"] == "n/a", (key, found[key])
+        assert f"does not declare the {capability} capability" in found[key]["reason"]
     assert {found[key]["status"] for key in STATIC_ROWS} == {"passed"}
