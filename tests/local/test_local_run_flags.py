@@ -12,13 +12,16 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
+from opentelemetry.sdk.trace import ReadableSpan
 
 from floe_core.cli import main
+from floe_dbt_local import LocalDBTPlugin
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -123,3 +126,27 @@ def test_defer_without_state_is_a_usage_error(manifest: Path, tmp_path: Path) ->
     assert refused.exit_code == 2
     assert "--defer needs --state" in refused.output
     assert not (copy.project_dir / "target").exists()  # refused before dbt ran
+
+
+def test_a_bound_runtime_passes_its_flags_and_the_original_none(
+    runtime: LocalDBTPlugin, tmp_path: Path, spans: Callable[[], list[ReadableSpan]]
+) -> None:
+    copy = copy_project("sql_error", tmp_path)
+    where = (copy.project_dir, copy.profiles_dir, copy.target)
+    fast = runtime.with_fail_fast()
+    assert type(fast) is LocalDBTPlugin
+    assert repr(fast).endswith("flags=['fail_fast'])")
+    assert (fast.get_runtime_metadata()["bound_flags"], repr(runtime).find("flags")) == (
+        ["fail_fast"],
+        -1,
+    )
+    stopped = fast.run_models(*where)
+    # A stop is a failed result: the failing model counted, the skipped ones not run.
+    assert (stopped.success, stopped.models_run, stopped.failures) == (False, 1, 1)
+    assert set(_statuses(copy).values()) == {"error", "skipped"}
+    whole = runtime.run_models(*where)
+    assert (whole.models_run, _statuses(copy)["model.sql_error.independent"]) == (2, "success")
+    first, second = (span.attributes or {} for span in spans()[-2:])
+    assert first["floe.dbt.fail_fast"] is True
+    assert "floe.dbt.fail_fast" not in second
+    assert fast.with_fail_fast(False).get_runtime_metadata()["bound_flags"] == []
