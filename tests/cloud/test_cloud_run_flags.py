@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from cloud_helpers import API, FakeTime, manifest, run_payload, run_results, step, unit_plugin
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTConfigurationError
 from floe_core.run_flags import supports_fail_fast, supports_state
-from floe_core.vocabulary import RunFlags
+from floe_core.vocabulary import DbtArguments, RunFlags
 from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_cloud.emulator.steps import parse_step
 
@@ -115,3 +117,21 @@ def test_the_emulator_reads_dbt_s_spellings_of_the_flags(text: str, flags: RunFl
 def test_the_emulator_refuses_defer_without_state() -> None:
     with pytest.raises(ValueError, match="defer needs a state"):
         parse_step("dbt run --defer")
+
+
+# Directory names a shell would act on: they must reach dbt as the directory's name.
+_NAMES = st.text(
+    alphabet=st.sampled_from([*"ab '\"$`\\;&|(){}[]*?!#~<>%\t:,-=.", "é", "😀"]),
+    min_size=1,
+    max_size=16,
+).filter(lambda name: name.strip() not in ("", ".", ".."))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(_NAMES, st.booleans(), st.booleans())
+def test_a_state_directory_survives_the_step_command_line_exactly(
+    name: str, fail_fast: bool, defer: bool
+) -> None:
+    flags = RunFlags(fail_fast, Path(name), defer)
+    text = DbtArguments.of("build", select="state:modified+", run_flags=flags).command_line()
+    assert parse_step(text).arguments.run_flags == flags
