@@ -18,6 +18,7 @@ from typing import Any
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.run_flags import DBTFailFast, DBTStateSelection
+from floe_core.vocabulary import Option
 
 __all__ = ["RuntimeDescription", "describe_runtimes"]
 
@@ -70,7 +71,11 @@ def _describe(registry: PluginRegistry, name: str) -> RuntimeDescription:
     except Exception as exc:
         described.problem = str(exc)
         return described
-    declared = {"lifecycle": DBTLifecycle, "fail_fast": DBTFailFast, "state": DBTStateSelection}
+    declared = {
+        "lifecycle": DBTLifecycle,
+        Option.FAIL_FAST.value: DBTFailFast,  # the capabilities are named after their flags
+        Option.STATE.value: DBTStateSelection,
+    }
     described.capabilities += [name for name, mixin in declared.items() if issubclass(cls, mixin)]
     model = cls.config_model
     required = _required(model) if model is not None else []
