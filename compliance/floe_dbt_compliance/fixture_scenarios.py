@@ -213,8 +213,10 @@ FAIL_FAST_BUILD = Scenario.on_fixture(
 )
 _SLIM = "state:modified+"
 # Slim CI: production (target prod, schema <schema>_prod) is built and its manifest
-# kept as the state; a change to `orders` is then built on dev. Without --defer
-# orders fails (its parent was never built on dev) and big_orders is skipped; with
+# kept as the state; `orders` is changed, and a plain run on dev leaves the changed
+# project's manifest in target/ (a runtime comparing with its own latest manifest
+# instead of the state finds nothing modified); the change is then built on dev.
+# Without --defer orders fails (its parent was never built on dev) and big_orders is skipped; with
 # it, orders reads prod's raw_orders. The runtime it was bound from then runs
 # orders without state: it fails again.
 STATE = Scenario.on_fixture(
@@ -223,6 +225,7 @@ STATE = Scenario.on_fixture(
     step("prod", "run_models", target="prod"),
     keep_state("keep_prod", "prod-state"),
     edit("change_orders", "models/orders.sql", _EDITED_ORDERS),
+    step("dev_customers", "run_models", select="customers"),
     step("modified", "run_models", select=_SLIM, state="prod-state"),
     step("modified_tests", "run_tests", select=_SLIM, state="prod-state"),
     step("deferred", "run_models", select=_SLIM, state="prod-state", defer=True),

@@ -188,6 +188,8 @@ VARIANTS: dict[str, Variant] = {
     # dbt refuses state: without a manifest to compare with: an exception, not a result.
     "acme-ignores-state": _v(f"{RF}:IgnoresState", "state.modified", "state.defer"),
     "acme-ignores-defer": _v(f"{RF}:IgnoresDefer", "state.defer"),
+    # Its latest manifest is the edited project's: nothing is modified, nothing selected.
+    "acme-state-from-target": _v(f"{RF}:StateFromTarget", "state.modified", "state.defer"),
     # The runtime it was asked about defers too: its plain run reads prod's parent.
     "acme-state-mutates": _v(f"{RF}:StateMutates", "state.bound"),
     # only generated projects expose these: runtimes tuned to the kit's fixture projects

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 from . import AcmeRuntime
 
@@ -51,3 +52,20 @@ class StateMutates(AcmeRuntime):
     def with_state(self, state: Path, *, defer: bool = False) -> AcmeRuntime:
         self._state, self._defer = Path(state).absolute(), defer
         return copy.copy(self)
+
+
+class StateFromTarget(AcmeRuntime):
+    """Compares with its own latest manifest (target/), not the state it was given."""
+
+    def _arguments(
+        self,
+        command: str,
+        project_dir: Path,
+        profiles_dir: Path,
+        target: str,
+        options: dict[str, Any],
+    ) -> list[str]:
+        arguments = super()._arguments(command, project_dir, profiles_dir, target, options)
+        if "--state" in arguments:
+            arguments[arguments.index("--state") + 1] = str(project_dir / "target")
+        return arguments
