@@ -27,6 +27,7 @@ import pytest
 
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_core.vocabulary import command_for_method
+from floe_dbt_compliance.errors import CheckFailed
 from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.observe import (
     Observation,
@@ -237,7 +238,13 @@ class Recorder:
         h = self.harness
         if step.method == KEEP_STATE:
             # The runtime's own latest manifest: its relations, in its place of the warehouse.
-            write_state(h.project_dir, step.as_json(), h.plugin.get_manifest(h.project_dir))
+            try:
+                manifest = h.plugin.get_manifest(h.project_dir)
+            except Exception as exc:
+                raise CheckFailed(
+                    f"{step.label}: get_manifest() raised {type(exc).__name__}: {exc}"
+                ) from exc
+            write_state(h.project_dir, step.as_json(), manifest)
             return None
         if step.command is None:
             apply_change(h.project_dir, step.as_json())
