@@ -112,3 +112,22 @@ def test_binding_needs_the_capability_and_leaves_the_runtime_alone() -> None:
     assert bound is not both
     assert bound.flags == RunFlags(True, Path("/s"), True)
     assert both.flags == RunFlags()
+
+
+@pytest.mark.parametrize(
+    ("flags", "needed"),
+    [(["-x"], "fail-fast capability"), (["--state", "prod", "--defer"], "state capability")],
+)
+def test_the_cli_refuses_a_flag_the_runtime_cannot_pass(
+    tmp_path: Path, flags: list[str], needed: str
+) -> None:
+    from click.testing import CliRunner
+
+    from floe_core.cli import main
+
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text("plugins:\n  dbt_runtime: fusion\n")
+    where = ["--manifest", str(manifest), "--project-dir", str(tmp_path)]
+    refused = CliRunner().invoke(main, ["build", *where, *flags])
+    assert refused.exit_code == 2
+    assert f"'fusion' (DBTFusionPlugin) does not have the {needed}" in refused.output
