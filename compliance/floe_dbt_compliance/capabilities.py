@@ -18,6 +18,7 @@ from pathlib import Path
 
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin
+from floe_core.run_flags import DBTFailFast, DBTStateSelection
 
 __all__ = ["Capability", "decide"]
 
@@ -66,6 +67,20 @@ class Capability(str, Enum):
         "the runtime does not declare the lifecycle capability (it does not subclass "
         "floe_core.lifecycle.DBTLifecycle); it is compliant without it",
     )
+    FAIL_FAST = (
+        "fail_fast",
+        "The runtime subclasses floe_core.run_flags.DBTFailFast: with_fail_fast() binds "
+        "--fail-fast (dbt's -x) to every invocation.",
+        "the runtime does not declare the fail-fast capability (it does not subclass "
+        "floe_core.run_flags.DBTFailFast); it is compliant without it",
+    )
+    STATE = (
+        "state",
+        "The runtime subclasses floe_core.run_flags.DBTStateSelection: with_state() binds "
+        "--state (state: selectors) and --defer to every invocation.",
+        "the runtime does not declare the state capability (it does not subclass "
+        "floe_core.run_flags.DBTStateSelection); it is compliant without it",
+    )
     SECRETS = (
         "secrets",
         "The runtime holds secrets, and its harness names them (RuntimeHarness.secrets) so "
@@ -96,8 +111,13 @@ def decide(
     found = {Capability.PARALLEL_EXECUTION if parallel is True else Capability.SERIALISED_EXECUTION}
     if cache_root is not None:
         found.add(Capability.ARTIFACT_CACHE)
-    if issubclass(runtime_class, DBTPlugin) and issubclass(runtime_class, DBTLifecycle):
-        found.add(Capability.LIFECYCLE)
+    declared = {
+        Capability.LIFECYCLE: DBTLifecycle,
+        Capability.FAIL_FAST: DBTFailFast,
+        Capability.STATE: DBTStateSelection,
+    }
+    if issubclass(runtime_class, DBTPlugin):
+        found.update(name for name, mixin in declared.items() if issubclass(runtime_class, mixin))
     if secrets:
         found.add(Capability.SECRETS)
     return frozenset(found)

@@ -94,8 +94,9 @@ class Requirement:
         except ScenarioError as exc:
             problems.append(str(exc))
             steps = []
-        if self.capability is not Capability.LIFECYCLE and any(s.lifecycle for s in steps):
-            problems.append("it reads lifecycle steps without the lifecycle capability")
+        needed = sorted({name for s in steps for name in s.needs} - {str(self.capability)})
+        if self.capability is None and needed:
+            problems.append(f"a mandatory row reads steps that need {', '.join(needed)}")
         if problems:
             raise CatalogueError(f"row {self.key!r}: {'; '.join(problems)}")
 
@@ -103,6 +104,18 @@ class Requirement:
     def area(self) -> str:
         """The part of the key before the dot (``run``, ``lifecycle`` ...)."""
         return self.key.partition(".")[0]
+
+    @property
+    def capabilities(self) -> tuple[Capability, ...]:
+        """Every capability it needs: its own first, then those its steps need.
+
+        A fail-fast row that reads a ``build`` step needs the lifecycle
+        capability too; the gate makes it *n/a* without either.
+        """
+        own = () if self.capability is None else (self.capability,)
+        by_name = {capability.value: capability for capability in Capability}
+        steps = sorted({by_name[name] for s in self.steps() for name in s.needs} - set(own))
+        return (*own, *steps)
 
     @property
     def mandatory(self) -> bool:

@@ -10,13 +10,16 @@ rows read alike (the results, the spans, the secrets).
 from __future__ import annotations
 
 from floe_dbt_compliance.projects import fixture_dir
-from floe_dbt_compliance.scenarios import Scenario, edit, link, step
+from floe_dbt_compliance.scenarios import Scenario, edit, keep_state, link, step
 
 __all__ = [
     "ALL",
     "BAD_PROFILE",
     "BAD_TARGET",
     "COMPILE_ERROR",
+    "FAIL_FAST",
+    "FAIL_FAST_BUILD",
+    "FAIL_FAST_TESTS",
     "HEALTHY",
     "HOSTILE_STEPS",
     "INCREMENTAL",
@@ -31,6 +34,7 @@ __all__ = [
     "SELECTORS",
     "SPAN_CALLS",
     "SQL_ERROR",
+    "STATE",
     "TESTS",
     "UNPARSEABLE",
     "UNREADABLE",
@@ -148,6 +152,7 @@ PACKAGED = Scenario.on_fixture(
     step("run", "run_models"),
     step("test", "run_tests"),
 )
+_EDITED_ORDERS = "select id, amount, amount * 2 as doubled from {{ ref('raw_orders') }}\n"
 _ORDERS = (fixture_dir("lifecycle") / "seeds" / "orders.csv").read_text(encoding="utf-8")
 _CUSTOMERS_WIDER = "id,name,region,tier\n1,Ada,eu,gold\n2,Grace,us,silver\n3,Edsger,eu,gold\n"
 _BY_REGION = "customers_by_region big_orders"
@@ -186,6 +191,47 @@ LIFECYCLE = Scenario.on_fixture(
     step("vars_test", "run_tests", select="region_matches", bound_vars={"region": "eu"}),
     step("plain_run", "run_models", select=_BY_REGION),
 )
+# Fail-fast (dbt's -x): the first failure stops the invocation and every node that
+# did not finish is skipped, with one thread in dbt's own order (measured stable).
+# Each answer differs from the same call without -x: `independent` runs, the tests
+# after the failing one pass, the seeds and models after the bad seed are built.
+# Then the runtime it was bound from runs without -x.
+FAIL_FAST = Scenario.on_fixture(
+    "fail_fast",
+    "sql_error",
+    step("run_x", "run_models", fail_fast=True),
+    step("run", "run_models"),
+)
+FAIL_FAST_TESTS = Scenario.on_fixture(
+    "fail_fast_tests",
+    "test_outcomes",
+    step("run", "run_models"),
+    step("test_x", "run_tests", fail_fast=True),
+)
+FAIL_FAST_BUILD = Scenario.on_fixture(
+    "fail_fast_build", "lifecycle", step("build_x", "build", fail_fast=True)
+)
+_SLIM = "state:modified+"
+# Slim CI: production (target prod, schema <schema>_prod) is built and its manifest
+# kept as the state; `orders` is changed, and a plain run on dev leaves the changed
+# project's manifest in target/ (a runtime comparing with its own latest manifest
+# instead of the state finds nothing modified); the change is then built on dev.
+# Without --defer orders fails (its parent was never built on dev) and big_orders is skipped; with
+# it, orders reads prod's raw_orders. The runtime it was bound from then runs
+# orders without state: it fails again.
+STATE = Scenario.on_fixture(
+    "state",
+    "slim_ci",
+    step("prod", "run_models", target="prod"),
+    keep_state("keep_prod", "prod-state"),
+    edit("change_orders", "models/orders.sql", _EDITED_ORDERS),
+    step("dev_customers", "run_models", select="customers"),
+    step("modified", "run_models", select=_SLIM, state="prod-state"),
+    step("modified_tests", "run_tests", select=_SLIM, state="prod-state"),
+    step("deferred", "run_models", select=_SLIM, state="prod-state", defer=True),
+    step("deferred_tests", "run_tests", select=_SLIM, state="prod-state", defer=True),
+    step("plain", "run_models", select="orders"),
+)
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
@@ -202,6 +248,10 @@ SCENARIOS = {
         REPEATED,
         PACKAGED,
         LIFECYCLE,
+        FAIL_FAST,
+        FAIL_FAST_TESTS,
+        FAIL_FAST_BUILD,
+        STATE,
     )
 }
 ALL = ("compile", "run", "test")

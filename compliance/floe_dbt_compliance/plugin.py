@@ -140,7 +140,8 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     rows = catalogue.REQUIREMENTS
     width = max(len(key) for key in rows)
     for key, row in rows.items():
-        needs = f" (needs {row.capability.value})" if row.capability is not None else ""
+        needed = ", ".join(capability.value for capability in row.capabilities)
+        needs = f" (needs {needed})" if needed else ""
         title = " ".join(row.title.split())
         sys.stdout.write(f"{key.ljust(width)}  {', '.join(row.req_ids)}  {title}{needs}\n")
     sys.stdout.flush()

@@ -42,6 +42,7 @@ FIXTURE_PROJECTS = (
     "lifecycle",
     "ephemeral",
     "packaged",
+    "slim_ci",
 )
 # Installed packages (dbt_packages/) are copied: they are part of the project dbt runs.
 _IGNORED_NAMES = ("target", "logs", ".user.yml", ".git")

@@ -27,6 +27,7 @@ import pytest
 
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_core.vocabulary import command_for_method
+from floe_dbt_compliance.errors import CheckFailed
 from floe_dbt_compliance.harness import RuntimeHarness
 from floe_dbt_compliance.observe import (
     Observation,
@@ -36,7 +37,7 @@ from floe_dbt_compliance.observe import (
     node_statuses,
 )
 from floe_dbt_compliance.otel_logs import exported_logs
-from floe_dbt_compliance.scenarios import Step, apply_change
+from floe_dbt_compliance.scenarios import KEEP_STATE, Step, apply_change, write_state
 from floe_dbt_compliance.spans import CallTrace, SpanRecorder
 from floe_dbt_compliance.warehouse import Location, read_location
 
@@ -235,6 +236,16 @@ class Recorder:
     def perform(self, step: Step) -> Call | None:
         """Perform a scenario step on the harness's runtime (``None`` for an edit)."""
         h = self.harness
+        if step.method == KEEP_STATE:
+            # The runtime's own latest manifest: its relations, in its place of the warehouse.
+            try:
+                manifest = h.plugin.get_manifest(h.project_dir)
+            except Exception as exc:
+                raise CheckFailed(
+                    f"{step.label}: get_manifest() raised {type(exc).__name__}: {exc}"
+                ) from exc
+            write_state(h.project_dir, step.as_json(), manifest)
+            return None
         if step.command is None:
             apply_change(h.project_dir, step.as_json())
             return None
@@ -245,6 +256,10 @@ class Recorder:
             runtime: Any = h.plugin
             if step.bound_vars is not None:
                 runtime = runtime.with_vars(dict(step.bound_vars))
+            if step.fail_fast:
+                runtime = runtime.with_fail_fast()
+            if step.state is not None:
+                runtime = runtime.with_state(h.project_dir / step.state, defer=step.defer)
             method = getattr(runtime, step.method)
             project_dir = (
                 h.project_dir if step.project_dir is None else h.project_dir / step.project_dir

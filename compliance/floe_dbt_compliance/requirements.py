@@ -85,9 +85,9 @@ def not_applicable_reason(
     """
     if row.user_projects and not user_projects:
         return "no --floe-dbt-project was given: the kit certified on its own projects only"
-    capability = row.capability
-    if capability is not None and capability not in profile.capabilities:
-        return f"{capability.value}: {capability.absent_reason}"
+    for capability in row.capabilities:
+        if capability not in profile.capabilities:
+            return f"{capability.value}: {capability.absent_reason}"
     hidden = profile.unobservable.get(WAREHOUSE)
     if row.warehouse and hidden is not None:
         return f"{WAREHOUSE} not observable: {hidden}"

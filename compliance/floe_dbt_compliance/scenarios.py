@@ -18,21 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from floe_core.vocabulary import COMMANDS as DBT_COMMANDS
-from floe_core.vocabulary import LIFECYCLE_COMMANDS
+from floe_core.vocabulary import LIFECYCLE_COMMANDS, RUN_FLAG_OPTIONS
 from floe_dbt_compliance.errors import ScenarioError
 from floe_dbt_compliance.projects import ProjectCopy, copy_tree, fixture_dir, project_fingerprint
 from floe_dbt_compliance.warehouse import Warehouse
 
 __all__ = [
     "COMMANDS",
+    "KEEP_STATE",
     "LIFECYCLE_METHODS",
     "Scenario",
     "Step",
     "apply_change",
     "edit",
+    "keep_state",
     "link",
     "step",
+    "write_state",
 ]
+
+#: The method of a step that keeps the latest manifest as a state directory.
+KEEP_STATE = "keep_state"
 
 # From floe_core.vocabulary's table, the one place dbt's commands are written down.
 #: The dbt command each method of the contract (and of the lifecycle capability) invokes.
@@ -47,11 +53,11 @@ OPTIONS = {
 
 @dataclass(frozen=True)
 class Step:
-    """One call on the scenario's project, or an edit of it (a file rewritten, a link made).
+    """One call on the scenario's project, or a change of it (a file rewritten, a link, a state).
 
     Attributes:
         key: The step's name within its scenario (``select``, ``bad_target_run`` ...).
-        method: A method of :data:`COMMANDS`, ``edit`` or ``link``.
+        method: A method of :data:`COMMANDS`, ``edit``, ``link`` or :data:`KEEP_STATE`.
         options: The call's keyword arguments (``select``, ``exclude``,
             ``full_refresh``, ``vars``).
         target: A target other than the copy's, when the step is about targets.
@@ -59,8 +65,12 @@ class Step:
         project_dir: The directory the call names as its project, relative to
             the copy, when the step is about one that cannot be used (a link
             the scenario made); the copy itself by default.
-        path: For an edit or a link: the file, relative to the project.
+        path: For an edit or a link: the file, relative to the project; for
+            :data:`KEEP_STATE`: the state directory, relative to the project.
         text: For an edit: its new content; for a link: where it points.
+        fail_fast: Bound with ``with_fail_fast()`` before the call (fail-fast capability).
+        state: Bound with ``with_state(<copy>/<state>)`` before the call (state capability).
+        defer: ``with_state(..., defer=True)``.
     """
 
     key: str
@@ -71,6 +81,9 @@ class Step:
     project_dir: str | None = None
     path: str | None = None
     text: str | None = None
+    fail_fast: bool = False
+    state: str | None = None
+    defer: bool = False
 
     @property
     def command(self) -> str | None:
@@ -83,12 +96,24 @@ class Step:
         return self.method in LIFECYCLE_METHODS or self.bound_vars is not None
 
     @property
+    def needs(self) -> frozenset[str]:
+        """The capabilities it needs, by name: ``lifecycle``, ``fail_fast``, ``state``."""
+        needed = {"lifecycle"} if self.lifecycle else set()
+        if self.fail_fast:
+            needed.add("fail_fast")
+        if self.state is not None:
+            needed.add("state")
+        return frozenset(needed)
+
+    @property
     def label(self) -> str:
         """How a person would write the call."""
         if self.method == "edit":
             return f"edit {self.path}"
         if self.method == "link":
             return f"link {self.path} -> {self.text}"
+        if self.method == KEEP_STATE:
+            return f"keep get_manifest() as {self.path}/manifest.json"
         shown = [f"{name}={value!r}" for name, value in self.options.items()]
         if self.project_dir is not None:
             shown.insert(0, f"project_dir=<copy>/{self.project_dir}")
@@ -97,6 +122,11 @@ class Step:
         call = f"{self.method}({', '.join(shown)})"
         if self.bound_vars is not None:
             call = f"with_vars({dict(self.bound_vars)!r}).{call}"
+        if self.state is not None:
+            deferred = ", defer=True" if self.defer else ""
+            call = f"with_state(<copy>/{self.state}{deferred}).{call}"
+        if self.fail_fast:
+            call = f"with_fail_fast().{call}"
         return call
 
     def as_json(self) -> dict[str, Any]:
@@ -110,6 +140,9 @@ class Step:
             "project_dir": self.project_dir,
             "path": self.path,
             "text": self.text,
+            "fail_fast": self.fail_fast,
+            "state": self.state,
+            "defer": self.defer,
         }
 
 
@@ -126,11 +159,17 @@ def step(
     Raises:
         ScenarioError: An option the method does not take.
     """
-    unknown = set(options) - {"bound_vars"} - OPTIONS[method]
+    unknown = set(options) - set(_BOUND) - OPTIONS[method]
     if unknown:
         raise ScenarioError(f"{method} takes no {sorted(unknown)}")
-    bound = options.pop("bound_vars", None)
-    return Step(key, method, options, target=target, bound_vars=bound, project_dir=project_dir)
+    bound = {name: options.pop(name) for name in _BOUND if name in options}
+    if bound.get("defer") and bound.get("state") is None:
+        raise ScenarioError("defer=True needs a state")
+    return Step(key, method, options, target=target, project_dir=project_dir, **bound)
+
+
+# What a step binds on the runtime before its call (``with_vars``, ``with_fail_fast`` ...).
+_BOUND = ("bound_vars", *(option.value for option in RUN_FLAG_OPTIONS))
 
 
 def edit(key: str, path: str, text: str) -> Step:
@@ -141,6 +180,23 @@ def edit(key: str, path: str, text: str) -> Step:
 def link(key: str, path: str, points_to: str) -> Step:
     """Build a step that makes ``path`` a symbolic link to ``points_to`` (as written)."""
     return Step(key, "link", path=path, text=points_to)
+
+
+def keep_state(key: str, path: str) -> Step:
+    """Build a step that keeps the latest manifest (``get_manifest()``) as ``path/manifest.json``.
+
+    What a CI script does with production's manifest before a slim CI run:
+    the runtime's own latest manifest (its relations, in its own warehouse
+    place) becomes the state a later ``with_state`` step compares with.
+    """
+    return Step(key, KEEP_STATE, path=path)
+
+
+def write_state(project_dir: Path, step: Mapping[str, Any], manifest: Mapping[str, Any]) -> None:
+    """Write a :func:`keep_state` step's manifest into its state directory in a copy."""
+    directory = project_dir / str(step["path"])
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def apply_change(project_dir: Path, step: Mapping[str, Any]) -> None:

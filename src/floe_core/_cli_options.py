@@ -23,6 +23,7 @@ __all__ = [
     "dbt_options",
     "exclude_option",
     "full_refresh_option",
+    "run_flag_options",
     "secret_var_refs",
     "select_option",
 ]
@@ -172,3 +173,35 @@ def secret_var_refs(ctx: click.Context) -> dict[str, str]:
     """The ``--secret-var`` NAME -> secret reference pairs of the running command."""
     refs: dict[str, str] = ctx.meta.get(_META_KEY, {})
     return refs
+
+
+def run_flag_options(command: _F) -> _F:
+    """``-x/--fail-fast``, ``--state`` and ``--defer``, as dbt's (and its environment variables)."""
+    options = [
+        click.option(
+            "--fail-fast",
+            "-x",
+            is_flag=True,
+            envvar="DBT_FAIL_FAST",
+            help="Stop at the first failure, as dbt's -x: what did not run is skipped. Needs a "
+            "runtime with the fail-fast capability.",
+        ),
+        click.option(
+            "--state",
+            type=click.Path(path_type=Path, file_okay=False),
+            envvar="DBT_STATE",
+            default=None,
+            help="The directory of the manifest.json that state: selectors compare with (and "
+            "--defer defers to), as dbt's --state. Needs a runtime with the state capability.",
+        ),
+        click.option(
+            "--defer",
+            is_flag=True,
+            envvar="DBT_DEFER",
+            help="Resolve unselected parents this target has not built to their relations in "
+            "the --state manifest, as dbt's --defer.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

@@ -17,6 +17,8 @@ from typing import Any
 
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_registry import PluginRegistry
+from floe_core.run_flags import DBTFailFast, DBTStateSelection
+from floe_core.vocabulary import Option
 
 __all__ = ["RuntimeDescription", "describe_runtimes"]
 
@@ -29,9 +31,9 @@ class RuntimeDescription:
         name: The entry-point name (``plugins.dbt_runtime``).
         target: The entry point's ``module:Class``.
         distribution: The distribution that registers it, with its version.
-        capabilities: The optional capabilities its class declares (``lifecycle``)
-            and, when it could be built, ``parallel_execution`` or
-            ``serialised_execution``.
+        capabilities: The optional capabilities its class declares
+            (``lifecycle``, ``fail_fast``, ``state``) and, when it could be
+            built, ``parallel_execution`` or ``serialised_execution``.
         placeholder: True when it runs nothing yet; None when it was not built.
         config: ``none`` (it takes no settings), ``optional`` or the required keys.
         problem: Why it could not be loaded or built, when it could not.
@@ -69,8 +71,12 @@ def _describe(registry: PluginRegistry, name: str) -> RuntimeDescription:
     except Exception as exc:
         described.problem = str(exc)
         return described
-    if issubclass(cls, DBTLifecycle):
-        described.capabilities.append("lifecycle")
+    declared = {
+        "lifecycle": DBTLifecycle,
+        Option.FAIL_FAST.value: DBTFailFast,  # the capabilities are named after their flags
+        Option.STATE.value: DBTStateSelection,
+    }
+    described.capabilities += [name for name, mixin in declared.items() if issubclass(cls, mixin)]
     model = cls.config_model
     required = _required(model) if model is not None else []
     described.config = (

@@ -19,6 +19,7 @@ from floe_core._cli_options import (
     dbt_options,
     exclude_option,
     full_refresh_option,
+    run_flag_options,
     secret_var_refs,
     select_option,
 )
@@ -29,6 +30,7 @@ from floe_core.errors import DBTConfigurationError, DBTError, ManifestError, Man
 from floe_core.lifecycle import LIFECYCLE_COUNT_KEYS, DBTLifecycle, supports_lifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
 from floe_core.plugin_registry import PluginRegistry
+from floe_core.run_flags import bind_run_flags
 from floe_core.schemas import PlatformManifest
 from floe_core.selectors import DbtVars, Selector, validate_selector, validate_target
 from floe_core.vocabulary import BUILD, SEED, SNAPSHOT, DbtCommand, Option
@@ -186,6 +188,14 @@ class _Invocation:
         bound = self.lifecycle(f"`floe {command} --vars`").with_vars(variables)
         return typing.cast(DBTPlugin, bound)
 
+    def with_flags(
+        self, runtime: DBTPlugin, fail_fast: bool, state: Path | None, defer: bool
+    ) -> Any:
+        """``runtime`` bound to ``-x``, ``--state`` and ``--defer`` when they are given."""
+        return bind_run_flags(
+            runtime, fail_fast=fail_fast, state=state, defer=defer, name=self.name
+        )
+
 
 def _selection(
     select: str | None, exclude: str | None = None
@@ -331,6 +341,7 @@ def compile_command(
 @select_option
 @exclude_option
 @full_refresh_option
+@run_flag_options
 def run_command(
     manifest_path: Path,
     project_dir: Path,
@@ -341,12 +352,15 @@ def run_command(
     select: str | None,
     exclude: str | None,
     full_refresh: bool,
+    fail_fast: bool,
+    state: Path | None,
+    defer: bool,
 ) -> None:
     """Run dbt models through the configured runtime."""
     with _failures():
         select, exclude = _selection(select, exclude)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
-        runtime = call.with_vars(dbt_vars, "run")
+        runtime = call.with_flags(call.with_vars(dbt_vars, "run"), fail_fast, state, defer)
         result = runtime.run_models(
             call.project_dir, call.profiles_dir, call.target, select, exclude, full_refresh
         )
@@ -356,6 +370,7 @@ def run_command(
 @main.command("test", epilog=EXIT_CODES)
 @dbt_options
 @select_option
+@run_flag_options
 def test_command(
     manifest_path: Path,
     project_dir: Path,
@@ -364,12 +379,15 @@ def test_command(
     as_json: bool,
     dbt_vars: DbtVars | None,
     select: str | None,
+    fail_fast: bool,
+    state: Path | None,
+    defer: bool,
 ) -> None:
     """Run dbt tests through the configured runtime."""
     with _failures():
         select, _ = _selection(select)
         call = _Invocation(manifest_path, project_dir, profiles_dir, target)
-        runtime = call.with_vars(dbt_vars, "test")
+        runtime = call.with_flags(call.with_vars(dbt_vars, "test"), fail_fast, state, defer)
         result = runtime.run_tests(call.project_dir, call.profiles_dir, call.target, select)
     _report("test", runtime, result, as_json)
 
@@ -387,12 +405,17 @@ def _lifecycle_command(dbt: DbtCommand, summary: str) -> None:
         dbt_vars: DbtVars | None,
         select: str | None,
         exclude: str | None,
+        fail_fast: bool,
+        state: Path | None,
+        defer: bool,
         **flags: bool,
     ) -> None:
         with _failures():
             select, exclude = _selection(select, exclude)
             call = _Invocation(manifest_path, project_dir, profiles_dir, target)
-            method = getattr(call.lifecycle(f"`floe {name}`"), dbt.method)
+            call.lifecycle(f"`floe {name}`")
+            runtime = call.with_flags(call.runtime, fail_fast, state, defer)
+            method = getattr(runtime, dbt.method)
             result = method(
                 call.project_dir,
                 call.profiles_dir,
@@ -406,7 +429,8 @@ def _lifecycle_command(dbt: DbtCommand, summary: str) -> None:
 
     command.__doc__ = f"{summary} (needs the lifecycle capability)."
     # Decorators apply bottom-up: the flags are listed as on `floe run`.
-    decorated = full_refresh_option(command) if dbt.takes(Option.FULL_REFRESH) else command
+    flagged = run_flag_options(command)
+    decorated = full_refresh_option(flagged) if dbt.takes(Option.FULL_REFRESH) else flagged
     main.command(name, epilog=EXIT_CODES)(dbt_options(select_option(exclude_option(decorated))))
 
 

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import Option
 
 __all__ = ["SPAN_PREFIX", "dbt_span", "record_result"]
 
@@ -29,6 +30,9 @@ def dbt_span(
     select: str | None = None,
     exclude: str | None = None,
     full_refresh: bool | None = None,
+    fail_fast: bool | None = None,
+    state: str | None = None,
+    defer: bool | None = None,
 ) -> Iterator[Span]:
     """Open the ``floe.dbt.<command>`` span of one dbt invocation.
 
@@ -41,6 +45,9 @@ def dbt_span(
         select: The selector, when one was given.
         exclude: The exclusion selector, when one was given.
         full_refresh: Whether incremental models are rebuilt, for ``run``.
+        fail_fast: Whether the invocation stops at the first failure (``--fail-fast``).
+        state: The state directory (``--state``), when one is bound.
+        defer: Whether unselected parents defer to the state (``--defer``).
 
     Yields:
         The span, for :func:`record_result`.
@@ -57,6 +64,8 @@ def dbt_span(
         attributes["floe.dbt.exclude"] = exclude
     if full_refresh is not None:
         attributes["floe.dbt.full_refresh"] = full_refresh
+    flags = {Option.FAIL_FAST: fail_fast, Option.STATE: state, Option.DEFER: defer}
+    attributes.update({f"floe.dbt.{o.value}": v for o, v in flags.items() if v is not None})
     with tracer.start_as_current_span(SPAN_PREFIX + command, attributes=attributes) as span:
         yield span
 

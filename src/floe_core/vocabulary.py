@@ -24,6 +24,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "LIFECYCLE_COUNT_KEYS",
     "RESULT_COUNTS",
     "RUN",
+    "RUN_FLAG_OPTIONS",
     "SEED",
     "SELECTOR_OPTIONS",
     "SNAPSHOT",
@@ -47,6 +49,7 @@ __all__ = [
     "DbtArguments",
     "DbtCommand",
     "Option",
+    "RunFlags",
     "command_for_method",
     "command_for_resource_type",
     "resource_types",
@@ -65,15 +68,82 @@ class Option(str, Enum):
     EXCLUDE = "exclude"
     FULL_REFRESH = "full_refresh"
     VARS = "vars"
+    FAIL_FAST = "fail_fast"
+    STATE = "state"
+    DEFER = "defer"
 
     @property
     def flag(self) -> str:
-        """The dbt flag: ``--select``, ``--exclude``, ``--full-refresh``, ``--vars``."""
+        """The dbt flag: ``--select``, ``--exclude``, ``--full-refresh``, ``--vars`` ..."""
         return "--" + self.value.replace("_", "-")
 
 
 #: The options that are dbt selectors.
 SELECTOR_OPTIONS = (Option.SELECT, Option.EXCLUDE)
+#: The options a runtime binds (``with_fail_fast``, ``with_state``): they reach every command.
+RUN_FLAG_OPTIONS = (Option.FAIL_FAST, Option.STATE, Option.DEFER)
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """Run flags a runtime binds for every invocation: ``--fail-fast``, ``--state``, ``--defer``.
+
+    The fail-fast and state capabilities (:mod:`floe_core.run_flags`) bind
+    them, as ``with_vars`` binds vars; the seven methods keep the signatures
+    the spec fixes.
+
+    Attributes:
+        fail_fast: ``--fail-fast`` (``-x``): stop at the first failure; what did
+            not run is ``skipped``.
+        state: ``--state DIR``: the directory holding the ``manifest.json``
+            that ``state:`` selectors compare with (and ``--defer`` defers to).
+        defer: ``--defer``: unselected parents that this target has not
+            built resolve to their relations in the state's manifest.
+
+    Examples:
+        >>> RunFlags(fail_fast=True, state=Path("prod"), defer=True).flags()
+        ['--fail-fast', '--state', 'prod', '--defer']
+    """
+
+    fail_fast: bool = False
+    state: Path | None = None
+    defer: bool = False
+
+    def __post_init__(self) -> None:
+        if self.state is not None and not isinstance(self.state, Path):
+            raise DBTConfigurationError(
+                f"state must be a directory path, got {type(self.state).__name__}"
+            )
+        if self.defer and self.state is None:
+            raise DBTConfigurationError(
+                "defer needs a state directory to defer to (dbt's --defer reads --state)"
+            )
+
+    def __bool__(self) -> bool:
+        return bool(self.fail_fast or self.state is not None or self.defer)
+
+    def flags(self) -> list[str]:
+        """The dbt flags, in the order dbt's help lists them."""
+        flags = [Option.FAIL_FAST.flag] if self.fail_fast else []
+        if self.state is not None:
+            flags += [Option.STATE.flag, str(self.state)]
+        if self.defer:
+            flags.append(Option.DEFER.flag)
+        return flags
+
+    def span_options(self) -> dict[str, Any]:
+        """What a span records of them (only the ones set)."""
+        found: dict[str, Any] = {}
+        if self.fail_fast:
+            found["fail_fast"] = True
+        if self.state is not None:
+            found["state"] = str(self.state)
+            found["defer"] = self.defer
+        return found
+
+    def described(self) -> list[str]:
+        """The names of the flags set, for a repr or metadata (``['fail_fast', 'state']``)."""
+        return [option.value for option in RUN_FLAG_OPTIONS if getattr(self, option.value)]
 
 
 @dataclass(frozen=True)
@@ -100,8 +170,12 @@ class DbtCommand:
 
     @property
     def flags(self) -> frozenset[Option]:
-        """The options its dbt command line may carry: its own, and ``vars`` (bound or given)."""
-        return self.options | {Option.VARS}
+        """The options its dbt command line may carry: its own, ``vars`` and the run flags.
+
+        Vars (bound or given) and the run flags (bound: :class:`RunFlags`)
+        reach every command.
+        """
+        return self.options | {Option.VARS, *RUN_FLAG_OPTIONS}
 
     @property
     def counts(self) -> tuple[str, ...]:
@@ -212,6 +286,7 @@ class DbtArguments:
         exclude: The selector of nodes to leave out.
         full_refresh: ``--full-refresh``.
         vars: The vars (a call's merged over bound ones); empty for no ``--vars``.
+        run_flags: The bound run flags (``--fail-fast``, ``--state``, ``--defer``).
     """
 
     command: DbtCommand
@@ -219,6 +294,7 @@ class DbtArguments:
     exclude: Selector | None = None
     full_refresh: bool = False
     vars: DbtVars = field(default_factory=lambda: DbtVars.EMPTY)
+    run_flags: RunFlags = field(default_factory=RunFlags)
 
     @classmethod
     def of(
@@ -229,6 +305,7 @@ class DbtArguments:
         exclude: str | None = None,
         full_refresh: bool = False,
         vars: Mapping[str, Any] | None = None,
+        run_flags: RunFlags | None = None,
     ) -> DbtArguments:
         """Check a call's arguments.
 
@@ -254,6 +331,7 @@ class DbtArguments:
             Selector.of(exclude, field="exclude"),
             bool(full_refresh),
             DbtVars.of(vars),
+            run_flags or RunFlags(),
         )
 
     def flags(self) -> list[str]:
@@ -270,6 +348,7 @@ class DbtArguments:
                 flags += [option.flag, *selector.members]
         if self.full_refresh:
             flags.append(Option.FULL_REFRESH.flag)
+        flags += self.run_flags.flags()
         if self.vars:
             flags += [Option.VARS.flag, self.vars.render()]
         return flags
@@ -278,8 +357,8 @@ class DbtArguments:
         r"""``dbt <command> <flags>`` as one shell line (a dbt Cloud job step): vars in clear.
 
         Selector members are written as they are (selector syntax holds no
-        shell metacharacter); the ``--vars`` document, any text inside, is
-        quoted as one shell word.
+        shell metacharacter); the ``--state`` directory and the ``--vars``
+        document, any text inside, are quoted as one shell word each.
 
         Examples:
             >>> DbtArguments.of("build", select="orders", vars={"x": 1}).command_line()
@@ -288,6 +367,9 @@ class DbtArguments:
         flags = self.flags()
         if self.vars:
             flags[-1] = shlex.quote(flags[-1])
+        if self.run_flags.state is not None:
+            at = flags.index(Option.STATE.flag) + 1
+            flags[at] = shlex.quote(flags[at])
         return " ".join(["dbt", self.command.name, *flags])
 
     def span_options(self) -> dict[str, Any]:
@@ -300,4 +382,5 @@ class DbtArguments:
             "select": None if self.select is None else str(self.select),
             "exclude": None if self.exclude is None else str(self.exclude),
             "full_refresh": refresh,
+            **self.run_flags.span_options(),
         }

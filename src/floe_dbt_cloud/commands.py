@@ -12,10 +12,39 @@ where ``--vars`` (a JSON document, any text inside) is quoted as one shell word.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from floe_core.vocabulary import DbtArguments
+from floe_core.errors import DBTConfigurationError
+from floe_core.vocabulary import DbtArguments, RunFlags
 
-__all__ = ["step_runs_command", "steps_override"]
+__all__ = ["step_run_flags", "step_runs_command", "steps_override"]
+
+
+def step_run_flags(flags: RunFlags, project_dir: Path) -> RunFlags:
+    """The bound run flags as a job step names them: the state directory relative to the project.
+
+    dbt Cloud runs the project's repository (the emulator: a copy of the
+    project), so ``--state`` can only name a directory of the project.
+
+    Raises:
+        DBTConfigurationError: The state directory is not inside ``project_dir``.
+
+    Examples:
+        >>> step_run_flags(RunFlags(state=Path("/p/prod"), defer=True), Path("/p")).flags()
+        ['--state', 'prod', '--defer']
+    """
+    if flags.state is None:
+        return flags
+    project = Path(project_dir).absolute()
+    try:
+        relative = flags.state.relative_to(project)
+    except ValueError:
+        raise DBTConfigurationError(
+            f"state directory {flags.state} is not inside the project {project}: dbt Cloud runs "
+            "the project's repository, so --state must name a directory of it (or configure "
+            "deferral on the dbt Cloud job)"
+        ) from None
+    return RunFlags(flags.fail_fast, relative, flags.defer)
 
 
 def steps_override(arguments: DbtArguments) -> list[str] | None:

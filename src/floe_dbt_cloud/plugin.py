@@ -23,10 +23,12 @@ from pydantic import BaseModel, SecretStr
 from floe_core.artifacts import RUN_RESULTS_JSON, read_json_artifact
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
+from floe_core.run_flags import DBTFailFast, DBTStateSelection, RunFlags, checked_state
 from floe_core.selectors import DbtVars
 from floe_core.vocabulary import BUILD, COMPILE, RUN, SEED, SNAPSHOT, TEST, DbtArguments, DbtCommand
 from floe_dbt_cloud.cache import ArtifactCache, host_key
 from floe_dbt_cloud.client import DEFAULT_TIMEOUT
+from floe_dbt_cloud.commands import step_run_flags
 from floe_dbt_cloud.config import DEFAULT_CLOUD_BASE_URL, CloudRuntimeConfig
 from floe_dbt_cloud.models import Run
 from floe_dbt_cloud.runner import RUNTIME_TYPE, Connection, JobRunner
@@ -39,13 +41,17 @@ if TYPE_CHECKING:
 __all__ = ["DBTCloudPlugin"]
 
 
-class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
+class DBTCloudPlugin(DBTPlugin, DBTLifecycle, DBTFailFast, DBTStateSelection):
     """Runs dbt as dbt Cloud jobs through the Admin API v2.
 
     Declares the lifecycle capability (:class:`~floe_core.lifecycle.DBTLifecycle`):
     ``seed``, ``snapshot`` and ``build`` run as ``steps_override`` of their
     jobs (``job_ids.seed``/``snapshot``/``build``, the ``run`` job by
     default), and :meth:`with_vars` binds ``--vars`` to every invocation.
+    Declares the fail-fast and state capabilities (:mod:`floe_core.run_flags`):
+    :meth:`with_fail_fast` and :meth:`with_state` put ``--fail-fast``,
+    ``--state <dir>`` and ``--defer`` into the step (the state directory is
+    a directory of the project, which dbt Cloud checks out for the run).
 
     Args:
         account_id: The dbt Cloud account (digits).
@@ -120,6 +126,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         )
         self._dbt_version: str | None = None
         self._vars = DbtVars.EMPTY
+        self._flags = RunFlags()
         # with_vars() copies share the pool; only the runtime that opened it closes it.
         self._owns_client = True
         self._connection = Connection.open(
@@ -154,6 +161,8 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
 
     def __repr__(self) -> str:
         bound = f", vars={sorted(self._vars)}" if self._vars else ""
+        if self._flags:
+            bound += f", flags={self._flags.described()}"
         return (
             f"DBTCloudPlugin(account_id={self.account_id!r}, base_url={self.base_url!r}, "
             f"job_ids={self.jobs.as_dict()!r}{bound}, api_token=SecretStr('**********'))"
@@ -187,7 +196,8 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             DBTRemoteError: dbt Cloud answered with an error.
         """
         del profiles_dir
-        arguments = DbtArguments(COMPILE, vars=self._vars)
+        flags = step_run_flags(self._flags, project_dir)
+        arguments = DbtArguments(COMPILE, vars=self._vars, run_flags=flags)
         return self._runner().compile(arguments, project_dir, target)
 
     def run_models(
@@ -306,6 +316,33 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
         bound._owns_client = False
         return bound
 
+    def with_fail_fast(self, fail_fast: bool = True) -> "Self":
+        """Return a runtime like this one whose every job step passes ``--fail-fast``.
+
+        Shares this runtime's settings, pool and cache, as :meth:`with_vars` does.
+        """
+        return self._bind(RunFlags(bool(fail_fast), self._flags.state, self._flags.defer))
+
+    def with_state(self, state: Path, *, defer: bool = False) -> "Self":
+        """Return a runtime like this one whose every job step passes ``--state`` (``--defer``).
+
+        dbt Cloud runs the project's repository, so ``--state`` names a
+        directory *of the project*: each call sends ``state`` relative to its
+        ``project_dir`` and refuses one outside it before triggering anything
+        (:func:`~floe_dbt_cloud.commands.step_run_flags`). To defer to another
+        job's artifacts, configure deferral on the dbt Cloud job instead.
+
+        Raises:
+            DBTConfigurationError: ``state`` is not a path.
+        """
+        return self._bind(RunFlags(self._flags.fail_fast, checked_state(state), bool(defer)))
+
+    def _bind(self, flags: RunFlags) -> "Self":
+        bound = copy.copy(self)
+        bound._flags = flags
+        bound._owns_client = False
+        return bound
+
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
         """The latest manifest: the cache within its TTL, else the compile job's last good run.
 
@@ -344,6 +381,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             "base_url": self.base_url,
             "job_ids": self.jobs.as_dict(),
             "bound_vars": sorted(self._vars),
+            "bound_flags": self._flags.described(),
             "poll_interval_seconds": self.poll_interval_seconds,
             "timeout_seconds": self.timeout_seconds,
             "cache_enabled": self.cache.enabled,
@@ -385,6 +423,7 @@ class DBTCloudPlugin(DBTPlugin, DBTLifecycle):
             exclude=exclude,
             full_refresh=full_refresh,
             vars=self._vars.merged(vars),
+            run_flags=step_run_flags(self._flags, project_dir),
         )
         return self._runner().run(arguments, project_dir, target)
 

@@ -20,6 +20,7 @@ from floe_core.errors import (
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult, SecretsPlugin
 from floe_core.redaction import redacting
+from floe_core.run_flags import DBTFailFast, DBTStateSelection, RunFlags, checked_state
 from floe_core.selectors import DbtVars
 from floe_core.telemetry import dbt_span, record_result
 from floe_core.vocabulary import BUILD, COMPILE, RUN, SEED, SNAPSHOT, TEST, DbtArguments, DbtCommand
@@ -44,7 +45,7 @@ RUNTIME_TYPE = "local"
 DBT_VERSION = version("dbt-core")
 
 
-class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
+class LocalDBTPlugin(DBTPlugin, DBTLifecycle, DBTFailFast, DBTStateSelection):
     """Runs dbt-core in-process with ``dbtRunner``, one invocation at a time per process.
 
     Every invocation of every instance (and of subclasses) waits for the one
@@ -56,7 +57,9 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
     It declares the lifecycle capability
     (:class:`~floe_core.lifecycle.DBTLifecycle`): :meth:`seed`,
     :meth:`snapshot`, :meth:`build`, and :meth:`with_vars` for a runtime whose
-    every invocation passes ``--vars``.
+    every invocation passes ``--vars``; and the fail-fast and state
+    capabilities (:mod:`floe_core.run_flags`): :meth:`with_fail_fast` and
+    :meth:`with_state` bind ``--fail-fast``, ``--state`` and ``--defer``.
 
     Args:
         lock_timeout_seconds: How long an invocation waits for the lock before
@@ -91,10 +94,13 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         self._manifests = ManifestCache()
         self._adapter: tuple[str, str] | None = None
         self._vars = DbtVars.EMPTY
+        self._flags = RunFlags()
 
     def __repr__(self) -> str:
         # Names only: a var's value may be anything, a credential included.
         bound = f", vars={sorted(self._vars)}" if self._vars else ""
+        if self._flags:
+            bound += f", flags={self._flags.described()}"
         return (
             f"{type(self).__name__}(lock_timeout_seconds={self.lock_timeout_seconds:g}, "
             f"reuse_manifest={self.reuse_manifest}{bound})"
@@ -265,6 +271,36 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         bound._vars = self._vars.merged(vars)
         return bound
 
+    def with_fail_fast(self, fail_fast: bool = True) -> "Self":
+        """Return a runtime like this one whose every invocation passes ``--fail-fast``.
+
+        Shares this runtime's settings, lock and parsed-manifest cache; this
+        runtime is left unchanged.
+
+        Examples:
+            >>> LocalDBTPlugin().with_fail_fast()
+            LocalDBTPlugin(lock_timeout_seconds=3600, reuse_manifest=True, flags=['fail_fast'])
+        """
+        bound = copy.copy(self)
+        flags = self._flags
+        bound._flags = RunFlags(bool(fail_fast), flags.state, flags.defer)
+        return bound
+
+    def with_state(self, state: Path, *, defer: bool = False) -> "Self":
+        """Return a runtime like this one whose every invocation passes ``--state`` (``--defer``).
+
+        ``state`` is made absolute here (relative to the current directory,
+        as dbt reads it). Shares this runtime's settings, lock and
+        parsed-manifest cache (deferral happens after parsing, on each
+        invocation's own copy of the manifest); this runtime is left unchanged.
+
+        Raises:
+            DBTConfigurationError: ``state`` is not a path.
+        """
+        bound = copy.copy(self)
+        bound._flags = RunFlags(self._flags.fail_fast, checked_state(state), bool(defer))
+        return bound
+
     def get_manifest(self, project_dir: Path) -> dict[str, Any]:
         """Read ``<target-path>/manifest.json`` of the project.
 
@@ -300,6 +336,7 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
             "lock_timeout_seconds": self.lock_timeout_seconds,
             "manifest_reuse": self.reuse_manifest,
             "bound_vars": sorted(self._vars),
+            "bound_flags": self._flags.described(),
         }
         if self._adapter is not None:
             metadata["adapter"], metadata["adapter_version"] = self._adapter
@@ -330,7 +367,9 @@ class LocalDBTPlugin(DBTPlugin, DBTLifecycle):
         """Run one dbt command under the lock, inside its span; raise if dbt could not run."""
         # Checked before waiting for the lock: a malformed selector or var never waits
         # for a long run.
-        arguments = DbtArguments.of(command, vars=self._vars.merged(vars), **options)
+        arguments = DbtArguments.of(
+            command, vars=self._vars.merged(vars), run_flags=self._flags, **options
+        )
         secrets = arguments.vars.secrets
         project, profiles = invocation_paths(command.name, project_dir, profiles_dir)
         # Before the lock: a FIFO dbt would wait on must not make others wait too.

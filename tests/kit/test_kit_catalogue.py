@@ -23,6 +23,7 @@ from floe_dbt_compliance.requirements import not_applicable_reason, requirement
 
 from floe_core.lifecycle import DBTLifecycle
 from floe_core.plugin_interfaces import DBTPlugin
+from floe_core.run_flags import DBTFailFast, DBTStateSelection
 
 pytest_plugins = ("pytester",)
 
@@ -66,6 +67,15 @@ def test_a_runtimes_capabilities_are_decided_once_from_what_its_probe_saw(tmp_pa
         Capability.SECRETS,
     }
 
+    class WithRunFlags(Plain, DBTFailFast, DBTStateSelection):  # type: ignore[misc]
+        pass
+
+    assert decide(WithRunFlags, parallel=False, cache_root=None, secrets=()) == {
+        Capability.SERIALISED_EXECUTION,
+        Capability.FAIL_FAST,
+        Capability.STATE,
+    }
+
 
 def test_the_gate_reads_the_rows_capability_against_the_runtimes():
     cache_hit = REQUIREMENTS["cache.hit"]
@@ -76,6 +86,17 @@ def test_the_gate_reads_the_rows_capability_against_the_runtimes():
     )
     # A mandatory row applies to every runtime.
     assert not_applicable_reason(REQUIREMENTS["run.all"], _profile()) is None
+    # A fail-fast row that reads a build step needs the lifecycle capability too.
+    build_x = REQUIREMENTS["fail-fast.build"]
+    assert not_applicable_reason(build_x, _profile(Capability.FAIL_FAST)) == (
+        f"lifecycle: {Capability.LIFECYCLE.absent_reason}"
+    )
+    assert not_applicable_reason(build_x, _profile(Capability.LIFECYCLE)).startswith(  # type: ignore[union-attr]
+        "fail_fast: "
+    )
+    assert (
+        not_applicable_reason(build_x, _profile(Capability.FAIL_FAST, Capability.LIFECYCLE)) is None
+    )
 
 
 def test_the_gate_makes_a_warehouse_row_na_where_the_harness_cannot_read_it():
@@ -115,7 +136,7 @@ ORACLE = Observes.ORACLE
         ),
         (
             dict(reads=((LIFECYCLE, ("seed_all",)),)),
-            "it reads lifecycle steps without the lifecycle capability",
+            "a mandatory row reads steps that need lifecycle",
         ),
     ],
 )
@@ -133,6 +154,15 @@ def test_a_row_that_contradicts_itself_is_refused_where_it_is_declared(
         Requirement(**fields)  # type: ignore[arg-type]
     assert str(refused.value).startswith(f"row {fields['key']!r}: ")
     assert isinstance(refused.value, KitError)
+
+
+def test_a_row_needs_every_capability_its_steps_need():
+    build_x = REQUIREMENTS["fail-fast.build"]
+    assert build_x.capabilities == (Capability.FAIL_FAST, Capability.LIFECYCLE)
+    assert REQUIREMENTS["state.defer"].capabilities == (Capability.STATE,)
+    assert REQUIREMENTS["run.all"].capabilities == ()
+    with pytest.raises(CatalogueError, match="a mandatory row reads steps that need fail_fast"):
+        Requirement("demo.x", "t", "s", ("REQ-086",), observes=ORACLE, reads=build_x.reads)
 
 
 def test_a_lifecycle_row_may_read_any_scenario_and_a_key_is_declared_once():
@@ -195,6 +225,7 @@ def test_the_suites_collect_a_check_for_every_row_and_one_case_per_oracle_row(
     cases = {
         "suite_scenarios.py::test_agrees_with_reference",
         "suite_lifecycle.py::test_lifecycle_agrees_with_reference",
+        "suite_run_flags.py::test_run_flags_agree_with_reference",
     }
     for key, row in REQUIREMENTS.items():
         compared = [nodeid for nodeid in bound[key] if nodeid.split("[")[0] in cases]

@@ -38,6 +38,7 @@ GROUPS = {
     "cache": ("broken_cache",),
     "projects": ("broken_projects",),
     "lifecycle": ("broken_lifecycle",),
+    "run-flags": ("broken_run_flags",),
 }
 GENERATED = ("--floe-dbt-examples=4", "--floe-dbt-seed=20261201")
 
@@ -206,8 +207,8 @@ def test_the_correct_runtime_is_certified(kit_dir: pytest.Pytester, reference_ca
     assert document["verdict"] == "certified"
     statuses = {key: row["status"] for key, row in rows(document).items()}
     assert statuses.pop("concurrency.parallel") == "n/a"
-    for key in ("project.agrees", "project.lifecycle"):  # no --floe-dbt-project given
-        assert statuses.pop(key) == "n/a", key
+    # No --floe-dbt-project: the rows on the user's own projects do not apply.
+    assert (statuses.pop("project.agrees"), statuses.pop("project.lifecycle")) == ("n/a", "n/a")
     assert set(statuses.values()) == {"passed"}, statuses
     assert document["runtime"] == {
         "name": "acme",
@@ -231,6 +232,7 @@ def test_a_runtime_without_the_lifecycle_capability_is_compliant(
     kit_dir: pytest.Pytester, reference_cache: Path
 ):
     lifecycle = [key for key in REQUIREMENTS if key.startswith("lifecycle.")]
+    run_flags = [key for key in REQUIREMENTS if key.startswith(("fail-fast.", "state."))]
     result = kit_dir.runpytest_inprocess(
         "--floe-dbt-compliance",
         "--floe-dbt-runtime=acme-basic",
@@ -238,11 +240,15 @@ def test_a_runtime_without_the_lifecycle_capability_is_compliant(
         f"--floe-dbt-reference-cache={reference_cache}",
         "-p",
         "no:cacheprovider",
-        *(f"--floe-dbt-requirement={key}" for key in [*lifecycle, *STATIC_ROWS]),
+        *(f"--floe-dbt-requirement={key}" for key in [*lifecycle, *run_flags, *STATIC_ROWS]),
     )
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     found = rows(certificate(kit_dir, "acme-basic"))
     for key in lifecycle:
         assert found[key]["status"] == "n/a", (key, found[key])
         assert "does not declare the lifecycle capability" in found[key]["reason"]
+    for key in run_flags:
+        capability = "fail-fast" if key.startswith("fail-fast.") else "state"
+        assert found[key]["status"] == "n/a", (key, found[key])
+        assert f"does not declare the {capability} capability" in found[key]["reason"]
     assert {found[key]["status"] for key in STATIC_ROWS} == {"passed"}

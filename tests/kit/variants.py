@@ -37,6 +37,7 @@ IF, C, R, E = "broken_interface", "broken_compile", "broken_run", "broken_errors
 S, OB, X, K = "broken_results", "broken_observability", "broken_concurrency", "broken_cache"
 L, G, F = "broken_lifecycle", "broken_generated", "broken_config"
 P = "broken_projects"
+RF = "broken_run_flags"
 
 VARIANTS: dict[str, Variant] = {
     # the interface
@@ -179,6 +180,18 @@ VARIANTS: dict[str, Variant] = {
     "acme-no-lifecycle-counts": _v(f"{L}:NoLifecycleCounts", "lifecycle.counts"),
     "acme-unchecked-vars": _v(f"{L}:UncheckedVars", "lifecycle.hostile-input"),
     "acme-lifecycle-without-spans": _v(f"{L}:LifecycleWithoutSpans", "lifecycle.spans"),
+    # the fail-fast and state capabilities
+    "acme-ignores-fail-fast": _v(f"{RF}:IgnoresFailFast", "fail-fast.stops", "fail-fast.build"),
+    "acme-fail-fast-only-on-contract": _v(f"{RF}:FailFastOnlyOnContract", "fail-fast.build"),
+    # The runtime it was asked about stops early too: its plain run skips `independent`.
+    "acme-fail-fast-mutates": _v(f"{RF}:FailFastMutates", "fail-fast.bound"),
+    # dbt refuses state: without a manifest to compare with: an exception, not a result.
+    "acme-ignores-state": _v(f"{RF}:IgnoresState", "state.modified", "state.defer"),
+    "acme-ignores-defer": _v(f"{RF}:IgnoresDefer", "state.defer"),
+    # Its latest manifest is the edited project's: nothing is modified, nothing selected.
+    "acme-state-from-target": _v(f"{RF}:StateFromTarget", "state.modified", "state.defer"),
+    # The runtime it was asked about defers too: its plain run reads prod's parent.
+    "acme-state-mutates": _v(f"{RF}:StateMutates", "state.bound"),
     # only generated projects expose these: runtimes tuned to the kit's fixture projects
     "acme-selects-only-on-known-projects": _v(
         f"{G}:SelectsOnlyOnKnownProjects", "generated.agrees"

@@ -22,12 +22,12 @@ def test_runtimes_lists_local_cloud_and_fusion_with_what_each_can_do() -> None:
     assert local["target"] == "floe_dbt_local:LocalDBTPlugin"
     assert (local["placeholder"], local["capabilities"]) == (
         False,
-        ["lifecycle", "serialised_execution"],
+        ["lifecycle", "fail_fast", "state", "serialised_execution"],
     )
     assert fusion["placeholder"] is True
     # cloud needs its section (and a secret) to be built: described from its class only.
     assert cloud["placeholder"] is None
-    assert cloud["capabilities"] == ["lifecycle"]
+    assert cloud["capabilities"] == ["lifecycle", "fail_fast", "state"]
     assert cloud["config"] == "required: account_id, api_token_ref, job_ids"
     assert local["distribution"].startswith("floe-dbt ")
 

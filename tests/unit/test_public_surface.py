@@ -27,6 +27,7 @@ PUBLIC_MODULES = {
     "plugin_interfaces",
     "plugin_registry",
     "redaction",
+    "run_flags",
     "schemas",
     "secrets",
     "selectors",

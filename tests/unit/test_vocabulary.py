@@ -36,11 +36,13 @@ from floe_core.vocabulary import (
     CONTRACT_COMMANDS,
     LIFECYCLE_COMMANDS,
     RUN,
+    RUN_FLAG_OPTIONS,
     SEED,
     TEST,
     DbtArguments,
     DbtCommand,
     Option,
+    RunFlags,
     command_for_method,
     command_for_resource_type,
 )
@@ -76,7 +78,7 @@ def test_the_table_is_the_contract_s_methods_and_their_keyword_arguments() -> No
         assert parameters[:4] == ["self", "project_dir", "profiles_dir", "target"], command
         assert set(parameters[4:]) == {option.value for option in command.options}, command
         assert command_for_method(command.method) is command
-        assert command.flags == command.options | {Option.VARS}
+        assert command.flags == command.options | {Option.VARS, *RUN_FLAG_OPTIONS}
     assert CONTRACT_COMMANDS == (COMPILE, RUN, TEST)
     assert {command.method for command in LIFECYCLE_COMMANDS} == {
         name
@@ -154,13 +156,21 @@ def _calls() -> list[DbtArguments]:
         options = sorted(command.flags, key=list(Option).index)
         for size in range(len(options) + 1):
             for chosen in itertools.combinations(options, size):
+                if Option.DEFER in chosen and Option.STATE not in chosen:
+                    continue  # refused: see test_defer_needs_a_state
                 values: dict[Option, Any] = {
                     Option.SELECT: "tag:a b+",
                     Option.EXCLUDE: "c",
                     Option.FULL_REFRESH: True,
                     Option.VARS: {"d": "x y", "n": 1e16},
                 }
-                calls.append(DbtArguments.of(command, **{o.value: values[o] for o in chosen}))
+                bound = RunFlags(
+                    Option.FAIL_FAST in chosen,
+                    Path("prod state") if Option.STATE in chosen else None,
+                    Option.DEFER in chosen,
+                )
+                given = {o.value: values[o] for o in chosen if o not in RUN_FLAG_OPTIONS}
+                calls.append(DbtArguments.of(command, run_flags=bound, **given))
     return calls
 
 
@@ -180,6 +190,7 @@ def test_the_emulator_reads_back_every_step_the_cloud_runtime_sends(
         arguments.full_refresh,
     )
     assert parsed.vars == arguments.vars
+    assert parsed.run_flags == arguments.run_flags
     assert parsed.flags() == arguments.flags()
 
 

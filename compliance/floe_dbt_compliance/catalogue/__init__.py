@@ -1,8 +1,8 @@
 """The promise catalogue: every promise a runtime makes, as a certificate row or as unchecked.
 
 Each promise of REQ-086/087/093/094, of the ``DBTPlugin``, ``DBTRunResult``,
-``DBTLifecycle`` and error docstrings and of the certifying guide that a
-runtime could break is declared once, as a
+``DBTLifecycle``, ``DBTFailFast``, ``DBTStateSelection`` and error
+docstrings and of the certifying guide that a runtime could break is declared once, as a
 :class:`~floe_dbt_compliance.declaration.Requirement` in the module of its
 area (below); it is checked by the kit tests bound to its key and proven by
 at least one broken variant of the ``acme`` runtime in ``tests/kit`` that
@@ -30,6 +30,7 @@ from floe_dbt_compliance.catalogue import (
     projects,
     remote,
     results,
+    run_flags,
     user,
 )
 from floe_dbt_compliance.catalogue.unchecked import UNCHECKED
@@ -39,7 +40,18 @@ from floe_dbt_compliance.errors import CatalogueError
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown", "select"]
 
 #: The areas, in the certificate's order.
-AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated, user)
+AREAS = (
+    interface,
+    calls,
+    results,
+    observability,
+    remote,
+    projects,
+    lifecycle,
+    run_flags,
+    generated,
+    user,
+)
 
 
 def _rows(declared: tuple[Requirement, ...]) -> dict[str, Requirement]:

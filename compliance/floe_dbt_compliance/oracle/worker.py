@@ -29,10 +29,10 @@ from floe_core.artifacts import MANIFEST_JSON, RUN_RESULTS_JSON, count_run_resul
 from floe_core.errors import DBTConfigurationError
 from floe_core.lifecycle import lifecycle_metadata
 from floe_core.selectors import DbtVars, validate_target
-from floe_core.vocabulary import COMMANDS, COMPILE, DbtArguments, command_for_method
+from floe_core.vocabulary import COMMANDS, COMPILE, DbtArguments, RunFlags, command_for_method
 from floe_dbt_compliance.observe import Observation, compiled_ids, manifest_ids, node_statuses
 from floe_dbt_compliance.oracle.dbt_outcome import contract_error_for
-from floe_dbt_compliance.scenarios import apply_change
+from floe_dbt_compliance.scenarios import KEEP_STATE, apply_change, write_state
 from floe_dbt_compliance.warehouse import Location, read_location
 
 __all__ = ["dbt_arguments", "main", "run_scenario"]
@@ -60,6 +60,7 @@ def dbt_arguments(
     target: str,
     options: Mapping[str, Any],
     bound_vars: Mapping[str, Any] | None,
+    run_flags: RunFlags | None = None,
 ) -> list[str]:
     """The ``dbt`` command line of one call, after the contract's checks.
 
@@ -77,6 +78,7 @@ def dbt_arguments(
         exclude=options.get("exclude"),
         full_refresh=bool(options.get("full_refresh")),
         vars=variables,
+        run_flags=run_flags,
     )
     return [
         command,
@@ -116,6 +118,7 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
             step.get("target") or request["target"],
             step["options"],
             step["bound_vars"],
+            _run_flags(Path(request["project_dir"]), step),
         )
     except DBTConfigurationError as exc:
         return Observation(
@@ -155,6 +158,16 @@ def _observe(request: Mapping[str, Any], step: Mapping[str, Any]) -> Observation
     )
 
 
+def _run_flags(copy: Path, step: Mapping[str, Any]) -> RunFlags:
+    # What the step binds (with_fail_fast, with_state): the state is a directory of the copy.
+    state = step.get("state")
+    return RunFlags(
+        bool(step.get("fail_fast")),
+        None if state is None else copy / str(state),
+        bool(step.get("defer")),
+    )
+
+
 def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     """Run one scenario's steps on the copy the request names.
 
@@ -170,6 +183,11 @@ def run_scenario(request: Mapping[str, Any]) -> list[dict[str, Any] | None]:
     project_dir = Path(request["project_dir"])
     observations: list[dict[str, Any] | None] = []
     for step in request["steps"]:
+        if step["method"] == KEEP_STATE:
+            manifest = _read(target_path(project_dir) / MANIFEST_JSON) or {}
+            write_state(project_dir, step, manifest)
+            observations.append(None)
+            continue
         if command_for_method(step["method"]) is None:
             apply_change(project_dir, step)
             observations.append(None)

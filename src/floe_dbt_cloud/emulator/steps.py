@@ -2,7 +2,9 @@
 
 Supported: every command of :mod:`floe_core.vocabulary` (the commands floe
 runs), with the flags its table gives it (``--select``, ``--exclude``,
-``--full-refresh``) and ``--vars`` on every command.
+``--full-refresh``), and ``--vars`` and the run flags (``--fail-fast``/``-x``,
+``--state DIR`` relative to the checked-out project, ``--defer``) on every
+command.
 
 dbt runs in-process through :class:`floe_dbt_local.LocalDBTPlugin`, whose
 class-level lock keeps concurrent runs (of one or several emulators in the
@@ -26,6 +28,7 @@ from floe_core.vocabulary import (
     DbtArguments,
     DbtCommand,
     Option,
+    RunFlags,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ __all__ = ["DbtStep", "LocalStepExecutor", "StepExecutor", "StepOutcome", "parse
 
 # dbt's spellings of --select (the others are the vocabulary's own flags).
 _SELECT_ALIASES = frozenset({"-s", "--models", "-m"})
-_FLAGS = {option.flag: option for option in Option}
+_FLAGS = {option.flag: option for option in Option} | {"-x": Option.FAIL_FAST}
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ def _arguments(command: DbtCommand, rest: list[str], text: str) -> DbtArguments:
     selectors: dict[Option, list[str]] = {}
     full_refresh = False
     variables: DbtVars | None = None
+    switches: set[Option] = set()
+    state: Path | None = None
     position = 0
     while position < len(rest):
         flag = rest[position]
@@ -125,6 +130,13 @@ def _arguments(command: DbtCommand, rest: list[str], text: str) -> DbtArguments:
         option = Option.SELECT if flag in _SELECT_ALIASES else _FLAGS.get(flag)
         if option is Option.FULL_REFRESH and command.takes(option):
             full_refresh = True
+            continue
+        if option in (Option.FAIL_FAST, Option.DEFER):
+            switches.add(option)
+            continue
+        if option is Option.STATE and position < len(rest) and state is None:
+            state = Path(rest[position])  # relative: to the checked-out project
+            position += 1
             continue
         if option is Option.VARS and position < len(rest) and variables is None:
             variables = DbtVars.parse(rest[position])  # one word: its quoting kept it whole
@@ -148,7 +160,12 @@ def _arguments(command: DbtCommand, rest: list[str], text: str) -> DbtArguments:
         for option in SELECTOR_OPTIONS
     )
     return DbtArguments.of(
-        command, select=select, exclude=exclude, full_refresh=full_refresh, vars=variables
+        command,
+        select=select,
+        exclude=exclude,
+        full_refresh=full_refresh,
+        vars=variables,
+        run_flags=RunFlags(Option.FAIL_FAST in switches, state, Option.DEFER in switches),
     )
 
 
@@ -195,9 +212,14 @@ class LocalStepExecutor:
         """Run the command; dbt errors become a failed step with dbt Cloud-like logs."""
         runtime = self._local()
         arguments = command.arguments
+        flags = arguments.run_flags
         try:
             if arguments.vars:
                 runtime = runtime.with_vars(arguments.vars)
+            if flags.fail_fast:
+                runtime = runtime.with_fail_fast()
+            if flags.state is not None:  # dbt Cloud runs in the checkout: the path is in it
+                runtime = runtime.with_state(project_dir / flags.state, defer=flags.defer)
             if arguments.command is COMPILE:
                 manifest = runtime.compile_project(project_dir, profiles_dir, target)
                 return StepOutcome(True, f"Compiled the project; wrote {manifest.name}")

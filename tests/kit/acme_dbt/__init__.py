@@ -6,9 +6,9 @@ dbt-core's ``dbtRunner`` directly, as the certifying guide shows: it checks
 selectors, targets and vars with ``floe_core.selectors``, translates dbt's
 outcome with the public ``floe_dbt_local.dbt_errors`` helper, serialises with
 a class-level lock, emits ``floe.dbt.*`` spans, declares the lifecycle
-capability, and keeps an artifact cache (REQ-092) where "remote" means the
-project's ``target/``. Every method a variant needs to break is small, so
-that each variant overrides one.
+capability (and the fail-fast and state ones), and keeps an artifact
+cache (REQ-092) where "remote" means the project's ``target/``. Every
+method a variant needs to break is small, so that each variant overrides one.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dbt.cli.main import dbtRunner
 from floe_core.artifacts import RunCounts, count_run_results, read_json_artifact
 from floe_core.lifecycle import DBTLifecycle, count_lifecycle_nodes
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
+from floe_core.run_flags import DBTFailFast, DBTStateSelection
 from floe_core.selectors import merge_vars, selector_members, validate_target
 from floe_core.telemetry import dbt_span, record_result
 from floe_dbt_local.dbt_errors import raise_for_dbt_result
@@ -60,6 +61,9 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
         self.no_cache = no_cache
         self.ttl = timedelta(hours=ttl_hours)
         self._bound: dict[str, Any] = {}
+        self._fail_fast = False
+        self._state: Path | None = None
+        self._defer = False
 
     # -- what variants override -----------------------------------------------------
 
@@ -88,6 +92,12 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
     def _vars(self, vars: Mapping[str, Any] | None) -> list[str]:
         merged = merge_vars(self._bound, vars)
         return ["--vars", json.dumps(merged)] if self._bound or vars is not None else []
+
+    def _run_flags(self, command: str) -> list[str]:
+        flags = ["--fail-fast"] if self._fail_fast else []
+        if self._state is not None:
+            flags += ["--state", str(self._state), *(["--defer"] if self._defer else [])]
+        return flags
 
     def _counts(self, run_results: dict[str, Any]) -> RunCounts:
         return count_run_results(run_results)
@@ -128,7 +138,7 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
     ) -> list[str]:
         arguments = [self._command(command), "--project-dir", str(project_dir)]
         arguments += ["--profiles-dir", str(profiles_dir), "--target", self._target(target)]
-        arguments += ["--quiet", *self._vars(options.pop("vars", None))]
+        arguments += ["--quiet", *self._vars(options.pop("vars", None)), *self._run_flags(command)]
         return arguments + self._selection(
             options.get("select"), options.get("exclude"), bool(options.get("full_refresh"))
         )
@@ -223,8 +233,8 @@ class AcmeBasic(ArtifactCache, DBTPlugin):
         return {"type": "acme", "cache": self.cache_dir is not None}
 
 
-class AcmeRuntime(AcmeBasic, DBTLifecycle):
-    """The correct runtime, with the lifecycle capability."""
+class AcmeRuntime(AcmeBasic, DBTLifecycle, DBTFailFast, DBTStateSelection):
+    """The correct runtime, with the lifecycle, fail-fast and state capabilities."""
 
     def seed(
         self,
@@ -290,6 +300,16 @@ class AcmeRuntime(AcmeBasic, DBTLifecycle):
     def with_vars(self, vars: Mapping[str, Any]) -> AcmeRuntime:
         bound = copy.copy(self)
         bound._bound = merge_vars(self._bound, vars)
+        return bound
+
+    def with_fail_fast(self, fail_fast: bool = True) -> AcmeRuntime:
+        bound = copy.copy(self)
+        bound._fail_fast = fail_fast
+        return bound
+
+    def with_state(self, state: Path, *, defer: bool = False) -> AcmeRuntime:
+        bound = copy.copy(self)
+        bound._state, bound._defer = Path(state).absolute(), defer
         return bound
 
 
