@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from floe_core.errors import DBTArtifactNotFoundError
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator import (
+from floe_dbt_cloud_emulator import (
     IN_PROCESS_BASE_URL,
     IN_PROCESS_DISCOVERY_URL,
     DbtCloudEmulator,
@@ -30,7 +30,7 @@ from floe_dbt_cloud.emulator import (
     EmulatedProject,
     StepOutcome,
 )
-from floe_dbt_cloud.emulator.runs import RunRecord
+from floe_dbt_cloud_emulator.runs import RunRecord
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,7 +1,7 @@
 """The cloud runtime's own kit harness: the bundled emulator from anywhere, and live mode.
 
 Live mode is pointed at an emulator started as a separate process
-(``python -m floe_dbt_cloud.emulator``), as it would be at dbt Cloud: the kit
+(``python -m floe_dbt_cloud_emulator``), as it would be at dbt Cloud: the kit
 knows only the environment variables a user sets, talks HTTP, and cannot
 look into the server, its project or its warehouse.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from floe_dbt_cloud.live_settings import LIVE_PREFIX, LiveSettings
+from floe_dbt_cloud_emulator.live_settings import LIVE_PREFIX, LiveSettings
 
 from .outside import clean_env, python
 
@@ -104,9 +104,9 @@ def test_live_mode_refuses_to_start_without_its_variables(pytester: pytest.Pytes
 
 @pytest.fixture(scope="module")
 def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """``python -m floe_dbt_cloud.emulator`` in its own process; what it printed."""
+    """``python -m floe_dbt_cloud_emulator`` in its own process; what it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "floe_dbt_cloud.emulator", "--token", TOKEN, "--account-id", "31"],
+        [sys.executable, "-m", "floe_dbt_cloud_emulator", "--token", TOKEN, "--account-id", "31"],
         cwd=tmp_path_factory.mktemp("emulator"),
         stdout=subprocess.PIPE,
         text=True,

@@ -17,17 +17,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from floe_dbt_cloud.emulator.faults import RunOutcome
-from floe_dbt_cloud.emulator.live_log import streaming_step_log
-from floe_dbt_cloud.emulator.packages import (
+from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
+from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud_emulator.faults import RunOutcome
+from floe_dbt_cloud_emulator.live_log import streaming_step_log
+from floe_dbt_cloud_emulator.packages import (
     DEPS_STEP,
     PackageSource,
     declares_packages,
     install_packages,
 )
-from floe_dbt_cloud.emulator.steps import StepExecutor, StepOutcome, parse_step
-from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
-from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud_emulator.steps import StepExecutor, StepOutcome, parse_step
 
 __all__ = ["ARTIFACT_NAMES", "RunRecord", "StepRecord", "execute_run"]
 

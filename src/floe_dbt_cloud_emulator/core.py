@@ -4,7 +4,7 @@ Each project added becomes an environment with three jobs (``dbt compile``,
 ``dbt run``, ``dbt test``). Its files are copied into the emulator's own
 workspace at every run, as dbt Cloud clones the repository, and the packages
 it declares are installed into that copy by a ``dbt deps`` step, as dbt Cloud
-does at the start of every run (:mod:`~floe_dbt_cloud.emulator.packages`). The
+does at the start of every run (:mod:`~floe_dbt_cloud_emulator.packages`). The
 caller's ``profiles_dir`` is used as is: its DuckDB path is absolute, so the
 effects of a run land in the caller's database file.
 """
@@ -27,16 +27,16 @@ import httpx
 import yaml
 
 from floe_core.vocabulary import CONTRACT_COMMANDS, DbtArguments
-from floe_dbt_cloud.emulator.app import build_app
-from floe_dbt_cloud.emulator.counters import Counters
-from floe_dbt_cloud.emulator.discovery import EnvironmentState
-from floe_dbt_cloud.emulator.faults import FaultPlan
-from floe_dbt_cloud.emulator.packages import PackageSource
-from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, execute_run
-from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
-from floe_dbt_cloud.emulator.transport import SyncASGITransport
 from floe_dbt_cloud.models import TriggerRunRequest
 from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud_emulator.app import build_app
+from floe_dbt_cloud_emulator.counters import Counters
+from floe_dbt_cloud_emulator.discovery import EnvironmentState
+from floe_dbt_cloud_emulator.faults import FaultPlan
+from floe_dbt_cloud_emulator.packages import PackageSource
+from floe_dbt_cloud_emulator.runs import RunContext, RunRecord, StepRecord, execute_run
+from floe_dbt_cloud_emulator.steps import LocalStepExecutor, StepExecutor
+from floe_dbt_cloud_emulator.transport import SyncASGITransport
 
 __all__ = ["DbtCloudEmulator", "EmulatedProject"]
 
@@ -126,7 +126,7 @@ class DbtCloudEmulator:
         package_index: Whether a run's ``dbt deps`` step may fetch a package the
             project has not installed from the dbt package hub or git (it needs
             the network); ``local:`` packages and installed copies never do
-            (:mod:`~floe_dbt_cloud.emulator.packages`).
+            (:mod:`~floe_dbt_cloud_emulator.packages`).
 
     Examples:
         >>> emulator = DbtCloudEmulator()  # doctest: +SKIP
@@ -242,8 +242,8 @@ class DbtCloudEmulator:
     def transport(self) -> httpx.BaseTransport:
         """A synchronous httpx transport onto :attr:`app`, for in-process clients.
 
-        Use it with base URL :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_BASE_URL`
-        and :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_DISCOVERY_URL`
+        Use it with base URL :data:`~floe_dbt_cloud_emulator.transport.IN_PROCESS_BASE_URL`
+        and :data:`~floe_dbt_cloud_emulator.transport.IN_PROCESS_DISCOVERY_URL`
         (https URLs that the runtime accepts; routes only look at the path, and
         no request leaves the process)::
 

@@ -22,12 +22,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from floe_dbt_cloud.client import MAX_PAGE_SIZE
-from floe_dbt_cloud.emulator.discovery import execute_discovery_query
-from floe_dbt_cloud.emulator.faults import HttpFault
 from floe_dbt_cloud.models import TriggerRunRequest
+from floe_dbt_cloud_emulator.discovery import execute_discovery_query
+from floe_dbt_cloud_emulator.faults import HttpFault
 
 if TYPE_CHECKING:
-    from floe_dbt_cloud.emulator.core import DbtCloudEmulator
+    from floe_dbt_cloud_emulator.core import DbtCloudEmulator
 
 __all__ = ["TRANSPORT_SCOPE_KEY", "build_app", "envelope"]
 

@@ -9,7 +9,7 @@ from any directory:
   dbt-core), cache directory and runtime instances;
 * with ``--floe-dbt-cloud-live``, against a real dbt Cloud account named by
   the ``FLOE_DBT_CLOUD_LIVE_*`` environment variables
-  (:class:`~floe_dbt_cloud.live_settings.LiveSettings`).
+  (:class:`~floe_dbt_cloud_emulator.live_settings.LiveSettings`).
 
 It answers ``pytest_floe_dbt_harness`` as a package does, ``trylast``: a
 ``pytest_floe_dbt_harness`` in the user's conftest.py always wins over it.
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from floe_dbt_compliance.harness import RuntimeHarness
     from floe_dbt_compliance.projects import ProjectCopy
 
-    from floe_dbt_cloud.live_settings import LiveSettings
+    from floe_dbt_cloud_emulator.live_settings import LiveSettings
 
 __all__ = ["EmulatorHarness", "LiveHarness"]
 
@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             # Imported here: it loads floe_core, which pytest would otherwise import in every
             # session before coverage (or anything else) could start.
-            from floe_dbt_cloud.live_settings import LiveSettings
+            from floe_dbt_cloud_emulator.live_settings import LiveSettings
 
             harness = LiveHarness(LiveSettings.from_environment(os.environ))
         except ValueError as exc:
@@ -94,7 +94,7 @@ class EmulatorHarness:
         with self._lock:
             if self._served is None:
                 try:
-                    from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+                    from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
                 except ImportError as exc:
                     raise ImportError(
                         "certifying the cloud runtime needs it and the bundled dbt Cloud "
