@@ -95,3 +95,5 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     for emulator, context in reversed(stack):
         context.__exit__(None, None, None)
         emulator.close()
+    # Every answer the emulators gave held to dbt Cloud's API document.
+    assert [e.api_violations for e, _ in stack] == [[] for _ in stack]
