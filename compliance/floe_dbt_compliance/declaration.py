@@ -61,6 +61,9 @@ class Requirement:
             harness cannot observe it, rather than passed on the rest.
         user_projects: Its checks run on the user's own projects
             (``--floe-dbt-project``): *n/a* in a session that gives none.
+        observed: What its checks observe and how, when the generic account
+            (:meth:`how`) would say too little (the faults a row injects and
+            what of the service's request log it reads).
     """
 
     key: str
@@ -73,6 +76,7 @@ class Requirement:
     aspects: tuple[str, ...] = ASPECTS
     warehouse: bool = False
     user_projects: bool = False
+    observed: str = ""
 
     def __post_init__(self) -> None:
         area, _, what = self.key.partition(".")
@@ -121,6 +125,8 @@ class Requirement:
 
     def how(self) -> str:
         """How the kit checks it, in a few words (for the catalogue page)."""
+        if self.observed:
+            return self.observed
         where = "; ".join(f"{scenario.name}: {', '.join(keys)}" for scenario, keys in self.reads)
         if self.observes is Observes.ORACLE:
             shown = "compared with plain dbt-core" + (" (warehouse)" if self.warehouse else "")

@@ -277,6 +277,7 @@ class DbtCloudEmulator:
         job = self.jobs[job_id]
         environment = self._environments[job.environment_id]
         outcome, missing = self.faults.take_run_faults(job_id)
+        queue_delay = self.faults.take_queue_delay()
         with self._lock:
             if self._closing.is_set():
                 raise RuntimeError("the emulator is closed")
@@ -291,6 +292,7 @@ class DbtCloudEmulator:
                 steps_override=body.get("steps_override"),
                 outcome_fault=outcome,
                 missing_artifacts=missing,
+                queued_seconds=queue_delay,
             )
             self.runs[run.id] = run
             context = RunContext(

@@ -79,6 +79,7 @@ class RunRecord:
     steps_override: list[str] | None = None
     outcome_fault: RunOutcome | None = None
     missing_artifacts: frozenset[str] = frozenset()
+    queued_seconds: float = 0.0
     status: int = RunStatus.QUEUED
     created_at: str = field(default_factory=_now)
     dequeued_at: str | None = None
@@ -223,7 +224,7 @@ def _pause(run: RunRecord, seconds: float) -> bool:
 def execute_run(run: RunRecord, context: RunContext) -> None:
     """Carry a run through its statuses and steps (the body of the run's thread)."""
     delay = context.step_delay_seconds
-    if _pause(run, delay):
+    if _pause(run, delay + run.queued_seconds):
         return run._set_status(RunStatus.CANCELLED)
     run._set_status(RunStatus.STARTING)
     if _pause(run, delay):

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,26 +35,18 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def emulator() -> Iterator[DbtCloudEmulator]:
-    with DbtCloudEmulator(account_id=7, token="t0k3n", executor=StubExecutor()) as emulator:
-        yield emulator
-    # Every answer it gave held to dbt Cloud's API document.
-    assert emulator.api_violations == []
+def emulator(stub_emulator: DbtCloudEmulator) -> DbtCloudEmulator:
+    return stub_emulator
 
 
 @pytest.fixture
-def project(emulator: DbtCloudEmulator, stub_project: ProjectCopy) -> EmulatedProject:
-    return emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+def project(stub_served: EmulatedProject) -> EmulatedProject:
+    return stub_served
 
 
 @pytest.fixture
-def api(emulator: DbtCloudEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/",
-        transport=emulator.transport(),
-        headers={"Authorization": "Token t0k3n"},
-    ) as client:
-        yield client
+def api(stub_api: httpx.Client) -> httpx.Client:
+    return stub_api
 
 
 def _finished_run(

@@ -10,7 +10,6 @@ passed on as dbt Cloud's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,8 @@ import grimp
 import httpx
 import pytest
 import yaml
-from cloud_helpers import StubExecutor
-from floe_dbt_compliance.projects import ProjectCopy
 
-from floe_dbt_cloud_emulator import IN_PROCESS_BASE_URL, DbtCloudEmulator, EmulatedProject
+from floe_dbt_cloud_emulator import DbtCloudEmulator, EmulatedProject
 from floe_dbt_cloud_emulator.openapi import DOCUMENT
 from floe_dbt_cloud_emulator.runs import RunRecord
 
@@ -30,27 +27,6 @@ SOURCE = "reference/dbt-cloud-openapi-v2.yaml"
 # The shared reference sits beside the repository (a worktree two levels down, or CI's clone).
 SHARED = [parent / "shared" / SOURCE for parent in ROOT.parents[:3]]
 COPY = ROOT / "src" / "floe_dbt_cloud_emulator" / DOCUMENT
-
-
-@pytest.fixture
-def emulator() -> Iterator[DbtCloudEmulator]:
-    with DbtCloudEmulator(account_id=7, token="t0k3n", executor=StubExecutor()) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def project(emulator: DbtCloudEmulator, stub_project: ProjectCopy) -> EmulatedProject:
-    return emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
-
-
-@pytest.fixture
-def api(emulator: DbtCloudEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/",
-        transport=emulator.transport(),
-        headers={"Authorization": "Token t0k3n"},
-    ) as client:
-        yield client
 
 
 def test_neither_the_client_nor_the_emulator_imports_the_other() -> None:
@@ -113,9 +89,9 @@ def test_the_copied_document_is_the_published_one_where_it_is_present() -> None:
     ],
 )
 def test_a_request_the_document_refuses_is_a_400_naming_the_field_and_is_logged(
-    emulator: DbtCloudEmulator,
-    project: EmulatedProject,
-    api: httpx.Client,
+    stub_emulator: DbtCloudEmulator,
+    stub_served: EmulatedProject,
+    stub_api: httpx.Client,
     caplog: pytest.LogCaptureFixture,
     method: str,
     path: str,
@@ -123,25 +99,25 @@ def test_a_request_the_document_refuses_is_a_400_naming_the_field_and_is_logged(
     field: str,
 ) -> None:
     caplog.set_level(logging.WARNING, "floe_dbt_cloud_emulator")
-    response = api.request(method, path.format(job=project.job_ids["run"]), **options)
+    response = stub_api.request(method, path.format(job=stub_served.job_ids["run"]), **options)
     assert response.status_code == 400, response.text
     body = response.json()
     assert body["status"]["code"] == 400
     assert body["status"]["is_success"] is False
     assert body["status"]["user_message"].startswith("The request was invalid.")
     assert list(body["data"]) == [field]
-    (logged,) = emulator.requests.entries()
+    (logged,) = stub_emulator.requests.entries()
     assert (logged.status, list(logged.refused)) == (400, [field])
     assert "the API document does not allow it" in caplog.text
-    assert emulator.counters.runs_triggered == 0
+    assert stub_emulator.counters.runs_triggered == 0
 
 
 def test_an_accepted_request_is_logged_with_its_answer(
-    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+    stub_emulator: DbtCloudEmulator, stub_served: EmulatedProject, stub_api: httpx.Client
 ) -> None:
-    api.post(f"jobs/{project.job_ids['run']}/run/", json={"cause": "c"}).raise_for_status()
-    api.get("runs/", params={"limit": 1}).raise_for_status()
-    logged = emulator.requests.entries()
+    _trigger(stub_api, stub_served).raise_for_status()
+    stub_api.get("runs/", params={"limit": 1}).raise_for_status()
+    logged = stub_emulator.requests.entries()
     assert [(e.route, e.method, e.status, e.fault, dict(e.refused)) for e in logged] == [
         ("trigger_run", "POST", 200, None, {}),
         ("list_runs", "GET", 200, None, {}),
@@ -151,36 +127,39 @@ def test_an_accepted_request_is_logged_with_its_answer(
 
 
 def test_an_unauthenticated_request_is_a_401_before_the_document_is_asked(
-    emulator: DbtCloudEmulator, project: EmulatedProject, api: httpx.Client
+    stub_emulator: DbtCloudEmulator, stub_served: EmulatedProject, stub_api: httpx.Client
 ) -> None:
-    response = api.post(
-        f"jobs/{project.job_ids['run']}/run/", json={}, headers={"Authorization": "Token no"}
+    response = stub_api.post(
+        f"jobs/{stub_served.job_ids['run']}/run/", json={}, headers={"Authorization": "Token no"}
     )
     assert response.status_code == 401
     assert response.json()["data"] is None
-    (logged,) = emulator.requests.entries()
+    (logged,) = stub_emulator.requests.entries()
     assert (logged.status, dict(logged.refused)) == (401, {})
 
 
 def test_an_answer_that_breaks_the_document_is_the_emulators_bug_and_says_so(
-    emulator: DbtCloudEmulator,
-    project: EmulatedProject,
-    api: httpx.Client,
+    stub_emulator: DbtCloudEmulator,
+    stub_served: EmulatedProject,
+    stub_api: httpx.Client,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run_id = api.post(f"jobs/{project.job_ids['run']}/run/", json={"cause": "c"}).json()["data"][
-        "id"
-    ]
-    emulator.wait_for_runs()
+    run_id = _trigger(stub_api, stub_served).json()["data"]["id"]
+    stub_emulator.wait_for_runs()
     to_api = RunRecord.to_api
 
     def broken(self: RunRecord, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {**to_api(self, *args, **kwargs), "status": "Success"}  # the document: integer
 
     monkeypatch.setattr(RunRecord, "to_api", broken)
-    response = api.get(f"runs/{run_id}/")
+    response = stub_api.get(f"runs/{run_id}/")
     assert response.status_code == 500
     assert "does not match dbt Cloud's API document" in response.json()["status"]["user_message"]
-    (violation,) = emulator.api_violations
+    (violation,) = stub_emulator.api_violations
     assert f"GET /api/v2/accounts/7/runs/{run_id}/" in violation
     assert "data.status: 'Success' is not of type 'integer'" in violation
+    stub_emulator.api_violations.clear()  # seen: the fixture asserts none is left
+
+
+def _trigger(api: httpx.Client, served: EmulatedProject) -> httpx.Response:
+    return api.post(f"jobs/{served.job_ids['run']}/run/", json={"cause": "c"})

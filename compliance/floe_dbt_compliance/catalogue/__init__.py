@@ -23,6 +23,7 @@ from collections.abc import Collection
 from floe_dbt_compliance.capabilities import Capability
 from floe_dbt_compliance.catalogue import (
     calls,
+    conversation,
     generated,
     interface,
     lifecycle,
@@ -39,7 +40,18 @@ from floe_dbt_compliance.errors import CatalogueError
 __all__ = ["CAPABILITIES", "REQUIREMENTS", "UNCHECKED", "markdown", "select"]
 
 #: The areas, in the certificate's order.
-AREAS = (interface, calls, results, observability, remote, projects, lifecycle, generated, user)
+AREAS = (
+    interface,
+    calls,
+    results,
+    observability,
+    remote,
+    conversation,
+    projects,
+    lifecycle,
+    generated,
+    user,
+)
 
 
 def _rows(declared: tuple[Requirement, ...]) -> dict[str, Requirement]:
