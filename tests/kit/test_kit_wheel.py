@@ -155,6 +155,9 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
             "pytest",
             "--floe-dbt-compliance",
             "--floe-dbt-requirement=compile.manifest",
+            # cloud under chaos too: the emulator's API document and fault plan ship in the wheel
+            "--floe-dbt-requirement=cloud:remote.chaos",
+            "--floe-dbt-chaos=7",
             "-p",
             "no:cacheprovider",
         ],
@@ -169,6 +172,9 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
         rows[runtime] = {row["key"]: row for row in document["requirements"]}
     for runtime in ("local", "cloud"):
         assert rows[runtime]["compile.manifest"]["status"] == "passed", rows[runtime]
+    assert rows["cloud"]["remote.chaos"]["status"] == "passed", rows["cloud"]["remote.chaos"]
+    cloud = json.loads((report / "cloud" / "certificate.partial.json").read_text())
+    assert cloud["oracle"]["chaos"].startswith("seed 7: compile: "), cloud["oracle"]
     fusion = rows["fusion"]["compile.manifest"]
     assert fusion["status"] == "not implemented"
     assert fusion["reason"].startswith("dbt Fusion Python bindings")

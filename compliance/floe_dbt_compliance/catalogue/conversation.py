@@ -103,4 +103,22 @@ ROWS = (
             "free call's)"
         ),
     ),
+    Requirement(
+        "remote.chaos",
+        "Under seeded random faults a correct runtime must survive (5xx, 429 with "
+        "Retry-After, dropped connections, lost answers, slow answers, runs that stay "
+        "queued), compile, run and test end as they do fault-free, and the warehouse holds "
+        "what it holds fault-free.",
+        source="the design's chaos mode (--floe-dbt-chaos SEED); REQ-088",
+        req_ids=("REQ-088",),
+        capability=REMOTE,
+        observes=OWN,
+        chaos=True,
+        observed=(
+            "compile_project, run_models and run_tests on one copy fault-free and on another "
+            "under the seed's faults (chaos.plan: each call meets faults on distinct kinds of "
+            "request, every kind over the sequence); compares the outcomes, the manifest's "
+            "nodes and the warehouse; the certificate records the seed and the faults"
+        ),
+    ),
 )

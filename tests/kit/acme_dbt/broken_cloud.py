@@ -86,3 +86,25 @@ class Retriggers(_Broken):
             return send(*args, **kwargs)
 
         client._send_until = send_until  # type: ignore[method-assign]
+
+
+class FragileArtifacts(_Broken):
+    """Retries triggers and polls, but an artifact download fails on its first fault.
+
+    Every ``remote.*`` row injects faults into triggers and polls only; chaos
+    also hits artifact downloads.
+    """
+
+    def break_client(self, client: AdminApiClient) -> None:
+        send = client._send_until
+
+        def send_until(method: str, path: str, **options: Any) -> Any:
+            if "/artifacts/" not in path:
+                return send(method, path, **options)
+            policy, client._retry = client._retry, RetryPolicy(delays=())
+            try:
+                return send(method, path, **options)
+            finally:
+                client._retry = policy
+
+        client._send_until = send_until  # type: ignore[method-assign]
