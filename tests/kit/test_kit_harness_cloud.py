@@ -38,6 +38,8 @@ CHEAP_ROWS = tuple(
         "metadata.type",
         "cache.hit",
         "projects.latest",
+        "remote.retries-transient",
+        "remote.chaos",
     )
 )
 
@@ -152,6 +154,7 @@ def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[s
             "--floe-dbt-runtime=cloud",
             "--floe-dbt-cloud-live",
             *CHEAP_ROWS,
+            "--floe-dbt-chaos=7",
             "--floe-dbt-report=report",
             "-p",
             "no:cacheprovider",
@@ -199,6 +202,11 @@ def test_live_mode_certifies_what_it_observes_and_reports_what_it_cannot(
     # One deployment serving several projects: the kit cannot deploy the others live.
     assert found["projects.latest"]["status"] == "n/a"
     assert "cannot deploy its copy of 'ephemeral'" in found["projects.latest"]["reason"]
+    # A real account cannot be made to fail on purpose: the conversation rows, chaos too,
+    # are certified on the emulator.
+    for key in ("remote.retries-transient", "remote.chaos"):
+        assert found[key]["status"] == "n/a", (key, found[key])
+        assert found[key]["reason"].startswith("remote_service: the harness gives no remote")
     assert TOKEN not in json.dumps(document)
 
 
