@@ -48,12 +48,16 @@ class RemoteRequest:
         received: When it arrived, ``time.monotonic()`` seconds of the kit's process.
         status: The status answered; None when no answer reached the runtime.
         fault: The fault injected into it, described, if any.
+        run: The service's id of the run it concerns (the run a trigger started), if any.
+        job: The service's id of the job it concerns, if any.
     """
 
     kind: str
     received: float
     status: int | None
     fault: str | None = None
+    run: str | None = None
+    job: str | None = None
 
 
 @dataclass(frozen=True)

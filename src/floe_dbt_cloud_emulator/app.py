@@ -139,6 +139,8 @@ def _endpoint(route: str, handler: Handler, document_path: str | None = None) ->
                     status=answered,
                     fault=None if fault is None else _describe(fault),
                     refused=request.scope.get("floe.refused", {}),
+                    run_id=request.path_params.get("run_id", request.scope.get("floe.run_id")),
+                    job_id=request.path_params.get("job_id"),
                 )
             )
 
@@ -223,7 +225,9 @@ async def trigger_run(request: Request) -> Response:
     if job_id not in emulator.jobs:
         return _error(404, "The requested job was not found.")
     body = _checked(request).body or {}
-    return JSONResponse(envelope(emulator.start_run(job_id, body, base_url=_base_url(request))))
+    started = emulator.start_run(job_id, body, base_url=_base_url(request))
+    request.scope["floe.run_id"] = started["id"]  # for the request log
+    return JSONResponse(envelope(started))
 
 
 _RUN_ORDERINGS = {"id": "id", "created_at": "created_at", "finished_at": "finished_at"}

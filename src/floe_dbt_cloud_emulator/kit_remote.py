@@ -59,6 +59,8 @@ class EmulatedService:
                 received=entry.received,
                 status=entry.status,
                 fault=entry.fault,
+                run=None if entry.run_id is None else str(entry.run_id),
+                job=None if entry.job_id is None else str(entry.job_id),
             )
             for entry in self.emulator.requests.entries()
         ]

@@ -31,6 +31,8 @@ class LoggedRequest:
             connection, a lost response).
         fault: The fault injected into it (``"status 429"``, ``"drop"`` ...), if any.
         refused: What the API document found wrong with it (field -> messages).
+        run_id: The run it concerns (in its path, or the run a trigger started).
+        job_id: The job it concerns (in its path).
     """
 
     route: str
@@ -41,6 +43,8 @@ class LoggedRequest:
     status: int | None
     fault: str | None = None
     refused: Mapping[str, list[str]] = field(default_factory=dict)
+    run_id: int | None = None
+    job_id: int | None = None
 
 
 class RequestLog:

@@ -104,6 +104,21 @@ ROWS = (
         ),
     ),
     Requirement(
+        "remote.cache-identity",
+        "A call's cache entry is the run it started on the service: metadata.json's run_id "
+        "is that run (the entry's directory) and its job_id the job that ran it; the next "
+        "call's run gets an entry of its own.",
+        source="REQ-092 (cache structure: metadata.json's run_id, account_id, job_id)",
+        req_ids=("REQ-092",),
+        capability=REMOTE,
+        observes=OWN,
+        observed=(
+            "two fault-free run_models() calls; reads the run each trigger started and its "
+            "job from the service's request log, and each run's entry under the harness's "
+            "cache root (n/a without an artifact cache)"
+        ),
+    ),
+    Requirement(
         "remote.chaos",
         "Under seeded random faults a correct runtime must survive (5xx, 429 with "
         "Retry-After, dropped connections, lost answers, slow answers, runs that stay "

@@ -14,13 +14,15 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from floe_core.errors import DBTError, DBTExecutionTimeout
 from floe_core.plugin_interfaces import DBTPlugin, DBTRunResult
-from floe_dbt_compliance.recorder import Call
+from floe_dbt_compliance.capabilities import Capability
+from floe_dbt_compliance.recorder import Call, read_json
 from floe_dbt_compliance.remote_service import (
     CANCEL,
     POLL,
@@ -32,6 +34,7 @@ from floe_dbt_compliance.remote_service import (
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
 from floe_dbt_compliance.scenarios import Scenario, step
+from floe_dbt_compliance.status import not_applicable
 
 #: REQ-088: three retries, 2 s, 4 s and 8 s apart.
 BACKOFF = (2.0, 4.0, 8.0)
@@ -237,3 +240,40 @@ def test_a_lost_trigger_answer_starts_no_second_run(conversation: Conversation) 
         f"{exchange.runs_started} runs started for one call: {exchange.shown()}"
     )
     assert outcome(exchange.call) == expected, exchange.shown()
+
+
+def _entry_of(root: Path, exchange: Exchange) -> tuple[str, str, dict[str, Any]]:
+    """The run the call's trigger started, its job, and that run's cache metadata."""
+    started = [r for r in exchange.of(TRIGGER) if r.status == 200 and r.run is not None]
+    assert len(started) == 1, f"no single run started by the call: {exchange.shown()}"
+    run, job = started[0].run, started[0].job
+    assert run is not None, "the service names no run"
+    assert job is not None, "the service names no job"
+    metadata = root / run / "metadata.json"
+    assert metadata.is_file(), (
+        f"no cache entry {run}/ for run {run} the call started: "
+        f"{sorted(p.name for p in root.iterdir()) if root.is_dir() else 'no cache root'}"
+    )
+    return run, job, read_json(metadata)
+
+
+@requirement("remote.cache-identity")
+def test_a_cache_entry_is_the_run_the_call_started(conversation: Conversation) -> None:
+    root = conversation.run.harness.cache_root
+    if root is None:
+        not_applicable(
+            f"{Capability.ARTIFACT_CACHE.value}: {Capability.ARTIFACT_CACHE.absent_reason}"
+        )
+    entries = []
+    for label in ("run_models() whose run is cached", "run_models() again: a run of its own"):
+        exchange = conversation.exchange(label)
+        exchange.call.returned()
+        run, job, metadata = _entry_of(Path(root), exchange)
+        assert str(metadata.get("run_id")) == run, (
+            f"entry {run}/ says run_id {metadata.get('run_id')!r}, not the run {run} started"
+        )
+        assert str(metadata.get("job_id")) == job, (
+            f"entry {run}/ says job_id {metadata.get('job_id')!r}, but job {job} ran run {run}"
+        )
+        entries.append(run)
+    assert entries[0] != entries[1], f"two calls, one run: {entries}"

@@ -108,3 +108,17 @@ class FragileArtifacts(_Broken):
                 client._retry = policy
 
         client._send_until = send_until  # type: ignore[method-assign]
+
+
+class CacheRecordsOneJob(DBTCloudPlugin):
+    """Files every run's cache entry under the compile job, whichever job ran it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        store = self.cache.store
+        compile_job = self.job_ids.compile
+
+        def store_as_compile(run_id: int | str, **options: Any) -> Any:
+            return store(run_id, **{**options, "job_id": compile_job})
+
+        self.cache.store = store_as_compile  # type: ignore[method-assign]
