@@ -24,9 +24,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Two workers: the kit splits its suites across them and merges one certificate per runtime.
+# One chaos seed (--floe-dbt-chaos): cloud's compile, run and test again under the faults it
+# plans, each ending as fault-free (row remote.chaos); another seed: make certify CHAOS=8.
+CHAOS ?= 7
 certify: $(STAMP)
 	$(BIN)/pytest --floe-dbt-compliance --floe-dbt-report $(REPORT) -p no:cacheprovider -n 2 \
-		--floe-dbt-reference-cache $(REFERENCE)
+		--floe-dbt-reference-cache $(REFERENCE) --floe-dbt-chaos $(CHAOS)
 
 # local and cloud on PostgreSQL: --throwaway-postgres (the root conftest.py) starts a server
 # from the machine's PostgreSQL binaries on a free loopback port, points libpq's PG* variables

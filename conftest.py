@@ -2,7 +2,7 @@
 
 The reference runtimes reach the kit without help from here: ``local`` and
 ``fusion`` are built with no arguments, and ``cloud``'s harness ships with the
-cloud runtime (``floe_dbt_cloud.kit_harness``, a ``pytest11`` plugin), so the
+cloud runtime (``floe_dbt_cloud_emulator.kit_harness``, a ``pytest11`` plugin), so the
 kit certifies the same way in this repository as from a wheel anywhere else.
 """
 

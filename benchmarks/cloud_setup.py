@@ -14,7 +14,7 @@ from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from pydantic import SecretStr
 
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator import (
+from floe_dbt_cloud_emulator import (
     DbtCloudEmulator,
     EmulatedProject,
     EmulatorServer,

@@ -81,6 +81,15 @@ class Capability(str, Enum):
         "the runtime does not declare the state capability (it does not subclass "
         "floe_core.run_flags.DBTStateSelection); it is compliant without it",
     )
+    REMOTE_SERVICE = (
+        "remote_service",
+        "The runtime runs dbt on a remote service, and its harness gives the kit that service "
+        "(RuntimeHarness.remote): faults are injected into it and its request log is read, "
+        "to check the conversation REQ-088 promises (retries, backoff, Retry-After, "
+        "cancelling on timeout, one run per call).",
+        "the harness gives no remote service (RuntimeHarness.remote): the runtime runs dbt "
+        "itself, or its service cannot be driven",
+    )
     SECRETS = (
         "secrets",
         "The runtime holds secrets, and its harness names them (RuntimeHarness.secrets) so "
@@ -98,6 +107,7 @@ def decide(
     parallel: bool | None,
     cache_root: Path | None,
     secrets: Sequence[str],
+    remote: bool = False,
 ) -> frozenset[Capability]:
     """The capabilities a runtime has, from what the kit's probe saw.
 
@@ -107,6 +117,7 @@ def decide(
             when it did not answer a bool: it must then serialise).
         cache_root: The cache root its harness names, if any.
         secrets: The secrets its harness names.
+        remote: Whether its harness gives the remote service it talks to.
     """
     found = {Capability.PARALLEL_EXECUTION if parallel is True else Capability.SERIALISED_EXECUTION}
     if cache_root is not None:
@@ -120,4 +131,6 @@ def decide(
         found.update(name for name, mixin in declared.items() if issubclass(runtime_class, mixin))
     if secrets:
         found.add(Capability.SECRETS)
+    if remote:
+        found.add(Capability.REMOTE_SERVICE)
     return frozenset(found)

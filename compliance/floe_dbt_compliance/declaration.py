@@ -61,6 +61,10 @@ class Requirement:
             harness cannot observe it, rather than passed on the rest.
         user_projects: Its checks run on the user's own projects
             (``--floe-dbt-project``): *n/a* in a session that gives none.
+        chaos: Its checks run only with ``--floe-dbt-chaos SEED``: *n/a* without.
+        observed: What its checks observe and how, when the generic account
+            (:meth:`how`) would say too little (the faults a row injects and
+            what of the service's request log it reads).
     """
 
     key: str
@@ -73,6 +77,8 @@ class Requirement:
     aspects: tuple[str, ...] = ASPECTS
     warehouse: bool = False
     user_projects: bool = False
+    chaos: bool = False
+    observed: str = ""
 
     def __post_init__(self) -> None:
         area, _, what = self.key.partition(".")
@@ -89,6 +95,8 @@ class Requirement:
             problems.append("only an oracle row compares the warehouse")
         if self.user_projects and self.observes is not Observes.SEQUENCE:
             problems.append("a row on the user's projects runs a sequence of its own")
+        if self.chaos and self.capability is not Capability.REMOTE_SERVICE:
+            problems.append("a chaos row injects faults into a remote service: it needs one")
         try:
             steps = list(self.steps())
         except ScenarioError as exc:
@@ -134,6 +142,8 @@ class Requirement:
 
     def how(self) -> str:
         """How the kit checks it, in a few words (for the catalogue page)."""
+        if self.observed:
+            return self.observed
         where = "; ".join(f"{scenario.name}: {', '.join(keys)}" for scenario, keys in self.reads)
         if self.observes is Observes.ORACLE:
             shown = "compared with plain dbt-core" + (" (warehouse)" if self.warehouse else "")

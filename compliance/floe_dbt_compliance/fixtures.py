@@ -176,7 +176,9 @@ def _floe_dbt_requirement_gate(request: pytest.FixtureRequest) -> None:
         return
     profile: RuntimeProfile = request.getfixturevalue("floe_dbt_profile")
     kit: ComplianceKit = request.getfixturevalue("floe_dbt_kit")
-    reason = not_applicable_reason(row, profile, user_projects=bool(kit.projects))
+    reason = not_applicable_reason(
+        row, profile, user_projects=bool(kit.projects), chaos=kit.chaos is not None
+    )
     if reason is not None:
         not_applicable(reason)
 

@@ -20,6 +20,7 @@ import pytest
 
 from floe_core.plugin_interfaces import DBTPlugin
 from floe_dbt_compliance.projects import ProjectCopy
+from floe_dbt_compliance.remote_service import RemoteService
 from floe_dbt_compliance.status import not_applicable as _not_applicable
 
 __all__ = [
@@ -77,6 +78,9 @@ class RuntimeHarness:
             are bound to one project (dbt Cloud's jobs run one repository)
             gives a callable that builds one for the given copy, sharing this
             one's cache directory as the default location would.
+        remote: The remote service the runtime talks to, as the kit drives
+            and reads it (faults injected, requests logged); giving it
+            declares the ``remote_service`` capability.
     """
 
     plugin: DBTPlugin
@@ -92,6 +96,7 @@ class RuntimeHarness:
     close: Callable[[], None] | None = None
     unobservable: Mapping[str, str] = field(default_factory=dict)
     serve_project: Callable[[ProjectCopy], DBTPlugin] | None = None
+    remote: RemoteService | None = None
 
     @classmethod
     def for_project(
@@ -108,6 +113,7 @@ class RuntimeHarness:
         close: Callable[[], None] | None = None,
         unobservable: Mapping[str, str] | None = None,
         serve_project: Callable[[ProjectCopy], DBTPlugin] | None = None,
+        remote: RemoteService | None = None,
     ) -> RuntimeHarness:
         """Wire a runtime to the kit's copy of a project; everything else is a keyword.
 
@@ -131,6 +137,8 @@ class RuntimeHarness:
                 ``database_path`` is ignored.
             serve_project: Builds the instance that serves another project
                 (default: this one serves every project).
+            remote: The remote service, for the conversation checks
+                (:class:`~floe_dbt_compliance.remote_service.RemoteService`).
 
         Returns:
             The harness.
@@ -172,6 +180,7 @@ class RuntimeHarness:
             close=close_all,
             unobservable=hidden,
             serve_project=serve_project,
+            remote=remote,
         )
 
     def another(self, **options: Any) -> DBTPlugin:

@@ -9,7 +9,7 @@ answered. Who answers first is pluggy's ordering, nothing the kit adds:
   plainly;
 * a **package** that ships a harness implements it in the module its
   distribution registers under ``pytest11``, marked
-  ``@pytest.hookimpl(trylast=True)`` (``floe_dbt_cloud.kit_harness`` serves
+  ``@pytest.hookimpl(trylast=True)`` (``floe_dbt_cloud_emulator.kit_harness`` serves
   ``cloud`` on the bundled emulator this way).
 
 pluggy calls ``trylast`` implementations after every plain one, so the

@@ -13,6 +13,7 @@ import pytest
 
 from floe_core.plugin_registry import PluginRegistry
 from floe_dbt_compliance.catalogue import REQUIREMENTS
+from floe_dbt_compliance.chaos import describe as describe_chaos
 from floe_dbt_compliance.errors import WarehouseUnavailable
 from floe_dbt_compliance.profile import RuntimeProfile, profile_runtime
 from floe_dbt_compliance.progress import PLAN_ATTRIBUTE, Progress
@@ -102,6 +103,10 @@ class ComplianceKit:
         }
         if self.projects:
             self.oracle["projects"] = "; ".join(project.describe() for project in self.projects)
+        #: ``--floe-dbt-chaos``: the seed of the chaos row's faults, or None (the row is n/a).
+        self.chaos: int | None = config.getoption("floe_dbt_chaos", None)
+        if self.chaos is not None:
+            self.oracle["chaos"] = describe_chaos(self.chaos)
 
     # -- runtimes -------------------------------------------------------------------------
 

@@ -114,6 +114,15 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
         "in the certificate so a failure replays).",
     )
     group.addoption(
+        "--floe-dbt-chaos",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="Also run the chaos row (remote.chaos) for runtimes with a remote service: the "
+        "kit's compile, run and test again under seeded random faults a correct runtime must "
+        "survive, each ending as fault-free; the certificate records the seed and the faults.",
+    )
+    group.addoption(
         "--floe-dbt-requirement",
         action="append",
         default=[],

@@ -115,7 +115,11 @@ def probe(harness: RuntimeHarness, name: str) -> RuntimeProfile:
         secrets=tuple(harness.secrets),
         not_implemented=not_implemented[0] if len(not_implemented) == 2 else None,
         capabilities=decide(
-            cls, parallel=parallel, cache_root=harness.cache_root, secrets=harness.secrets
+            cls,
+            parallel=parallel,
+            cache_root=harness.cache_root,
+            secrets=harness.secrets,
+            remote=harness.remote is not None,
         ),
         unobservable=dict(harness.unobservable),
     )

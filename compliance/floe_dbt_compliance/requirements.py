@@ -73,7 +73,7 @@ def row_of(node: pytest.Item) -> Requirement | None:
 
 
 def not_applicable_reason(
-    row: Requirement, profile: RuntimeProfile, *, user_projects: bool = False
+    row: Requirement, profile: RuntimeProfile, *, user_projects: bool = False, chaos: bool = False
 ) -> str | None:
     """Say why a row does not apply to a runtime, or ``None`` when it does.
 
@@ -81,10 +81,16 @@ def not_applicable_reason(
     capability, whether it shows only in the warehouse, whether it reads
     the user's projects), the runtime's profile (the capabilities it has,
     what its harness cannot observe) and the session (``user_projects``:
-    whether ``--floe-dbt-project`` gave any).
+    whether ``--floe-dbt-project`` gave any; ``chaos``: whether ``--floe-dbt-chaos``
+    gave a seed).
     """
     if row.user_projects and not user_projects:
         return "no --floe-dbt-project was given: the kit certified on its own projects only"
+    if row.chaos and not chaos:
+        return (
+            "no --floe-dbt-chaos seed was given: the remote conversation was certified "
+            "under the remote.* rows' faults only"
+        )
     for capability in row.capabilities:
         if capability not in profile.capabilities:
             return f"{capability.value}: {capability.absent_reason}"

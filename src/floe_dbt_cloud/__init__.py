@@ -1,10 +1,10 @@
 """DBTCloudPlugin: dbt Cloud Admin API v2 and Discovery API (REQ-088, REQ-092).
 
-The emulator lives in :mod:`floe_dbt_cloud.emulator` (extra ``emulator``);
-importing this package does not import it. Nor does it import httpx: pytest
-loads :mod:`floe_dbt_cloud.kit_harness` (a ``pytest11`` plugin) in every
-session of everyone who installs floe-dbt, with or without the ``cloud`` extra,
-so :class:`DBTCloudPlugin` is imported when first asked for.
+The runtime imports neither the compliance kit nor the dbt Cloud emulator that
+certifies it (:mod:`floe_dbt_cloud_emulator`, which holds the kit's cloud
+harness). Nor does importing this package import httpx: the plugin registry
+names ``floe_dbt_cloud:DBTCloudPlugin`` without loading it, with or without the
+``cloud`` extra, so :class:`DBTCloudPlugin` is imported when first asked for.
 """
 
 from __future__ import annotations

@@ -6,15 +6,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from cloud_helpers import FakeTime, PacedSleep, Served, UtcClock
+from cloud_helpers import FakeTime, PacedSleep, Served, StubExecutor, UtcClock
 from floe_dbt_compliance.projects import ProjectCopy, copy_project
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+from floe_dbt_cloud_emulator import (
+    IN_PROCESS_BASE_URL,
+    DbtCloudEmulator,
+    EmulatedProject,
+    serve_emulator,
+)
 
 
 @pytest.fixture
@@ -95,3 +101,31 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     for emulator, context in reversed(stack):
         context.__exit__(None, None, None)
         emulator.close()
+    # Every answer the emulators gave held to dbt Cloud's API document.
+    assert [e.api_violations for e, _ in stack] == [[] for _ in stack]
+
+
+@pytest.fixture
+def stub_emulator() -> Iterator[DbtCloudEmulator]:
+    """An in-process emulator (account 7, token ``t0k3n``) whose runs execute no dbt."""
+    with DbtCloudEmulator(account_id=7, token="t0k3n", executor=StubExecutor()) as emulator:
+        yield emulator
+    # Every answer it gave held to dbt Cloud's API document.
+    assert emulator.api_violations == []
+
+
+@pytest.fixture
+def stub_served(stub_emulator: DbtCloudEmulator, stub_project: ProjectCopy) -> EmulatedProject:
+    """The stub project, served by :func:`stub_emulator`."""
+    return stub_emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+
+
+@pytest.fixture
+def stub_api(stub_emulator: DbtCloudEmulator) -> Iterator[httpx.Client]:
+    """An HTTP client onto :func:`stub_emulator`'s account, in-process."""
+    with httpx.Client(
+        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/",
+        transport=stub_emulator.transport(),
+        headers={"Authorization": "Token t0k3n"},
+    ) as client:
+        yield client

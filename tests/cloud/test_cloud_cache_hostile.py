@@ -265,9 +265,9 @@ def test_the_emulator_token_dbt_writes_into_invocation_command_is_stored_nowhere
 ) -> None:
     served = serve()
     token = served.emulator.token
-    # As `python -m floe_dbt_cloud.emulator --token ...` starts it: dbt copies argv into
+    # As `python -m floe_dbt_cloud_emulator --token ...` starts it: dbt copies argv into
     # run_results.json's invocation_command.
-    monkeypatch.setattr(sys, "argv", ["floe_dbt_cloud.emulator", "--token", token])
+    monkeypatch.setattr(sys, "argv", ["floe_dbt_cloud_emulator", "--token", token])
     copy = served.copy
     plugin = served.plugin(sleep=paced_sleep)
     result = plugin.run_models(

@@ -10,7 +10,7 @@ from floe_core.errors import DBTConfigurationError
 from floe_core.selectors import Selector
 from floe_core.vocabulary import DbtArguments
 from floe_dbt_cloud.commands import step_runs_command, steps_override
-from floe_dbt_cloud.emulator.steps import parse_step
+from floe_dbt_cloud_emulator.steps import parse_step
 
 
 def build_step(command: str, **options: Any) -> str:

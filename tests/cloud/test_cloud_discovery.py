@@ -15,8 +15,8 @@ from pytest_httpx import HTTPXMock
 
 from floe_core.errors import DBTConfigurationError, DBTRemoteError
 from floe_dbt_cloud.discovery import DiscoveryClient, default_discovery_url
-from floe_dbt_cloud.emulator import IN_PROCESS_DISCOVERY_URL, DbtCloudEmulator, EmulatedProject
-from floe_dbt_cloud.emulator.discovery import EnvironmentState, execute_discovery_query
+from floe_dbt_cloud_emulator import IN_PROCESS_DISCOVERY_URL, DbtCloudEmulator, EmulatedProject
+from floe_dbt_cloud_emulator.discovery import EnvironmentState, execute_discovery_query
 
 REQ_088_QUERY = """
 query GetManifest($environmentId: BigInt!) {

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,7 +21,7 @@ from pydantic import SecretStr
 
 from floe_core.errors import DBTArtifactNotFoundError
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator import (
+from floe_dbt_cloud_emulator import (
     IN_PROCESS_BASE_URL,
     IN_PROCESS_DISCOVERY_URL,
     DbtCloudEmulator,
@@ -30,30 +29,24 @@ from floe_dbt_cloud.emulator import (
     EmulatedProject,
     StepOutcome,
 )
-from floe_dbt_cloud.emulator.runs import RunRecord
+from floe_dbt_cloud_emulator.runs import RunRecord
 
 pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def emulator() -> Iterator[DbtCloudEmulator]:
-    with DbtCloudEmulator(account_id=7, token="t0k3n", executor=StubExecutor()) as emulator:
-        yield emulator
+def emulator(stub_emulator: DbtCloudEmulator) -> DbtCloudEmulator:
+    return stub_emulator
 
 
 @pytest.fixture
-def project(emulator: DbtCloudEmulator, stub_project: ProjectCopy) -> EmulatedProject:
-    return emulator.add_project(stub_project.project_dir, stub_project.profiles_dir)
+def project(stub_served: EmulatedProject) -> EmulatedProject:
+    return stub_served
 
 
 @pytest.fixture
-def api(emulator: DbtCloudEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=f"{IN_PROCESS_BASE_URL}/accounts/7/",
-        transport=emulator.transport(),
-        headers={"Authorization": "Token t0k3n"},
-    ) as client:
-        yield client
+def api(stub_api: httpx.Client) -> httpx.Client:
+    return stub_api
 
 
 def _finished_run(
@@ -83,7 +76,7 @@ def test_trigger_answers_a_queued_run_in_the_envelope(
         project.job_ids["run"],
         project.environment_id,
     )
-    assert run["finished_at"] is None
+    assert "finished_at" not in run  # the document allows no null: unknown is absent
     assert run["in_progress"] is True
     assert emulator.counters.runs_triggered == 1
 
@@ -94,13 +87,12 @@ def test_trigger_answers_a_queued_run_in_the_envelope(
         ({}, "cause"),
         ({"cause": ""}, "cause"),
         ({"cause": 5}, "cause"),
-        ({"cause": "x" * 256}, "cause"),
         ({"cause": "c", "steps_override": "dbt run"}, "steps_override"),
         ({"cause": "c", "steps_override": [""]}, "steps_override.0"),
         ({"cause": "c", "threads_override": "4"}, "threads_override"),
     ],
 )
-def test_trigger_validates_the_body_like_the_openapi_schema(
+def test_trigger_refuses_what_the_api_document_refuses(
     project: EmulatedProject, api: httpx.Client, body: dict[str, object], field: str
 ) -> None:
     response = api.post(f"jobs/{project.job_ids['run']}/run/", json=body)
@@ -272,7 +264,8 @@ def test_list_runs_refuses_bad_paging_and_ordering_like_dbt_cloud(
     body = response.json()
     assert body["status"]["is_success"] is False
     assert body["status"]["user_message"]
-    assert body["data"] is None
+    # dbt Cloud's 400: the envelope, data naming what was wrong.
+    assert set(body["data"]) == set(params)
 
 
 def test_list_runs_is_counted_and_takes_faults_by_route_name(
@@ -473,7 +466,7 @@ def test_status_walk_queued_then_running_then_success(stub_project: ProjectCopy)
             False,
         )
         assert running["started_at"] is not None
-        assert running["finished_at"] is None
+        assert "finished_at" not in running
         assert [s["status"] for s in running["run_steps"]] == [10, 10, 3]
         assert (
             client.get(f"{base}/runs/{queued['id']}/artifacts/").json()["data"] == []
@@ -501,7 +494,7 @@ def test_a_cancel_interrupts_the_delay_between_statuses(stub_project: ProjectCop
         client.post(f"{base}/runs/{run_id}/cancel/")
         emulator.wait_for_runs(timeout=30)
         run = client.get(f"{base}/runs/{run_id}/").json()["data"]
-        assert (run["status"], run["is_cancelled"], run["started_at"]) == (30, True, None)
+        assert (run["status"], run["is_cancelled"], run.get("started_at")) == (30, True, None)
 
 
 def test_runs_show_their_trigger_cause_only_when_asked(

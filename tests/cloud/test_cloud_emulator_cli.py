@@ -1,4 +1,4 @@
-"""``python -m floe_dbt_cloud.emulator``: what it prints is a manifest.yaml that validates."""
+"""``python -m floe_dbt_cloud_emulator``: what it prints is a manifest.yaml that validates."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from floe_dbt_compliance.projects import copy_project
 
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
-from floe_dbt_cloud.emulator.__main__ import main
+from floe_dbt_cloud_emulator.__main__ import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -58,7 +58,7 @@ def test_a_missing_project_is_a_clear_error(
 
 def test_help_runs_as_a_module() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "floe_dbt_cloud.emulator", "--help"],
+        [sys.executable, "-m", "floe_dbt_cloud_emulator", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -70,7 +70,7 @@ def test_help_runs_as_a_module() -> None:
 
 
 def test_the_package_index_can_be_switched_off() -> None:
-    from floe_dbt_cloud.emulator.__main__ import _parser
+    from floe_dbt_cloud_emulator.__main__ import _parser
 
     assert _parser().parse_args([]).package_index is True
     assert _parser().parse_args(["--no-package-index"]).package_index is False

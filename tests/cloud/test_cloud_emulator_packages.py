@@ -13,7 +13,7 @@ import pytest
 import yaml
 from packaged_projects import HUB_PACKAGE, package, packaged_project
 
-from floe_dbt_cloud.emulator.packages import PackageSource, declares_packages, install_packages
+from floe_dbt_cloud_emulator.packages import PackageSource, declares_packages, install_packages
 
 
 def _clone(project: Path, tmp_path: Path) -> Path:
@@ -210,7 +210,7 @@ def test_only_a_project_that_lists_packages_gets_a_deps_step(tmp_path: Path) -> 
 
 def test_dbt_deps_from_the_index_installs_beside_what_is_there(tmp_path: Path) -> None:
     # dbt deps needs no network for a local path: the index path, end to end, offline.
-    from floe_dbt_cloud.emulator.package_index import install_from_index
+    from floe_dbt_cloud_emulator.package_index import install_from_index
 
     helpers = package(tmp_path / "helpers", "helpers", model="helper_numbers")
     install_dir = tmp_path / "run" / "dbt_packages"

@@ -21,7 +21,7 @@ from floe_dbt_compliance.projects import ProjectCopy
 from pydantic import SecretStr
 
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
 from floe_dbt_local.adapters import release_adapters
 
 # The jaffle project and the warehouse reader are the lifecycle suite's own.

@@ -38,7 +38,7 @@ from floe_core.errors import DBTConfigurationError
 from floe_core.lifecycle import DBTLifecycle, supports_lifecycle
 from floe_core.vocabulary import DbtArguments
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator.steps import parse_step
+from floe_dbt_cloud_emulator.steps import parse_step
 
 SETUP = [step(1, "Clone Git Repository"), step(2, "Create Profile from Connection")]
 

@@ -25,7 +25,7 @@ from floe_core.lifecycle import supports_lifecycle
 from floe_core.plugin_registry import PluginRegistry
 from floe_core.schemas import PlatformManifest
 from floe_dagster import DagsterOrchestratorPlugin
-from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from floe_core.errors import DBTExecutionError
 from floe_dbt_cloud import DBTCloudPlugin
-from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
 
 PAGE = ROOT / "docs" / "guides" / "troubleshooting.md"
 

@@ -29,7 +29,7 @@ from floe_core.selectors import MAX_VARS_DEPTH, DbtVars
 from floe_core.vocabulary import DbtArguments
 from floe_dbt_cloud import DBTCloudPlugin
 from floe_dbt_cloud.commands import steps_override
-from floe_dbt_cloud.emulator.steps import parse_step
+from floe_dbt_cloud_emulator.steps import parse_step
 from floe_dbt_local import LocalDBTPlugin
 from floe_dbt_local.invocation import Call
 

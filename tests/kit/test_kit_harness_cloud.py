@@ -1,7 +1,7 @@
 """The cloud runtime's own kit harness: the bundled emulator from anywhere, and live mode.
 
 Live mode is pointed at an emulator started as a separate process
-(``python -m floe_dbt_cloud.emulator``), as it would be at dbt Cloud: the kit
+(``python -m floe_dbt_cloud_emulator``), as it would be at dbt Cloud: the kit
 knows only the environment variables a user sets, talks HTTP, and cannot
 look into the server, its project or its warehouse.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from floe_dbt_cloud.live_settings import LIVE_PREFIX, LiveSettings
+from floe_dbt_cloud_emulator.live_settings import LIVE_PREFIX, LiveSettings
 
 from .outside import clean_env, python
 
@@ -38,6 +38,8 @@ CHEAP_ROWS = tuple(
         "metadata.type",
         "cache.hit",
         "projects.latest",
+        "remote.retries-transient",
+        "remote.chaos",
     )
 )
 
@@ -104,9 +106,9 @@ def test_live_mode_refuses_to_start_without_its_variables(pytester: pytest.Pytes
 
 @pytest.fixture(scope="module")
 def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """``python -m floe_dbt_cloud.emulator`` in its own process; what it printed."""
+    """``python -m floe_dbt_cloud_emulator`` in its own process; what it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "floe_dbt_cloud.emulator", "--token", TOKEN, "--account-id", "31"],
+        [sys.executable, "-m", "floe_dbt_cloud_emulator", "--token", TOKEN, "--account-id", "31"],
         cwd=tmp_path_factory.mktemp("emulator"),
         stdout=subprocess.PIPE,
         text=True,
@@ -152,6 +154,7 @@ def _certify_live(directory: Path, served: dict[str, str], token: str) -> dict[s
             "--floe-dbt-runtime=cloud",
             "--floe-dbt-cloud-live",
             *CHEAP_ROWS,
+            "--floe-dbt-chaos=7",
             "--floe-dbt-report=report",
             "-p",
             "no:cacheprovider",
@@ -199,6 +202,11 @@ def test_live_mode_certifies_what_it_observes_and_reports_what_it_cannot(
     # One deployment serving several projects: the kit cannot deploy the others live.
     assert found["projects.latest"]["status"] == "n/a"
     assert "cannot deploy its copy of 'ephemeral'" in found["projects.latest"]["reason"]
+    # A real account cannot be made to fail on purpose: the conversation rows, chaos too,
+    # are certified on the emulator.
+    for key in ("remote.retries-transient", "remote.chaos"):
+        assert found[key]["status"] == "n/a", (key, found[key])
+        assert found[key]["reason"].startswith("remote_service: the harness gives no remote")
     assert TOKEN not in json.dumps(document)
 
 

@@ -63,24 +63,37 @@ def test_the_wheel_holds_the_fixture_projects_the_suites_and_clouds_harness(whee
         "suite_cache.py",
     ):
         assert f"floe_dbt_compliance/suites/{suite}" in names
-    assert "floe_dbt_cloud/kit_harness.py" in names
-    assert "floe_dbt_cloud/emulator/__main__.py" in names
+    assert "floe_dbt_cloud_emulator/kit_harness.py" in names
+    assert "floe_dbt_cloud_emulator/__main__.py" in names
     assert not [name for name in names if name.endswith((".duckdb", "run_results.json"))]
     entry_points = _dist_info(wheel, "entry_points.txt")
     assert "floe_dbt_compliance = floe_dbt_compliance.plugin" in entry_points
-    assert "floe_dbt_cloud_kit = floe_dbt_cloud.kit_harness" in entry_points
+    assert "floe_dbt_cloud_kit = floe_dbt_cloud_emulator.kit_harness" in entry_points
+
+
+def _extra(requirements: list[Requirement], extra: str) -> set[str]:
+    """What ``floe-dbt[extra]`` installs, following ``floe-dbt[other]`` inside it."""
+    names: set[str] = set()
+    for requirement in requirements:
+        if requirement.marker is None or not requirement.marker.evaluate({"extra": extra}):
+            continue
+        if requirement.name == "floe-dbt":
+            for other in requirement.extras:
+                names |= _extra(requirements, other)
+        else:
+            names.add(requirement.name)
+    return names
 
 
 def test_the_cloud_extra_brings_what_certifying_cloud_needs(wheel: Path):
     metadata = Parser().parsestr(_dist_info(wheel, "METADATA"))
     requirements = [Requirement(text) for text in metadata.get_all("Requires-Dist") or []]
-    cloud = {
-        requirement.name
-        for requirement in requirements
-        if requirement.marker is not None and requirement.marker.evaluate({"extra": "cloud"})
-    }
-    # httpx for the runtime; the emulator's server and GraphQL, and the dbt-core it runs.
-    assert {"httpx", "starlette", "uvicorn", "graphql-core", "dbt-core", "dbt-duckdb"} <= cloud
+    cloud = _extra(requirements, "cloud")
+    # httpx for the runtime; the emulator's server, GraphQL, OpenAPI validator and the
+    # dbt-core its runs execute.
+    emulator = {"httpx", "starlette", "uvicorn", "graphql-core", "openapi-core", "dbt-core"}
+    assert emulator | {"dbt-duckdb"} <= cloud
+    assert emulator <= _extra(requirements, "emulator")
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +140,7 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
         [
             str(python),
             "-c",
-            "import floe_dbt_compliance, floe_dbt_cloud.kit_harness as h; "
+            "import floe_dbt_compliance, floe_dbt_cloud_emulator.kit_harness as h; "
             "print(floe_dbt_compliance.__file__); print(h.__file__)",
         ],
         empty,
@@ -142,6 +155,9 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
             "pytest",
             "--floe-dbt-compliance",
             "--floe-dbt-requirement=compile.manifest",
+            # cloud under chaos too: the emulator's API document and fault plan ship in the wheel
+            "--floe-dbt-requirement=cloud:remote.chaos",
+            "--floe-dbt-chaos=7",
             "-p",
             "no:cacheprovider",
         ],
@@ -156,6 +172,9 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
         rows[runtime] = {row["key"]: row for row in document["requirements"]}
     for runtime in ("local", "cloud"):
         assert rows[runtime]["compile.manifest"]["status"] == "passed", rows[runtime]
+    assert rows["cloud"]["remote.chaos"]["status"] == "passed", rows["cloud"]["remote.chaos"]
+    cloud = json.loads((report / "cloud" / "certificate.partial.json").read_text())
+    assert cloud["oracle"]["chaos"].startswith("seed 7: compile: "), cloud["oracle"]
     fusion = rows["fusion"]["compile.manifest"]
     assert fusion["status"] == "not implemented"
     assert fusion["reason"].startswith("dbt Fusion Python bindings")

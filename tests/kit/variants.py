@@ -215,5 +215,27 @@ POSTGRES_VARIANTS: dict[str, Variant] = {
 USER_VARIANTS: dict[str, Variant] = {
     "acme-drops-one-node": _v("broken_user:DropsOneNode", "project.agrees", "project.lifecycle"),
 }
+#: The cloud runtime talking to dbt Cloud wrongly: proven on the bundled emulator, built by
+#: its harness (``test_kit_refuses_broken_cloud.py``). Each also runs a row it keeps.
+CLOUD_VARIANTS: dict[str, Variant] = {
+    # Every failure is final: the transient ones, the repeated ones and the rate limit.
+    "cloud-never-retries": _v(
+        "broken_cloud:NeverRetries",
+        "remote.retries-transient",
+        "remote.backoff",
+        "remote.rate-limit",
+    ),
+    "cloud-retries-answers": _v("broken_cloud:RetriesAnswers", "remote.no-retry-answers"),
+    "cloud-short-backoff": _v("broken_cloud:ShortBackoff", "remote.backoff"),
+    "cloud-ignores-retry-after": _v("broken_cloud:IgnoresRetryAfter", "remote.rate-limit"),
+    "cloud-never-cancels": _v("broken_cloud:NeverCancels", "remote.timeout-cancels"),
+    "cloud-retriggers": _v("broken_cloud:Retriggers", "remote.trigger-once"),
+    # Its entries pass for the cache rows (every field there), but name the wrong job.
+    "cloud-cache-one-job": _v("broken_cloud:CacheRecordsOneJob", "remote.cache-identity"),
+    # Survives every single fault the remote.* rows inject, not a lost artifact download.
+    "cloud-fragile-artifacts": _v("broken_cloud:FragileArtifacts", "remote.chaos"),
+}
 #: Every variant, whichever session proves it.
 ALL_VARIANTS: dict[str, Variant] = {**VARIANTS, **POSTGRES_VARIANTS, **USER_VARIANTS}
+#: And the cloud ones, kept apart: the acme harness cannot build them.
+EVERY_VARIANT: dict[str, Variant] = {**ALL_VARIANTS, **CLOUD_VARIANTS}

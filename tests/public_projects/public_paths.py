@@ -161,7 +161,7 @@ def _local(workspace: Workspace) -> dict[str, dict[str, str]]:
 
 def _cloud(workspace: Workspace) -> dict[str, dict[str, str]]:
     from floe_dbt_cloud import DBTCloudPlugin
-    from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+    from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
 
     where = (workspace.project_dir, workspace.project_dir, TARGET)
     with DbtCloudEmulator(package_index=False) as emulator, serve_emulator(emulator) as server:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -102,3 +103,45 @@ def test_pytest_plugins_load_nothing_of_floe_core_before_coverage_starts() -> No
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _loaded_after(code: str, roots: tuple[str, ...]) -> list[str]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(code)
+            + f"\nprint(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return list(ast.literal_eval(result.stdout.strip()))
+
+
+def test_the_cloud_runtime_imports_neither_the_kit_nor_its_emulator() -> None:
+    """The runtime stands below what certifies it: every module of it, imported."""
+    loaded = _loaded_after(
+        """
+        import importlib, pkgutil, sys
+        import floe_dbt_cloud
+        for module in pkgutil.walk_packages(floe_dbt_cloud.__path__, "floe_dbt_cloud."):
+            importlib.import_module(module.name)
+        floe_dbt_cloud.DBTCloudPlugin
+        assert "floe_dbt_cloud.plugin" in sys.modules
+        """,
+        ("floe_dbt_compliance", "floe_dbt_cloud_emulator"),
+    )
+    assert loaded == []
+
+
+def test_the_cloud_harness_plugin_loads_nothing_of_floe_at_pytest_load() -> None:
+    """The harness pytest loads in every session imports no runtime, kit or emulator module."""
+    loaded = _loaded_after(
+        "import sys, floe_dbt_cloud_emulator.kit_harness",
+        ("floe_core", "floe_dbt_cloud", "floe_dbt_compliance", "floe_dbt_cloud_emulator"),
+    )
+    assert loaded == ["floe_dbt_cloud_emulator", "floe_dbt_cloud_emulator.kit_harness"]

@@ -179,7 +179,7 @@ def test_the_emulator_reads_back_every_step_the_cloud_runtime_sends(
     arguments: DbtArguments,
 ) -> None:
     from floe_dbt_cloud.commands import steps_override
-    from floe_dbt_cloud.emulator.steps import parse_step
+    from floe_dbt_cloud_emulator.steps import parse_step
 
     steps = steps_override(arguments) or [arguments.command_line()]
     parsed = parse_step(steps[0]).arguments
@@ -198,7 +198,7 @@ def test_the_emulator_reads_back_every_step_the_cloud_runtime_sends(
 def test_the_emulator_refuses_the_options_the_table_does_not_give_a_command(
     command: DbtCommand,
 ) -> None:
-    from floe_dbt_cloud.emulator.steps import parse_step
+    from floe_dbt_cloud_emulator.steps import parse_step
 
     refused = {Option.SELECT, Option.EXCLUDE, Option.FULL_REFRESH} - command.options
     assert refused == {

@@ -23,6 +23,7 @@ from collections.abc import Collection
 from floe_dbt_compliance.capabilities import Capability
 from floe_dbt_compliance.catalogue import (
     calls,
+    conversation,
     generated,
     interface,
     lifecycle,
@@ -46,6 +47,7 @@ AREAS = (
     results,
     observability,
     remote,
+    conversation,
     projects,
     lifecycle,
     run_flags,

@@ -70,9 +70,10 @@ UNCHECKED: tuple[Unchecked, ...] = (
         "needs faults injected into the runtime's own transport (tests/cloud)",
     ),
     Unchecked(
-        "httpx pooling, timeouts, retries and steps_override.",
+        "httpx pooling, HTTP timeouts and steps_override.",
         "REQ-088",
-        "the cloud runtime's internals (tests/cloud); the kit checks their effects",
+        "the cloud runtime's internals (tests/cloud); the kit checks their effects, and the "
+        "conversation itself (retries, backoff, Retry-After, cancelling) in the remote.* rows",
     ),
     Unchecked(
         "with_vars() shares settings, lock and caches where that is safe.",

@@ -4,7 +4,7 @@ Each project added becomes an environment with three jobs (``dbt compile``,
 ``dbt run``, ``dbt test``). Its files are copied into the emulator's own
 workspace at every run, as dbt Cloud clones the repository, and the packages
 it declares are installed into that copy by a ``dbt deps`` step, as dbt Cloud
-does at the start of every run (:mod:`~floe_dbt_cloud.emulator.packages`). The
+does at the start of every run (:mod:`~floe_dbt_cloud_emulator.packages`). The
 caller's ``profiles_dir`` is used as is: its DuckDB path is absolute, so the
 effects of a run land in the caller's database file.
 """
@@ -18,6 +18,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,16 +28,15 @@ import httpx
 import yaml
 
 from floe_core.vocabulary import CONTRACT_COMMANDS, DbtArguments
-from floe_dbt_cloud.emulator.app import build_app
-from floe_dbt_cloud.emulator.counters import Counters
-from floe_dbt_cloud.emulator.discovery import EnvironmentState
-from floe_dbt_cloud.emulator.faults import FaultPlan
-from floe_dbt_cloud.emulator.packages import PackageSource
-from floe_dbt_cloud.emulator.runs import RunContext, RunRecord, StepRecord, execute_run
-from floe_dbt_cloud.emulator.steps import LocalStepExecutor, StepExecutor
-from floe_dbt_cloud.emulator.transport import SyncASGITransport
-from floe_dbt_cloud.models import TriggerRunRequest
-from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud_emulator.app import build_app
+from floe_dbt_cloud_emulator.counters import Counters
+from floe_dbt_cloud_emulator.discovery import EnvironmentState
+from floe_dbt_cloud_emulator.faults import FaultPlan
+from floe_dbt_cloud_emulator.packages import PackageSource
+from floe_dbt_cloud_emulator.request_log import RequestLog
+from floe_dbt_cloud_emulator.runs import RunContext, RunRecord, StepRecord, execute_run
+from floe_dbt_cloud_emulator.steps import LocalStepExecutor, StepExecutor
+from floe_dbt_cloud_emulator.transport import SyncASGITransport
 
 __all__ = ["DbtCloudEmulator", "EmulatedProject"]
 
@@ -126,7 +126,7 @@ class DbtCloudEmulator:
         package_index: Whether a run's ``dbt deps`` step may fetch a package the
             project has not installed from the dbt package hub or git (it needs
             the network); ``local:`` packages and installed copies never do
-            (:mod:`~floe_dbt_cloud.emulator.packages`).
+            (:mod:`~floe_dbt_cloud_emulator.packages`).
 
     Examples:
         >>> emulator = DbtCloudEmulator()  # doctest: +SKIP
@@ -151,6 +151,9 @@ class DbtCloudEmulator:
         self.step_delay_seconds = step_delay_seconds
         self.package_index = package_index
         self.counters = Counters()
+        self.requests = RequestLog()
+        # Answers of the emulator's own that broke the API document (a bug; tests assert none).
+        self.api_violations: list[str] = []
         self.faults = FaultPlan()
         self.runs: dict[int, RunRecord] = {}
         self.jobs: dict[int, _Job] = {}
@@ -242,8 +245,8 @@ class DbtCloudEmulator:
     def transport(self) -> httpx.BaseTransport:
         """A synchronous httpx transport onto :attr:`app`, for in-process clients.
 
-        Use it with base URL :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_BASE_URL`
-        and :data:`~floe_dbt_cloud.emulator.transport.IN_PROCESS_DISCOVERY_URL`
+        Use it with base URL :data:`~floe_dbt_cloud_emulator.transport.IN_PROCESS_BASE_URL`
+        and :data:`~floe_dbt_cloud_emulator.transport.IN_PROCESS_DISCOVERY_URL`
         (https URLs that the runtime accepts; routes only look at the path, and
         no request leaves the process)::
 
@@ -258,8 +261,14 @@ class DbtCloudEmulator:
         """The record of a run (status, steps, ``finished_monotonic`` ...), for tests."""
         return self.runs[run_id]
 
-    def start_run(self, job_id: int, body: TriggerRunRequest, *, base_url: str) -> dict[str, Any]:
+    def start_run(self, job_id: int, body: Mapping[str, Any], *, base_url: str) -> dict[str, Any]:
         """Create a run of a job and start carrying it out in a thread (the API calls this).
+
+        Args:
+            job_id: The job.
+            body: The trigger's body, as the API document's ``TriggerRunRequestRequest``
+                accepted it.
+            base_url: Where the run's ``href`` points.
 
         Returns:
             The run as the trigger endpoint answers it: queued, as it was
@@ -268,6 +277,7 @@ class DbtCloudEmulator:
         job = self.jobs[job_id]
         environment = self._environments[job.environment_id]
         outcome, missing = self.faults.take_run_faults(job_id)
+        queue_delay = self.faults.take_queue_delay()
         with self._lock:
             if self._closing.is_set():
                 raise RuntimeError("the emulator is closed")
@@ -277,17 +287,18 @@ class DbtCloudEmulator:
                 job_id=job_id,
                 environment_id=environment.id,
                 project_id=environment.project_id,
-                steps_to_run=list(body.steps_override or job.steps),
-                cause=body.cause,
-                steps_override=body.steps_override,
+                steps_to_run=list(body.get("steps_override") or job.steps),
+                cause=str(body["cause"]),
+                steps_override=body.get("steps_override"),
                 outcome_fault=outcome,
                 missing_artifacts=missing,
+                queued_seconds=queue_delay,
             )
             self.runs[run.id] = run
             context = RunContext(
                 sync_repository=environment.sync_repository,
                 profiles_dir=environment.profiles_dir,
-                target=body.target_name_override or environment.target,
+                target=body.get("target_name_override") or environment.target,
                 artifacts_dir=self._workspace / "artifacts",
                 project_lock=environment.lock,
                 executor=self._executor,
@@ -352,7 +363,11 @@ class DbtCloudEmulator:
         shutil.rmtree(self._workspace, ignore_errors=True)
 
     def _scrub(self, content: bytes) -> bytes:
-        return scrub_credentials(content, (self.token,))
+        # dbt copies its command line into run_results.json: a `--token` on it must not be
+        # served back. The token as written, and as JSON escapes it.
+        for form in {self.token, json.dumps(self.token)[1:-1]}:
+            content = content.replace(form.encode(), b"**********")
+        return content
 
     def _record_step(self, run: RunRecord, step: StepRecord) -> None:
         documents: dict[str, Any] = {}

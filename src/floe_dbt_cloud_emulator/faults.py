@@ -85,6 +85,7 @@ class FaultPlan:
         self._http: list[HttpFault] = []
         self._runs: list[RunFault] = []
         self._missing: list[tuple[str, int | None]] = []
+        self._queued: list[float] = []
 
     def fail_next(
         self,
@@ -151,6 +152,18 @@ class FaultPlan:
         with self._lock:
             self._runs.append(RunFault(outcome, job_id))
 
+    def queue_next_run(self, seconds: float) -> None:
+        """Keep the next run queued ``seconds`` before it starts (a busy account's queue)."""
+        if seconds < 0:
+            raise ValueError(f"seconds must be >= 0, got {seconds}")
+        with self._lock:
+            self._queued.append(seconds)
+
+    def take_queue_delay(self) -> float:
+        """Consume the queueing programmed for a new run (0 when none; the server calls this)."""
+        with self._lock:
+            return self._queued.pop(0) if self._queued else 0.0
+
     def missing_artifact(self, name: str, *, job_id: int | None = None) -> None:
         """Make the next run (of ``job_id``) save no ``name`` (e.g. ``run_results.json``)."""
         with self._lock:
@@ -162,6 +175,7 @@ class FaultPlan:
             self._http.clear()
             self._runs.clear()
             self._missing.clear()
+            self._queued.clear()
 
     def take_http(self, route: str) -> HttpFault | None:
         """Consume one HTTP fault for a request to ``route`` (the server calls this)."""

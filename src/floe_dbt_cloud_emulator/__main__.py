@@ -1,4 +1,4 @@
-"""``python -m floe_dbt_cloud.emulator``: serve the dbt Cloud emulator for a person.
+"""``python -m floe_dbt_cloud_emulator``: serve the dbt Cloud emulator for a person.
 
 With no ``--project`` it serves a fresh copy of the kit's healthy fixture
 project. It prints what a ``manifest.yaml`` needs, then serves until Ctrl-C.
@@ -15,13 +15,13 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from floe_dbt_cloud.emulator.core import DbtCloudEmulator, EmulatedProject
-from floe_dbt_cloud.emulator.server import EmulatorServer, serve_emulator
+from floe_dbt_cloud_emulator.core import DbtCloudEmulator, EmulatedProject
+from floe_dbt_cloud_emulator.server import EmulatorServer, serve_emulator
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m floe_dbt_cloud.emulator",
+        prog="python -m floe_dbt_cloud_emulator",
         description="Serve a dbt Cloud emulator (Admin API v2 + Discovery) on 127.0.0.1.",
     )
     parser.add_argument(

@@ -1,40 +1,47 @@
 """The HTTP face of the emulator: Admin API v2 routes and the Discovery endpoint (Starlette).
 
 Every route goes through :func:`_endpoint`, which counts the request, applies
-a programmed fault, and checks the token — in that order, so a fault can hit
-a request whatever its credentials, as a proxy's would. A lost-response fault
-is the exception: the request is carried out as usual (token included), then
-its connection is dropped instead of answered.
+a programmed fault, checks the token, holds the request to dbt Cloud's API
+document (:mod:`~floe_dbt_cloud_emulator.openapi`) and the answer too — in
+that order, so a fault can hit a request whatever its credentials, as a
+proxy's would, and a request without a valid token is refused before it is
+read, as dbt Cloud does. A lost-response fault is the exception: the request
+is carried out as usual (token included), then its connection is dropped
+instead of answered. Every request lands in the emulator's request log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from floe_dbt_cloud.client import MAX_PAGE_SIZE
-from floe_dbt_cloud.emulator.discovery import execute_discovery_query
-from floe_dbt_cloud.emulator.faults import HttpFault
-from floe_dbt_cloud.models import TriggerRunRequest
+from floe_dbt_cloud_emulator.discovery import execute_discovery_query
+from floe_dbt_cloud_emulator.faults import HttpFault
+from floe_dbt_cloud_emulator.openapi import PAGE_LIMIT, Checked, check_request, check_response
+from floe_dbt_cloud_emulator.request_log import LoggedRequest, RequestLog
 
 if TYPE_CHECKING:
-    from floe_dbt_cloud.emulator.core import DbtCloudEmulator
+    from floe_dbt_cloud_emulator.core import DbtCloudEmulator
 
-__all__ = ["TRANSPORT_SCOPE_KEY", "build_app", "envelope"]
+__all__ = ["INVALID_REQUEST", "TRANSPORT_SCOPE_KEY", "build_app", "envelope"]
+
+logger = logging.getLogger("floe_dbt_cloud_emulator")
 
 # serve_emulator's protocol puts the TCP transport here so a fault can drop it.
 TRANSPORT_SCOPE_KEY = "floe.transport"
+INVALID_REQUEST = "The request was invalid. Please double check the provided data and try again."
 Handler = Callable[[Request], Awaitable[Response]]
 _API = "/api/v2/accounts/{account_id:int}"
+_DOCUMENT_API = "/api/v2/accounts/{account_id}"
 
 
 def envelope(
@@ -64,6 +71,15 @@ _FAULT_MESSAGES = {
 }
 
 
+def _describe(fault: HttpFault) -> str:
+    if fault.kind == "status":
+        after = "" if fault.retry_after is None else f" Retry-After {fault.retry_after}"
+        return f"status {fault.status}{after}"
+    if fault.kind == "hang":
+        return f"hang {fault.seconds:g}s"
+    return fault.kind
+
+
 async def _apply_fault(fault: HttpFault, request: Request, emulator: DbtCloudEmulator) -> Response:
     if fault.kind == "status":
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
@@ -84,26 +100,56 @@ def _drop_connection(request: Request) -> None:
     transport.abort()
 
 
-def _endpoint(route: str, handler: Handler) -> Handler:
+def _endpoint(route: str, handler: Handler, document_path: str | None = None) -> Handler:
+    """The route's handler behind counting, faults, auth and the API document.
+
+    ``document_path`` is the operation's path in the API document, whose answer schema
+    the handler's 200 answers are held to (None: not an operation of the document).
+    """
+
     async def wrapped(request: Request) -> Response:
         emulator: DbtCloudEmulator = request.app.state.emulator
+        received = RequestLog.now()
         emulator.counters.record_request(route)
         fault = emulator.faults.take_http(route)
-        if fault is not None and fault.kind == "lose_response":
-            # The request is carried out in full; only its answer never arrives.
-            response = await _answer(request, emulator, handler)
-            _drop_connection(request)
+        answered: int | None = None
+        try:
+            if fault is not None and fault.kind == "lose_response":
+                # The request is carried out in full; only its answer never arrives.
+                response = await _answer(request, emulator, document_path, handler)
+                _drop_connection(request)
+                return response
+            if fault is not None and fault.kind != "hang":
+                response = await _apply_fault(fault, request, emulator)
+                answered = None if fault.kind == "drop" else response.status_code
+                return response
+            if fault is not None:
+                await emulator.wait_unless_closing(fault.seconds)
+            response = await _answer(request, emulator, document_path, handler)
+            answered = response.status_code
             return response
-        if fault is not None:
-            if fault.kind != "hang":
-                return await _apply_fault(fault, request, emulator)
-            await emulator.wait_unless_closing(fault.seconds)
-        return await _answer(request, emulator, handler)
+        finally:
+            emulator.requests.add(
+                LoggedRequest(
+                    route=route,
+                    method=request.method,
+                    path=request.url.path,
+                    query=request.url.query,
+                    received=received,
+                    status=answered,
+                    fault=None if fault is None else _describe(fault),
+                    refused=request.scope.get("floe.refused", {}),
+                    run_id=request.path_params.get("run_id", request.scope.get("floe.run_id")),
+                    job_id=request.path_params.get("job_id"),
+                )
+            )
 
     return wrapped
 
 
-async def _answer(request: Request, emulator: DbtCloudEmulator, handler: Handler) -> Response:
+async def _answer(
+    request: Request, emulator: DbtCloudEmulator, document_path: str | None, handler: Handler
+) -> Response:
     if not _authorised(request, emulator.token):
         return _error(
             401,
@@ -114,12 +160,48 @@ async def _answer(request: Request, emulator: DbtCloudEmulator, handler: Handler
     account = request.path_params.get("account_id")
     if account is not None and account != emulator.account_id:
         return _error(403, "You do not have permission to access this account.")
-    return await handler(request)
+    if document_path is None:
+        return await handler(request)
+    body = await request.body()
+    checked = check_request(request, body)
+    if checked.refused:
+        request.scope["floe.refused"] = dict(checked.refused)
+        logger.warning(
+            "refused %s %s: the API document does not allow it: %s",
+            request.method,
+            request.url.path,
+            dict(checked.refused),
+        )
+        return _error(400, INVALID_REQUEST, dict(checked.refused))
+    request.state.checked = checked
+    response = await handler(request)
+    if response.status_code == 200:
+        problems = check_response(document_path, request.method.lower(), response)
+        if problems:
+            # The emulator's own bug: loud, never passed on as if dbt Cloud said it.
+            emulator.api_violations.append(f"{request.method} {request.url.path}: {problems}")
+            logger.error(
+                "answer to %s %s breaks the API document: %s",
+                request.method,
+                request.url.path,
+                problems,
+            )
+            message = "The emulator's answer does not match dbt Cloud's API document."
+            body_500 = envelope(
+                None, code=500, user_message=message, developer_message="; ".join(problems)
+            )
+            return JSONResponse(body_500, 500)
+    return response
 
 
 def _authorised(request: Request, token: str) -> bool:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return scheme in ("Token", "Bearer") and secrets.compare_digest(value.strip(), token)
+
+
+def _checked(request: Request) -> Checked:
+    checked: Checked = request.state.checked
+    return checked
 
 
 def _run_or_404(request: Request) -> Any:
@@ -128,7 +210,8 @@ def _run_or_404(request: Request) -> Any:
 
 
 def _related(request: Request) -> set[str]:
-    return {part.strip() for part in request.query_params.get("include_related", "").split(",")}
+    text = _checked(request).query.get("include_related") or ""
+    return {part.strip() for part in str(text).split(",")}
 
 
 def _base_url(request: Request) -> str:
@@ -136,57 +219,44 @@ def _base_url(request: Request) -> str:
 
 
 async def trigger_run(request: Request) -> Response:
-    """``POST jobs/{job_id}/run/``."""
+    """``POST jobs/{job_id}/run/`` (its body already held to ``TriggerRunRequestRequest``)."""
     emulator: DbtCloudEmulator = request.app.state.emulator
     job_id = request.path_params["job_id"]
     if job_id not in emulator.jobs:
         return _error(404, "The requested job was not found.")
-    try:
-        payload = json.loads(await request.body() or b"null")
-    except ValueError:
-        return _error(400, "JSON parse error - the request body is not valid JSON.")
-    if not isinstance(payload, dict):
-        return _error(400, "The request was invalid.", {"cause": ["This field is required."]})
-    try:
-        body = TriggerRunRequest.model_validate(payload)
-    except ValidationError as exc:
-        fields: dict[str, list[str]] = {}
-        for problem in exc.errors(include_url=False, include_input=False):
-            fields.setdefault(".".join(map(str, problem["loc"])), []).append(problem["msg"])
-        return _error(
-            400,
-            "The request was invalid. Please double check the provided data and try again.",
-            fields,
-        )
-    return JSONResponse(envelope(emulator.start_run(job_id, body, base_url=_base_url(request))))
+    body = _checked(request).body or {}
+    started = emulator.start_run(job_id, body, base_url=_base_url(request))
+    request.scope["floe.run_id"] = started["id"]  # for the request log
+    return JSONResponse(envelope(started))
 
 
 _RUN_ORDERINGS = {"id": "id", "created_at": "created_at", "finished_at": "finished_at"}
 
 
-def _int_param(request: Request, name: str) -> int | None:
-    text = request.query_params.get(name)
-    return None if text is None or text == "" else int(text)
-
-
 async def list_runs(request: Request) -> Response:
     """``GET runs/``: filtered by job and status, ordered, paged with ``limit``/``offset``."""
     emulator: DbtCloudEmulator = request.app.state.emulator
-    try:
-        job_id = _int_param(request, "job_definition_id")
-        status = _int_param(request, "status")
-        limit = _int_param(request, "limit") or MAX_PAGE_SIZE
-        offset = _int_param(request, "offset") or 0
-    except ValueError:
-        return _error(400, "job_definition_id, status, limit and offset must be integers.")
-    if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
-        return _error(
-            400, f"limit must be between 1 and {MAX_PAGE_SIZE} and offset must not be negative."
-        )
-    order_by = request.query_params.get("order_by", "id")
+    query = _checked(request).query
+    job_id = query.get("job_definition_id")
+    status = query.get("status")
+    limit = query.get("limit", PAGE_LIMIT)
+    offset = query.get("offset", 0)
+    paging = {
+        "limit": [f"Ensure this value is between 1 and {PAGE_LIMIT}."]
+        if not 1 <= limit <= PAGE_LIMIT
+        else [],
+        "offset": ["Ensure this value is greater than or equal to 0."] if offset < 0 else [],
+    }
+    if any(paging.values()):
+        return _error(400, INVALID_REQUEST, {key: value for key, value in paging.items() if value})
+    order_by = str(query.get("order_by", "id"))
     field = _RUN_ORDERINGS.get(order_by.removeprefix("-"))
     if field is None:
-        return _error(400, f"Cannot order by {order_by!r}: use id, created_at or finished_at.")
+        return _error(
+            400,
+            INVALID_REQUEST,
+            {"order_by": [f"Cannot order by {order_by!r}: use id, created_at or finished_at."]},
+        )
     base_url = _base_url(request)
     # The list endpoint cannot include run_steps (dbt Cloud's own limit), only trigger & co.
     with_trigger = "trigger" in _related(request)
@@ -265,11 +335,7 @@ async def get_artifact(request: Request) -> Response:
     run = _run_or_404(request)
     if run is None:
         return _error(404, "The requested run was not found.")
-    step_text = request.query_params.get("step")
-    try:
-        step = int(step_text) if step_text is not None else None
-    except ValueError:
-        return _error(400, "step must be an integer.")
+    step = _checked(request).query.get("step")
     return _file(run.artifact(request.path_params["path"], step))
 
 
@@ -295,38 +361,44 @@ async def discovery(request: Request) -> Response:
     return JSONResponse(body)
 
 
+# route name -> (its path here, its handler, its path in the API document, its method).
+_ROUTES = (
+    ("trigger_run", "/jobs/{job_id:int}/run/", trigger_run, "/jobs/{job_id}/run/", "POST"),
+    ("list_runs", "/runs/", list_runs, "/runs/", "GET"),
+    ("get_run", "/runs/{run_id:int}/", get_run, "/runs/{id}/", "GET"),
+    ("cancel_run", "/runs/{run_id:int}/cancel/", cancel_run, "/runs/{run_id}/cancel/", "POST"),
+    (
+        "list_artifacts",
+        "/runs/{run_id:int}/artifacts/",
+        list_artifacts,
+        "/runs/{run_id}/artifacts/",
+        "GET",
+    ),
+    (
+        "get_artifact",
+        "/runs/{run_id:int}/artifacts/{path:path}",
+        get_artifact,
+        "/runs/{run_id}/artifacts/{remainder}",
+        "GET",
+    ),
+    (
+        "get_job_artifact",
+        "/jobs/{job_id:int}/artifacts/{path:path}",
+        get_job_artifact,
+        "/jobs/{job_id}/artifacts/{remainder}",
+        "GET",
+    ),
+)
+
+
 def build_app(emulator: DbtCloudEmulator) -> Starlette:
     """The ASGI app of one emulator."""
     routes = [
-        Route(
-            f"{_API}/jobs/{{job_id:int}}/run/",
-            _endpoint("trigger_run", trigger_run),
-            methods=["POST"],
-        ),
-        Route(f"{_API}/runs/", _endpoint("list_runs", list_runs), methods=["GET"]),
-        Route(f"{_API}/runs/{{run_id:int}}/", _endpoint("get_run", get_run), methods=["GET"]),
-        Route(
-            f"{_API}/runs/{{run_id:int}}/cancel/",
-            _endpoint("cancel_run", cancel_run),
-            methods=["POST"],
-        ),
-        Route(
-            f"{_API}/runs/{{run_id:int}}/artifacts/",
-            _endpoint("list_artifacts", list_artifacts),
-            methods=["GET"],
-        ),
-        Route(
-            f"{_API}/runs/{{run_id:int}}/artifacts/{{path:path}}",
-            _endpoint("get_artifact", get_artifact),
-            methods=["GET"],
-        ),
-        Route(
-            f"{_API}/jobs/{{job_id:int}}/artifacts/{{path:path}}",
-            _endpoint("get_job_artifact", get_job_artifact),
-            methods=["GET"],
-        ),
-        Route("/graphql", _endpoint("discovery", discovery), methods=["POST"]),
+        Route(_API + path, _endpoint(name, handler, _DOCUMENT_API + operation), methods=[method])
+        for name, path, handler, operation, method in _ROUTES
     ]
+    # GraphQL is checked by graphql-core against the Discovery SDL, not by the Admin document.
+    routes.append(Route("/graphql", _endpoint("discovery", discovery), methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.emulator = emulator
     return app

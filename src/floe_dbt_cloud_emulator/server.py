@@ -18,8 +18,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from floe_dbt_cloud.emulator.app import TRANSPORT_SCOPE_KEY
-from floe_dbt_cloud.emulator.core import DbtCloudEmulator
+from floe_dbt_cloud_emulator.app import TRANSPORT_SCOPE_KEY
+from floe_dbt_cloud_emulator.core import DbtCloudEmulator
 
 __all__ = ["EmulatorServer", "serve_emulator"]
 

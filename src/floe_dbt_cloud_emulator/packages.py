@@ -31,8 +31,8 @@ from typing import Any
 
 import yaml
 
-from floe_dbt_cloud.emulator.package_index import install_from_index
-from floe_dbt_cloud.emulator.steps import StepOutcome
+from floe_dbt_cloud_emulator.package_index import install_from_index
+from floe_dbt_cloud_emulator.steps import StepOutcome
 
 __all__ = ["DEPS_STEP", "PackageSource", "declares_packages", "install_packages"]
 

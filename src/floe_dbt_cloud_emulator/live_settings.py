@@ -1,6 +1,6 @@
 """The settings of the kit's live mode: a real dbt Cloud account, from the environment.
 
-Apart from :mod:`floe_dbt_cloud.kit_harness` because they are declared with
+Apart from :mod:`floe_dbt_cloud_emulator.kit_harness` because they are declared with
 floe_core's bounded types: the harness is a ``pytest11`` plugin that every
 pytest session of everyone who installs floe-dbt loads, before coverage starts,
 so it imports nothing of floe's until the kit asks for ``cloud``.
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from floe_core.bounds import PollIntervalSeconds, RunTimeoutSeconds
 from floe_core.vocabulary import CONTRACT_COMMANDS
-from floe_dbt_cloud.kit_harness import LIVE_PREFIX
+from floe_dbt_cloud_emulator.kit_harness import LIVE_PREFIX
 
 __all__ = ["LIVE_PREFIX", "LiveSettings"]
 

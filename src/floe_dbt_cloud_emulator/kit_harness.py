@@ -9,7 +9,7 @@ from any directory:
   dbt-core), cache directory and runtime instances;
 * with ``--floe-dbt-cloud-live``, against a real dbt Cloud account named by
   the ``FLOE_DBT_CLOUD_LIVE_*`` environment variables
-  (:class:`~floe_dbt_cloud.live_settings.LiveSettings`).
+  (:class:`~floe_dbt_cloud_emulator.live_settings.LiveSettings`).
 
 It answers ``pytest_floe_dbt_harness`` as a package does, ``trylast``: a
 ``pytest_floe_dbt_harness`` in the user's conftest.py always wins over it.
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from floe_dbt_compliance.harness import RuntimeHarness
     from floe_dbt_compliance.projects import ProjectCopy
 
-    from floe_dbt_cloud.live_settings import LiveSettings
+    from floe_dbt_cloud.plugin import DBTCloudPlugin
+    from floe_dbt_cloud_emulator.live_settings import LiveSettings
 
 __all__ = ["EmulatorHarness", "LiveHarness"]
 
@@ -71,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             # Imported here: it loads floe_core, which pytest would otherwise import in every
             # session before coverage (or anything else) could start.
-            from floe_dbt_cloud.live_settings import LiveSettings
+            from floe_dbt_cloud_emulator.live_settings import LiveSettings
 
             harness = LiveHarness(LiveSettings.from_environment(os.environ))
         except ValueError as exc:
@@ -94,7 +95,7 @@ class EmulatorHarness:
         with self._lock:
             if self._served is None:
                 try:
-                    from floe_dbt_cloud.emulator import DbtCloudEmulator, serve_emulator
+                    from floe_dbt_cloud_emulator import DbtCloudEmulator, serve_emulator
                 except ImportError as exc:
                     raise ImportError(
                         "certifying the cloud runtime needs it and the bundled dbt Cloud "
@@ -111,11 +112,26 @@ class EmulatorHarness:
         """Build ``cloud`` on an emulated copy of ``project``."""
         if name != RUNTIME:
             return None
+        return self.harness(project, tmp_path_factory)
+
+    def harness(
+        self,
+        project: ProjectCopy,
+        tmp_path_factory: pytest.TempPathFactory,
+        runtime_class: type[DBTCloudPlugin] | None = None,
+    ) -> RuntimeHarness:
+        """``runtime_class`` (``DBTCloudPlugin`` or a subclass) on an emulated copy of ``project``.
+
+        A conftest certifying its own subclass of the cloud runtime on the
+        bundled emulator calls this from its ``pytest_floe_dbt_harness``.
+        """
         from floe_dbt_compliance import RuntimeHarness
 
         emulator, server = self._serve()  # first: it says what to install when it cannot
         from floe_dbt_cloud.plugin import DBTCloudPlugin
+        from floe_dbt_cloud_emulator.kit_remote import EmulatedService
 
+        runtime = runtime_class or DBTCloudPlugin
         cache_dir = tmp_path_factory.mktemp("cloud-cache")
         served: list[DBTCloudPlugin] = []
 
@@ -125,18 +141,21 @@ class EmulatorHarness:
             emulated = emulator.add_project(copy.project_dir, copy.profiles_dir, copy.target)
 
             def build(**options: Any) -> DBTCloudPlugin:
-                return DBTCloudPlugin(
+                # The kit's options (no_cache=True, a short timeout ...) win over these.
+                settings: dict[str, Any] = {
+                    "poll_interval_seconds": _EMULATOR_POLL_SECONDS,
+                    "timeout_seconds": _EMULATOR_TIMEOUT_SECONDS,
+                    "cache_ttl_hours": _TTL_HOURS,
+                    "cache_dir": cache_dir,
+                    "discovery_url": server.discovery_url,
+                    "environment_id": emulated.environment_id,
+                }
+                return runtime(
                     str(emulator.account_id),
                     SecretStr(emulator.token),
                     server.base_url,
                     emulated.job_ids,
-                    poll_interval_seconds=_EMULATOR_POLL_SECONDS,
-                    timeout_seconds=_EMULATOR_TIMEOUT_SECONDS,
-                    cache_ttl_hours=_TTL_HOURS,
-                    cache_dir=cache_dir,
-                    discovery_url=server.discovery_url,
-                    environment_id=emulated.environment_id,
-                    **options,
+                    **{**settings, **options},
                 )
 
             return build
@@ -159,6 +178,7 @@ class EmulatorHarness:
             secrets=(emulator.token,),
             close=close,
             serve_project=another_project,
+            remote=EmulatedService(emulator),
         )
 
     def close(self) -> None:

@@ -17,17 +17,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from floe_dbt_cloud.emulator.faults import RunOutcome
-from floe_dbt_cloud.emulator.live_log import streaming_step_log
-from floe_dbt_cloud.emulator.packages import (
+from floe_dbt_cloud_emulator.faults import RunOutcome
+from floe_dbt_cloud_emulator.live_log import streaming_step_log
+from floe_dbt_cloud_emulator.packages import (
     DEPS_STEP,
     PackageSource,
     declares_packages,
     install_packages,
 )
-from floe_dbt_cloud.emulator.steps import StepExecutor, StepOutcome, parse_step
-from floe_dbt_cloud.models import TERMINAL_STATUSES, RunStatus
-from floe_dbt_cloud.scrub import scrub_credentials
+from floe_dbt_cloud_emulator.statuses import TERMINAL_STATUSES, RunStatus
+from floe_dbt_cloud_emulator.steps import StepExecutor, StepOutcome, parse_step
 
 __all__ = ["ARTIFACT_NAMES", "RunRecord", "StepRecord", "execute_run"]
 
@@ -80,6 +79,7 @@ class RunRecord:
     steps_override: list[str] | None = None
     outcome_fault: RunOutcome | None = None
     missing_artifacts: frozenset[str] = frozenset()
+    queued_seconds: float = 0.0
     status: int = RunStatus.QUEUED
     created_at: str = field(default_factory=_now)
     dequeued_at: str | None = None
@@ -132,13 +132,15 @@ class RunRecord:
             if include_steps:
                 data["run_steps"] = [step.to_api(self) for step in self.steps]
             if include_trigger:
-                data["trigger"] = {
-                    "id": self.id,
-                    "cause": self.cause,
-                    "job_definition_id": self.job_id,
-                    "steps_override": self.steps_override,
-                }
-            return data
+                data["trigger"] = _present(
+                    {
+                        "id": self.id,
+                        "cause": self.cause,
+                        "job_definition_id": self.job_id,
+                        "steps_override": self.steps_override,
+                    }
+                )
+            return _present(data)
 
     def artifact(self, name: str, step: int | None) -> Path | None:
         """The file a step saved (the last step's when ``step`` is None), if any."""
@@ -175,6 +177,17 @@ class RunRecord:
             return step
 
 
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """Without the fields that have no value yet.
+
+    The API document types ``started_at``, ``finished_at``, ``git_sha`` and the
+    like as strings, never null (dbt Cloud itself has been seen sending null);
+    leaving out what is not known yet is what the document allows, and a
+    client must cope with both.
+    """
+    return {key: value for key, value in data.items() if value is not None}
+
+
 def _dbt_version() -> str | None:
     try:
         from importlib.metadata import version
@@ -198,7 +211,7 @@ class RunContext:
     on_step_artifacts: Callable[[RunRecord, StepRecord], None]
     # Applied to each artifact kept: dbt writes its command line, which may hold the
     # emulator's own token (`--token`), into run_results.json.
-    scrub: Callable[[bytes], bytes] = field(default=scrub_credentials, repr=False)
+    scrub: Callable[[bytes], bytes] = field(repr=False)
     # Where `dbt deps` finds the project's packages; None: the run installs none.
     packages: PackageSource | None = None
 
@@ -211,7 +224,7 @@ def _pause(run: RunRecord, seconds: float) -> bool:
 def execute_run(run: RunRecord, context: RunContext) -> None:
     """Carry a run through its statuses and steps (the body of the run's thread)."""
     delay = context.step_delay_seconds
-    if _pause(run, delay):
+    if _pause(run, delay + run.queued_seconds):
         return run._set_status(RunStatus.CANCELLED)
     run._set_status(RunStatus.STARTING)
     if _pause(run, delay):

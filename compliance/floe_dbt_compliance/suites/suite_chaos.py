@@ -1,0 +1,105 @@
+"""Chaos (``--floe-dbt-chaos SEED``): the remote calls under seeded random faults end as fault-free.
+
+Two copies of the healthy project: on one, ``compile_project``,
+``run_models`` and ``run_tests`` with no fault; on the other, the same calls
+with the faults :func:`floe_dbt_compliance.chaos.plan` draws from the seed
+injected into the runtime's remote service before each call. Every call must
+end as its fault-free twin did (the result's success and counts, or the error
+type; the manifest's nodes) and leave the warehouse as its twin left it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from floe_core.plugin_interfaces import DBTRunResult
+from floe_core.vocabulary import CONTRACT_COMMANDS
+from floe_dbt_compliance.chaos import CALLS, plan
+from floe_dbt_compliance.kit import ComplianceKit
+from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.recorder import Call
+from floe_dbt_compliance.requirements import requirement
+from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
+from floe_dbt_compliance.scenarios import Scenario, step
+
+CALM = Scenario.on_fixture("chaos-calm", "healthy", step("compile", "compile_project"))
+STORM = Scenario.on_fixture("chaos-storm", "healthy", step("compile", "compile_project"))
+
+
+def _sequence(run: ScenarioRun, seed: int | None) -> dict[str, tuple[Call, list[str]]]:
+    """The calls, each with the faults injected before it and those the service saw."""
+    h = run.harness
+    service = h.remote
+    assert service is not None
+    methods = {command.name: command.method for command in CONTRACT_COMMANDS}
+
+    def invoke(name: str) -> Callable[[], Any]:
+        method = getattr(h.plugin, methods[name])
+        return lambda: method(h.project_dir, h.profiles_dir, h.target)
+
+    faults = plan(seed) if seed is not None else []
+    calls: dict[str, tuple[Call, list[str]]] = {}
+    for name in CALLS:
+        service.clear()
+        for call, fault in faults:
+            if call == name:
+                service.inject(fault)
+        seen = len(service.requests())
+        label = f"{name} under chaos seed {seed}" if seed is not None else f"{name}, no fault"
+        recorded = run.recorder.call(label, invoke(name))
+        service.clear()
+        met = [r.fault for r in service.requests()[seen:] if r.fault is not None]
+        calls[name] = (recorded, met)
+    return calls
+
+
+def _ending(call: Call) -> tuple[Any, ...]:
+    if call.error is not None:
+        return ("raised", type(call.error).__name__)
+    value = call.value
+    if isinstance(value, DBTRunResult):
+        return (value.success, value.models_run, value.tests_run, value.failures)
+    return ("returned", type(value).__name__)
+
+
+@pytest.fixture(scope="module")
+def chaos_of(
+    floe_dbt_scenarios: ScenarioRuns, floe_dbt_kit: ComplianceKit
+) -> Callable[[], tuple[dict[str, Any], dict[str, Any], int]]:
+    """Both sequences, run on first use: (fault-free, under chaos, seed)."""
+
+    @functools.cache
+    def both() -> tuple[dict[str, Any], dict[str, Any], int]:
+        seed = floe_dbt_kit.chaos
+        assert seed is not None
+        calm = _sequence(floe_dbt_scenarios(CALM), None)
+        storm = _sequence(floe_dbt_scenarios(STORM), seed)
+        return calm, storm, seed
+
+    return both
+
+
+@requirement("remote.chaos")
+def test_chaos_ends_as_calm(
+    chaos_of: Callable[[], tuple[dict[str, Any], dict[str, Any], int]],
+) -> None:
+    calm, storm, seed = chaos_of()
+    problems = []
+    for name in CALLS:
+        (quiet, _), (stormy, met) = calm[name], storm[name]
+        where = f"{name} under chaos seed {seed} (faults met: {', '.join(met) or 'none'})"
+        assert quiet.error is None, f"{name} failed with no fault at all: {quiet.error!r}"
+        if _ending(stormy) != _ending(quiet):
+            detail = repr(stormy.error) if stormy.error is not None else _ending(stormy)
+            problems.append(f"{where} ended {detail}, fault-free {_ending(quiet)}")
+            continue
+        if manifest_ids(stormy.manifest) != manifest_ids(quiet.manifest):
+            problems.append(f"{where}: its manifest's nodes differ from the fault-free call's")
+        if stormy.warehouse != quiet.warehouse:
+            problems.append(f"{where}: the warehouse differs from the fault-free call's")
+    assert not problems, "; ".join(problems)
+    assert any(met for _, met in storm.values()), f"chaos seed {seed}: no fault reached the service"
