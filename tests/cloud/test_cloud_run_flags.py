@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from cloud_helpers import API, FakeTime, manifest, run_payload, run_results, step, unit_plugin
-from floe_dbt_cloud.emulator.steps import parse_step
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpx import HTTPXMock
@@ -24,6 +23,7 @@ from floe_core.errors import DBTConfigurationError
 from floe_core.run_flags import supports_fail_fast, supports_state
 from floe_core.vocabulary import DbtArguments, RunFlags
 from floe_dbt_cloud import DBTCloudPlugin
+from floe_dbt_cloud_emulator.steps import parse_step
 
 SETUP = [step(1, "Clone Git Repository"), step(2, "Create Profile from Connection")]
 
