@@ -13,6 +13,8 @@ in a file inside the copy, one thread. The paths:
 * ``dagster``: ``dbt deps``, then a full materialisation of
   ``DagsterOrchestratorPlugin.build_definitions(LocalDBTPlugin())``; its nodes
   are the materialisations and check evaluations, read from Dagster's events.
+  Its external assets must be exactly the tables sources read that no seed,
+  model or snapshot builds (read from the manifest, not from floe_dagster).
 """
 
 from __future__ import annotations
@@ -184,6 +186,36 @@ def _cloud(workspace: Workspace) -> dict[str, dict[str, str]]:
             runtime.close()
 
 
+def _external_sources(workspace: Workspace) -> set[str]:
+    """The external assets a full Dagster graph must have, read from the manifest alone.
+
+    One per table that a source read by a node names and no seed, model or
+    snapshot builds (DuckDB compares names case-insensitively): a source a seed
+    feeds is that seed's asset, never an asset of its own.
+    """
+    manifest = read_json_artifact(
+        workspace.project_dir / "target" / "manifest.json", what="the project compiled"
+    )
+    built = {
+        str(node["relation_name"]).lower()
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in {"seed", "model", "snapshot"} and node.get("relation_name")
+    }
+    read = {
+        uid
+        for node in manifest["nodes"].values()
+        for uid in node.get("depends_on", {}).get("nodes", ())
+    }
+    tables: dict[str, str] = {}
+    for uid in sorted(read & manifest["sources"].keys()):
+        source = manifest["sources"][uid]
+        table = str(source["relation_name"]).lower()
+        if table not in built:
+            parts = (source["database"], source["schema"], source["identifier"])
+            tables.setdefault(table, "/".join(part for part in parts if part))
+    return set(tables.values())
+
+
 def _dagster(workspace: Workspace) -> dict[str, dict[str, str]]:
     from floe_dagster import DagsterOrchestratorPlugin
 
@@ -193,6 +225,14 @@ def _dagster(workspace: Workspace) -> dict[str, dict[str, str]]:
     runtime.compile_project(*where)
     definitions = DagsterOrchestratorPlugin(*where).build_definitions(runtime)
     assert definitions.metadata == {}, f"tests without a check: {definitions.metadata}"
+    graph = definitions.resolve_asset_graph()
+    external = {
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if not graph.get(key).is_materializable
+    }
+    expected = _external_sources(workspace)
+    assert external == expected, f"external assets {sorted(external)}, not {sorted(expected)}"
     result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
         raise_on_error=False
     )

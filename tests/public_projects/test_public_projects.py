@@ -7,7 +7,10 @@ build`` (``dbtRunner`` on its own copy). Each path must then agree with it:
   build (Dagster: its one full materialisation against the build);
 * relation for relation: the same relations, kinds, row counts and row
   digests in the warehouse (the kit's :func:`read_location`);
-* Dagster: as many check evaluations as tests the build ran, the same ones.
+* Dagster: as many check evaluations as tests the build ran, the same ones;
+  and its only external assets are the tables sources read that no node
+  builds (a source a seed feeds is that seed's asset), checked by
+  ``public_paths`` against the manifest.
 
 The archives come from the package registry at test time (see
 ``public_archives.py``); nothing of the projects is kept in this repository.
