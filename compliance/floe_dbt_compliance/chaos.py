@@ -6,6 +6,8 @@ one request once — what a correct runtime survives by retrying, honouring
 ``Retry-After``, finding a run whose trigger answer was lost and waiting for
 a run that stays queued. The same seed gives the same plan on every machine
 and xdist worker, so the certificate can record it and a failure replays.
+What the plan meant is not what happened: :func:`injected` reads, from the
+service's request log, every fault that fired, and the certificate lists those.
 
 Examples:
     >>> plan(7) == plan(7)
@@ -17,11 +19,25 @@ Examples:
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from floe_core.vocabulary import CONTRACT_COMMANDS
-from floe_dbt_compliance.remote_service import ARTIFACT, POLL, TRIGGER, RemoteFault
+from floe_dbt_compliance.remote_service import (
+    ARTIFACT,
+    POLL,
+    TRIGGER,
+    RemoteFault,
+    RemoteRequest,
+    RemoteService,
+)
 
-__all__ = ["CALLS", "describe", "plan"]
+__all__ = ["CALLS", "Fired", "describe", "injected", "plan", "sequence"]
+
+#: The faults that fired during a call (:func:`injected`).
+Fired = list[dict[str, str | int]]
+R = TypeVar("R")
 
 #: The calls of the chaos sequence, in order: the contract's commands, by dbt's name.
 CALLS = tuple(command.name for command in CONTRACT_COMMANDS)
@@ -80,3 +96,66 @@ def plan(seed: int) -> list[tuple[str, RemoteFault]]:
 def describe(seed: int) -> str:
     """The seed and its plan, as the certificate records them."""
     return f"seed {seed}: " + "; ".join(f"{call}: {fault.describe()}" for call, fault in plan(seed))
+
+
+def sequence(
+    service: RemoteService, seed: int | None, call: Callable[[str], R]
+) -> dict[str, tuple[R, Fired]]:
+    """Make each call of the sequence with its planned faults; what it gave and what fired.
+
+    Args:
+        service: The runtime's remote service.
+        seed: The chaos seed; None makes the calls with no fault.
+        call: Makes the named call (``compile`` ...) and returns what it gave.
+    """
+    faults = plan(seed) if seed is not None else []
+    calls: dict[str, tuple[R, Fired]] = {}
+    for name in CALLS:
+        service.clear()
+        for planned, fault in faults:
+            if planned == name:
+                service.inject(fault)
+        seen = len(service.requests())
+        given = call(name)
+        service.clear()
+        calls[name] = (given, injected(name, service.requests()[seen:]))
+    return calls
+
+
+def injected(call: str, requests: Sequence[RemoteRequest]) -> Fired:
+    """Every fault that fired during one call, as the service logged it, in order.
+
+    Args:
+        call: The call of the chaos sequence (``compile``, ``run`` ...).
+        requests: The service's log of that call's requests, in order.
+
+    Returns:
+        One entry per fault: the call, the fault as the service describes it,
+        the kind of request, its method and path, and its attempt (the how-
+        many-th request of the call to that method and path it was). A run
+        fault (a run kept queued) is listed on the trigger that started the run.
+
+    Examples:
+        >>> log = [RemoteRequest("poll", 0.0, None, "drop", method="GET", path="/runs/1/"),
+        ...        RemoteRequest("poll", 1.0, 200, method="GET", path="/runs/1/")]
+        >>> injected("run", log)
+        [{'call': 'run', 'fault': 'drop', 'request': 'poll', 'method': 'GET', \
+'path': '/runs/1/', 'attempt': 1}]
+    """
+    attempts: Counter[tuple[str, str]] = Counter()
+    fired: Fired = []
+    for request in requests:
+        attempts[request.method, request.path] += 1
+        for fault in (request.fault, request.run_fault):
+            if fault is not None:
+                fired.append(
+                    {
+                        "call": call,
+                        "fault": fault,
+                        "request": request.kind,
+                        "method": request.method,
+                        "path": request.path,
+                        "attempt": attempts[request.method, request.path],
+                    }
+                )
+    return fired

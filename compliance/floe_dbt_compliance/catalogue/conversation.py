@@ -133,7 +133,9 @@ ROWS = (
             "compile_project, run_models and run_tests on one copy fault-free and on another "
             "under the seed's faults (chaos.plan: each call meets faults on distinct kinds of "
             "request, every kind over the sequence); compares the outcomes, the manifest's "
-            "nodes and the warehouse; the certificate records the seed and the faults"
+            "nodes and the warehouse; the certificate records the seed, its plan and every "
+            "fault that fired as the request log saw it (call, fault, request, method, path, "
+            "attempt)"
         ),
     ),
 )
