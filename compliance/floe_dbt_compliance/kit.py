@@ -241,9 +241,11 @@ class ComplianceKit:
             setattr(report, FINDINGS_ATTRIBUTE, error.as_json())
         return report
 
-    def record_chaos(self, runtime: str, seed: int, fired: list[dict[str, Any]]) -> None:
-        """Record the faults that fired on ``runtime`` under chaos ``seed``, for its certificate."""
-        self.chaos_injected[runtime] = {"seed": seed, "faults": fired}
+    def record_chaos(
+        self, runtime: str, seed: int, planned: str, fired: list[dict[str, Any]]
+    ) -> None:
+        """Record the plan and the faults that fired on ``runtime`` under chaos ``seed``."""
+        self.chaos_injected[runtime] = {"seed": seed, "plan": planned, "faults": fired}
 
     # -- outcomes -------------------------------------------------------------------------
 

@@ -147,15 +147,16 @@ ROWS = (
         "remote.chaos",
         "Under seeded random faults a correct runtime must survive (5xx, 429 with "
         "Retry-After, dropped connections, lost answers, slow answers, runs that stay "
-        "queued), compile, run and test end as they do fault-free, and the warehouse holds "
-        "what it holds fault-free.",
+        "queued), compile, run and test (and seed and build, with the lifecycle capability) "
+        "end as they do fault-free, and the warehouse holds what it holds fault-free.",
         source="the design's chaos mode (--floe-dbt-chaos SEED); REQ-088",
         req_ids=("REQ-088",),
         capability=REMOTE,
         observes=OWN,
         chaos=True,
         observed=(
-            "compile_project, run_models and run_tests on one copy fault-free and on another "
+            "compile_project, run_models and run_tests, then seed and build for a runtime "
+            "with the lifecycle capability, on one copy fault-free and on another "
             "under the seed's faults (chaos.plan: each call meets faults on distinct kinds of "
             "request, every kind over the sequence); compares the outcomes, the manifest's "
             "nodes and the warehouse; the certificate records the seed, its plan and every "

@@ -1,7 +1,8 @@
 """Chaos (``--floe-dbt-chaos SEED``): the remote calls under seeded random faults end as fault-free.
 
 Two copies of the healthy project: on one, ``compile_project``,
-``run_models`` and ``run_tests`` with no fault; on the other, the same calls
+``run_models`` and ``run_tests`` (then ``seed`` and ``build`` for a runtime
+with the lifecycle capability) with no fault; on the other, the same calls
 with the faults :func:`floe_dbt_compliance.chaos.plan` draws from the seed
 injected into the runtime's remote service before each call. Every call must
 end as its fault-free twin did (the result's success and counts, or the error
@@ -19,10 +20,12 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_interfaces import DBTRunResult
-from floe_core.vocabulary import CONTRACT_COMMANDS
-from floe_dbt_compliance.chaos import CALLS, Fired, sequence
+from floe_core.vocabulary import COMMANDS
+from floe_dbt_compliance.capabilities import Capability
+from floe_dbt_compliance.chaos import CALLS, LIFECYCLE_CALLS, Fired, describe, sequence
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
@@ -32,19 +35,20 @@ CALM = Scenario.on_fixture("chaos-calm", "healthy", step("compile", "compile_pro
 STORM = Scenario.on_fixture("chaos-storm", "healthy", step("compile", "compile_project"))
 
 
-def _sequence(run: ScenarioRun, seed: int | None) -> dict[str, tuple[Call, Fired]]:
+def _sequence(
+    run: ScenarioRun, seed: int | None, names: tuple[str, ...]
+) -> dict[str, tuple[Call, Fired]]:
     """The calls, each with the faults that fired during it (:func:`chaos.injected`)."""
     h = run.harness
     service = h.remote
     assert service is not None
-    methods = {command.name: command.method for command in CONTRACT_COMMANDS}
 
     def invoke(name: str) -> Call:
-        method = getattr(h.plugin, methods[name])
+        method = getattr(h.plugin, COMMANDS[name].method)
         label = f"{name} under chaos seed {seed}" if seed is not None else f"{name}, no fault"
         return run.recorder.call(label, lambda: method(h.project_dir, h.profiles_dir, h.target))
 
-    return sequence(service, seed, invoke)
+    return sequence(service, seed, invoke, names)
 
 
 def _ending(call: Call) -> tuple[Any, ...]:
@@ -58,7 +62,10 @@ def _ending(call: Call) -> tuple[Any, ...]:
 
 @pytest.fixture(scope="module")
 def chaos_of(
-    floe_dbt_scenarios: ScenarioRuns, floe_dbt_kit: ComplianceKit, floe_dbt_runtime: str
+    floe_dbt_scenarios: ScenarioRuns,
+    floe_dbt_kit: ComplianceKit,
+    floe_dbt_runtime: str,
+    floe_dbt_profile: RuntimeProfile,
 ) -> Callable[[], tuple[dict[str, Any], dict[str, Any], int]]:
     """Both sequences, run on first use: (fault-free, under chaos, seed).
 
@@ -69,10 +76,16 @@ def chaos_of(
     def both() -> tuple[dict[str, Any], dict[str, Any], int]:
         seed = floe_dbt_kit.chaos
         assert seed is not None
-        calm = _sequence(floe_dbt_scenarios(CALM), None)
-        storm = _sequence(floe_dbt_scenarios(STORM), seed)
+        names = CALLS
+        if Capability.LIFECYCLE in floe_dbt_profile.capabilities:
+            names += LIFECYCLE_CALLS
+        calm = _sequence(floe_dbt_scenarios(CALM), None, names)
+        storm = _sequence(floe_dbt_scenarios(STORM), seed, names)
         floe_dbt_kit.record_chaos(
-            floe_dbt_runtime, seed, [fault for _, fired in storm.values() for fault in fired]
+            floe_dbt_runtime,
+            seed,
+            describe(seed, names),
+            [fault for _, fired in storm.values() for fault in fired],
         )
         return calm, storm, seed
 
@@ -85,7 +98,7 @@ def test_chaos_ends_as_calm(
 ) -> None:
     calm, storm, seed = chaos_of()
     problems = []
-    for name in CALLS:
+    for name in calm:
         (quiet, _), (stormy, met) = calm[name], storm[name]
         shown = ", ".join(f"{f['fault']} on {f['method']} {f['path']}" for f in met)
         where = f"{name} under chaos seed {seed} (faults met: {shown or 'none'})"
