@@ -53,6 +53,9 @@ class RemoteRequest:
         method: Its method (``GET``, ``POST`` ...), when the service names it.
         path: What it asked for (a URL path), when the service names it.
         run_fault: The fault the run a trigger started carries (``queued 1s``), if any.
+        answered: When its answer was ready (same clock as ``received``), when the
+            service says: the wait the runtime chose before its next request is that
+            request's ``received`` minus this, whatever the answer's own latency.
     """
 
     kind: str
@@ -64,6 +67,7 @@ class RemoteRequest:
     method: str = ""
     path: str = ""
     run_fault: str | None = None
+    answered: float | None = None
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ def _endpoint(route: str, handler: Handler, document_path: str | None = None) ->
                     query=request.url.query,
                     received=received,
                     status=answered,
+                    answered=RequestLog.now(),
                     fault=None if fault is None else _describe(fault),
                     run_fault=request.scope.get("floe.run_fault"),
                     refused=request.scope.get("floe.refused", {}),

@@ -74,6 +74,7 @@ class EmulatedService:
                 method=entry.method,
                 path=entry.path,
                 run_fault=entry.run_fault,
+                answered=entry.answered,
             )
             for entry in self.emulator.requests.entries()
         ]

@@ -27,6 +27,8 @@ class LoggedRequest:
         path: The URL path.
         query: The raw query string.
         received: ``time.monotonic()`` when it arrived.
+        answered: ``time.monotonic()`` when its answer (or its fault) was ready; the
+            wait a client chose is the next request's ``received`` minus this.
         status: The HTTP status answered; None when no answer left (a dropped
             connection, a lost response).
         fault: The fault injected into it (``"status 429"``, ``"drop"`` ...), if any.
@@ -43,6 +45,7 @@ class LoggedRequest:
     query: str
     received: float
     status: int | None
+    answered: float | None = None
     fault: str | None = None
     run_fault: str | None = None
     refused: Mapping[str, list[str]] = field(default_factory=dict)

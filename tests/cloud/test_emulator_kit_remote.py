@@ -78,6 +78,11 @@ def test_the_service_says_when_a_run_ended_on_the_log_clock(
         f"/api/v2/accounts/7/jobs/{run['job_definition_id']}/run/",
     )
     assert trigger.received < ended < poll.received
+    for request in (trigger, poll):
+        assert request.answered is not None
+        assert request.received <= request.answered
+    assert trigger.answered is not None
+    assert trigger.answered <= poll.received
     assert service.finished("999999") is None
 
 

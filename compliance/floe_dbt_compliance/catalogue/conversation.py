@@ -79,13 +79,13 @@ ROWS = (
     Requirement(
         "remote.polling",
         "A run the service keeps queued is polled on its own run (the poll request, in dbt "
-        "Cloud GET /accounts/{account_id}/runs/{run_id}/), and nothing else is asked before "
-        "it is over; the waits between polls never shrink (by more than a tenth of the "
-        "poll interval) and grow: the median of the last three is at least 1.5 times the "
-        "first and a quarter of the interval longer; at most one poll arrives after the "
-        "run ended. The spec promises exponential backoff but names neither its first "
-        "wait nor its cap, so the row checks neither, nor any upper bound: a fixed rate "
-        "(however slow) or hammering fails, any growing backoff passes.",
+        "Cloud GET /accounts/{account_id}/runs/{run_id}/), and nothing else is asked before it "
+        "is over; the waits between polls (from one poll's answer to the next poll) never "
+        "shrink (by more than a quarter of the poll interval) and grow: the median of the last "
+        "three is at least 1.5 times the first and a quarter of the interval longer; at most "
+        "one poll arrives after the run ended. The spec promises exponential backoff but names "
+        "neither its first wait nor its cap, so the row checks neither, nor any upper bound: a "
+        "fixed rate (however slow) or hammering fails, any growing backoff passes.",
         source="REQ-088 (job polling uses GET /accounts/{account_id}/runs/{run_id}/ with "
         "exponential backoff); the design (polling with backoff up to timeout_seconds)",
         req_ids=("REQ-088",),
@@ -95,9 +95,9 @@ ROWS = (
             "the service's request log under faults: the run stays queued 8 poll intervals, "
             "on an instance the harness builds with a known poll interval (1 s on the "
             "emulator); reads the requests from the trigger to the poll that saw the run end "
-            "(the service says when it ended): only polls of that run, at least five, their "
-            "arrival gaps, and how many polls came after the end; the result is the fault-"
-            "free call's"
+            "(the service says when it ended): only polls of that run, at least five, the "
+            "time from each poll's answer to the next poll's arrival, and how many polls "
+            "came after the end; the result is the fault-free call's"
         ),
     ),
     Requirement(
