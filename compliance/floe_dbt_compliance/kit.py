@@ -107,6 +107,8 @@ class ComplianceKit:
         self.chaos: int | None = config.getoption("floe_dbt_chaos", None)
         if self.chaos is not None:
             self.oracle["chaos"] = describe_chaos(self.chaos)
+        #: Runtime -> the faults that fired under chaos (``record_chaos``), for its certificate.
+        self.chaos_injected: dict[str, dict[str, Any]] = {}
 
     # -- runtimes -------------------------------------------------------------------------
 
@@ -239,6 +241,12 @@ class ComplianceKit:
             setattr(report, FINDINGS_ATTRIBUTE, error.as_json())
         return report
 
+    def record_chaos(
+        self, runtime: str, seed: int, planned: str, fired: list[dict[str, Any]]
+    ) -> None:
+        """Record the plan and the faults that fired on ``runtime`` under chaos ``seed``."""
+        self.chaos_injected[runtime] = {"seed": seed, "plan": planned, "faults": fired}
+
     # -- outcomes -------------------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -260,6 +268,7 @@ class ComplianceKit:
         self.deselected = self.deselected or bool(data.get("deselected"))
         for key, value in data["oracle"].items():
             self.oracle.setdefault(key, value)
+        self.chaos_injected.update(data.get("chaos_injected", {}))
 
     def _runtime_class(self, name: str) -> str:
         try:
@@ -280,6 +289,7 @@ class ComplianceKit:
                     "outcomes": [outcome.as_json() for outcome in self.outcomes],
                     "runtime_info": self.runtime_info,
                     "oracle": self.oracle,
+                    "chaos_injected": self.chaos_injected,
                     "deselected": self.deselected,
                 }
             )
@@ -296,7 +306,12 @@ class ComplianceKit:
                 info["metadata"],
                 self.outcomes,
                 strict=self.strict,
-                oracle=self.oracle,
+                oracle=self.oracle
+                | (
+                    {"chaos_injected": self.chaos_injected[name]}
+                    if name in self.chaos_injected
+                    else {}
+                ),
             )
             certificate.partial = partial or _unrun_rows(certificate)
             write_certificate(certificate, self.report_dir)

@@ -119,8 +119,9 @@ def _add_oracle_options(group: pytest.OptionGroup) -> None:
         default=None,
         metavar="SEED",
         help="Also run the chaos row (remote.chaos) for runtimes with a remote service: the "
-        "kit's compile, run and test again under seeded random faults a correct runtime must "
-        "survive, each ending as fault-free; the certificate records the seed and the faults.",
+        "kit's compile, run and test (and seed and build, with the lifecycle capability) "
+        "again under seeded random faults a correct runtime must survive, each ending as "
+        "fault-free; the certificate records the seed and the faults that fired.",
     )
     group.addoption(
         "--floe-dbt-requirement",

@@ -50,6 +50,12 @@ class RemoteRequest:
         fault: The fault injected into it, described, if any.
         run: The service's id of the run it concerns (the run a trigger started), if any.
         job: The service's id of the job it concerns, if any.
+        method: Its method (``GET``, ``POST`` ...), when the service names it.
+        path: What it asked for (a URL path), when the service names it.
+        run_fault: The fault the run a trigger started carries (``queued 1s``), if any.
+        answered: When its answer was ready (same clock as ``received``), when the
+            service says: the wait the runtime chose before its next request is that
+            request's ``received`` minus this, whatever the answer's own latency.
     """
 
     kind: str
@@ -58,6 +64,10 @@ class RemoteRequest:
     fault: str | None = None
     run: str | None = None
     job: str | None = None
+    method: str = ""
+    path: str = ""
+    run_fault: str | None = None
+    answered: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,11 @@ class RemoteService(Protocol):
     #: Options for ``harness.another(**options)`` building an instance whose run
     #: timeout is a few seconds (at most 10), for the timeout-and-cancel check.
     timeout_options: Mapping[str, Any]
+    #: Options for ``harness.another(**options)`` building an instance that polls with
+    #: :attr:`poll_interval` as its configured poll interval, for the polling check.
+    poll_options: Mapping[str, Any]
+    #: The configured poll interval of the instance :attr:`poll_options` builds, in seconds.
+    poll_interval: float
 
     def requests(self) -> Sequence[RemoteRequest]:
         """Every request received so far, in order."""
@@ -122,4 +137,8 @@ class RemoteService(Protocol):
 
     def runs_started(self) -> int:
         """How many runs the service has started so far."""
+        ...
+
+    def finished(self, run: str) -> float | None:
+        """When the service ended ``run`` (on :attr:`RemoteRequest.received`'s clock), or None."""
         ...

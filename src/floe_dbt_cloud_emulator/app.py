@@ -137,7 +137,9 @@ def _endpoint(route: str, handler: Handler, document_path: str | None = None) ->
                     query=request.url.query,
                     received=received,
                     status=answered,
+                    answered=RequestLog.now(),
                     fault=None if fault is None else _describe(fault),
+                    run_fault=request.scope.get("floe.run_fault"),
                     refused=request.scope.get("floe.refused", {}),
                     run_id=request.path_params.get("run_id", request.scope.get("floe.run_id")),
                     job_id=request.path_params.get("job_id"),
@@ -227,6 +229,7 @@ async def trigger_run(request: Request) -> Response:
     body = _checked(request).body or {}
     started = emulator.start_run(job_id, body, base_url=_base_url(request))
     request.scope["floe.run_id"] = started["id"]  # for the request log
+    request.scope["floe.run_fault"] = emulator.get_run(started["id"]).fault_described()
     return JSONResponse(envelope(started))
 
 

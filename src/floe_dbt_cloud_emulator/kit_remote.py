@@ -45,11 +45,21 @@ class EmulatedService:
         emulator: The emulator the harness serves its runtimes from.
         timeout_seconds: The run timeout of the instance the kit builds for
             the timeout check (``DBTCloudPlugin(timeout_seconds=...)``).
+        poll_interval: The poll interval of the instance the kit builds for the
+            polling check (``DBTCloudPlugin(poll_interval_seconds=...)``).
     """
 
-    def __init__(self, emulator: DbtCloudEmulator, *, timeout_seconds: float = 3.0) -> None:
+    def __init__(
+        self,
+        emulator: DbtCloudEmulator,
+        *,
+        timeout_seconds: float = 3.0,
+        poll_interval: float = 1.0,
+    ) -> None:
         self.emulator = emulator
         self.timeout_options: Mapping[str, Any] = {"timeout_seconds": timeout_seconds}
+        self.poll_options: Mapping[str, Any] = {"poll_interval_seconds": poll_interval}
+        self.poll_interval = poll_interval
 
     def requests(self) -> Sequence[RemoteRequest]:
         """Every request the emulator received, as the kit names them."""
@@ -61,6 +71,10 @@ class EmulatedService:
                 fault=entry.fault,
                 run=None if entry.run_id is None else str(entry.run_id),
                 job=None if entry.job_id is None else str(entry.job_id),
+                method=entry.method,
+                path=entry.path,
+                run_fault=entry.run_fault,
+                answered=entry.answered,
             )
             for entry in self.emulator.requests.entries()
         ]
@@ -95,3 +109,8 @@ class EmulatedService:
     def runs_started(self) -> int:
         """Runs the emulator has started."""
         return self.emulator.counters.runs_triggered
+
+    def finished(self, run: str) -> float | None:
+        """When the emulator ended the run (``time.monotonic()``, as the log), or None."""
+        record = self.emulator.runs.get(int(run))
+        return None if record is None else record.finished_monotonic

@@ -27,9 +27,13 @@ class LoggedRequest:
         path: The URL path.
         query: The raw query string.
         received: ``time.monotonic()`` when it arrived.
+        answered: ``time.monotonic()`` when its answer (or its fault) was ready; the
+            wait a client chose is the next request's ``received`` minus this.
         status: The HTTP status answered; None when no answer left (a dropped
             connection, a lost response).
         fault: The fault injected into it (``"status 429"``, ``"drop"`` ...), if any.
+        run_fault: The fault the run a trigger started carries (``"queued 1s"``,
+            ``"never_finishes"``), if any.
         refused: What the API document found wrong with it (field -> messages).
         run_id: The run it concerns (in its path, or the run a trigger started).
         job_id: The job it concerns (in its path).
@@ -41,7 +45,9 @@ class LoggedRequest:
     query: str
     received: float
     status: int | None
+    answered: float | None = None
     fault: str | None = None
+    run_fault: str | None = None
     refused: Mapping[str, list[str]] = field(default_factory=dict)
     run_id: int | None = None
     job_id: int | None = None

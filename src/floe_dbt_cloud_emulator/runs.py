@@ -95,6 +95,15 @@ class RunRecord:
         """True once the run succeeded, failed or was cancelled."""
         return self.status in TERMINAL_STATUSES
 
+    def fault_described(self) -> str | None:
+        """The faults programmed into this run, in a few words (for the request log)."""
+        faults = [
+            *([f"queued {self.queued_seconds:g}s"] if self.queued_seconds else []),
+            *([self.outcome_fault] if self.outcome_fault else []),
+            *(f"no {name}" for name in sorted(self.missing_artifacts)),
+        ]
+        return ", ".join(faults) or None
+
     def to_api(
         self, base_url: str, *, include_steps: bool, include_trigger: bool = False
     ) -> dict[str, Any]:

@@ -62,6 +62,30 @@ def test_a_queued_run_starts_only_after_its_wait(
     assert waited.total_seconds() >= 0.5
 
 
+def test_the_service_says_when_a_run_ended_on_the_log_clock(
+    stub_emulator: DbtCloudEmulator, stub_served: EmulatedProject, stub_api: httpx.Client
+) -> None:
+    service = EmulatedService(stub_emulator, poll_interval=0.5)
+    assert (service.poll_interval, service.poll_options) == (0.5, {"poll_interval_seconds": 0.5})
+    run = _trigger(stub_api, stub_served).json()["data"]
+    stub_emulator.wait_for_runs()
+    ended = service.finished(str(run["id"]))
+    assert ended is not None
+    stub_api.get(f"runs/{run['id']}/").raise_for_status()
+    trigger, poll = service.requests()
+    assert (trigger.method, trigger.path) == (
+        "POST",
+        f"/api/v2/accounts/7/jobs/{run['job_definition_id']}/run/",
+    )
+    assert trigger.received < ended < poll.received
+    for request in (trigger, poll):
+        assert request.answered is not None
+        assert request.received <= request.answered
+    assert trigger.answered is not None
+    assert trigger.answered <= poll.received
+    assert service.finished("999999") is None
+
+
 def test_a_fault_on_a_request_it_cannot_name_is_refused(stub_emulator: DbtCloudEmulator) -> None:
     with pytest.raises(ValueError, match="cannot inject a fault on 'other' requests"):
         EmulatedService(stub_emulator).inject(RemoteFault("drop", OTHER))

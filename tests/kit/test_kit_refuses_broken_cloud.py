@@ -48,7 +48,7 @@ CHAOS_SEED = 7
 
 def test_every_remote_row_is_proven_by_a_cloud_variant() -> None:
     remote = {key for key in REQUIREMENTS if key.startswith("remote.")}
-    assert len(remote) == 8
+    assert len(remote) == 9
     assert remote == {row for variant in CLOUD_VARIANTS.values() for row in variant.rows}
     for name, variant in CLOUD_VARIANTS.items():
         assert KEPT.get(name, KEEPS) not in variant.rows, name
@@ -86,3 +86,15 @@ def test_broken_cloud_runtimes_are_refused_on_exactly_their_rows(
                 + str({k: r["reason"][:300] for k, r in found.items() if r["status"] == "failed"})
             )
     assert not problems, "\n".join(problems) + "\n" + output[-3000:]
+    # The certificate lists the faults that fired under chaos, not only the seed's plan.
+    for name, variant in CLOUD_VARIANTS.items():
+        oracle = certificate(pytester, name)["oracle"]
+        if "remote.chaos" not in variant.rows:
+            assert "chaos_injected" not in oracle, name
+            continue
+        injected = oracle["chaos_injected"]
+        assert injected["seed"] == CHAOS_SEED, injected
+        assert injected["faults"], injected
+        for fault in injected["faults"]:
+            assert set(fault) == {"call", "fault", "request", "method", "path", "attempt"}
+            assert fault["path"].startswith("/api/v2/accounts/"), fault

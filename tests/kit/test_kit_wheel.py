@@ -175,6 +175,16 @@ def test_from_the_wheel_in_an_empty_directory_local_and_cloud_are_certified(
     assert rows["cloud"]["remote.chaos"]["status"] == "passed", rows["cloud"]["remote.chaos"]
     cloud = json.loads((report / "cloud" / "certificate.partial.json").read_text())
     assert cloud["oracle"]["chaos"].startswith("seed 7: compile: "), cloud["oracle"]
+    # The faults that fired, as the emulator logged them, on every call chaos made.
+    injected = cloud["oracle"]["chaos_injected"]
+    assert injected["seed"] == 7, injected
+    assert {fault["call"] for fault in injected["faults"]} == {
+        "compile",
+        "run",
+        "test",
+        "seed",
+        "build",
+    }, injected
     fusion = rows["fusion"]["compile.manifest"]
     assert fusion["status"] == "not implemented"
     assert fusion["reason"].startswith("dbt Fusion Python bindings")

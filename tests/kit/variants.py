@@ -231,6 +231,8 @@ CLOUD_VARIANTS: dict[str, Variant] = {
     "cloud-never-cancels": _v("broken_cloud:NeverCancels", "remote.timeout-cancels"),
     "cloud-retriggers": _v("broken_cloud:Retriggers", "remote.trigger-once"),
     # Its entries pass for the cache rows (every field there), but name the wrong job.
+    "cloud-fixed-rate-polling": _v("broken_cloud:PollsAtFixedRate", "remote.polling"),
+    "cloud-polls-runs-list": _v("broken_cloud:PollsTheRunsList", "remote.polling"),
     "cloud-cache-one-job": _v("broken_cloud:CacheRecordsOneJob", "remote.cache-identity"),
     # Survives every single fault the remote.* rows inject, not a lost artifact download.
     "cloud-fragile-artifacts": _v("broken_cloud:FragileArtifacts", "remote.chaos"),

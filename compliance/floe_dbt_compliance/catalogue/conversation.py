@@ -4,9 +4,10 @@ For runtimes whose harness gives the service they talk to (capability
 ``remote_service``). Each row injects faults into the service and reads what
 the runtime asked of it, and when: which failures it repeats and which it
 does not, how many attempts and how long it waits between them, whether it
-honours ``Retry-After``, whether it cancels a run it stopped waiting for, and
-whether a lost answer makes it start a second run. Where the runtime ends up
-with a result, it must equal the fault-free call's.
+honours ``Retry-After``, how it polls a run that stays queued, whether it
+cancels a run it stopped waiting for, and whether a lost answer makes it
+start a second run. Where the runtime ends up with a result, it must equal
+the fault-free call's.
 """
 
 from __future__ import annotations
@@ -76,6 +77,30 @@ ROWS = (
         ),
     ),
     Requirement(
+        "remote.polling",
+        "A run the service keeps queued is polled on its own run (the poll request, in dbt "
+        "Cloud GET /accounts/{account_id}/runs/{run_id}/), and nothing else is asked before it "
+        "is over; the waits between polls (from one poll's answer to the next poll) never "
+        "shrink (by more than a quarter of the poll interval) and grow: the median of the last "
+        "three is at least 1.5 times the first and a quarter of the interval longer; at most "
+        "one poll arrives after the run ended. The spec promises exponential backoff but names "
+        "neither its first wait nor its cap, so the row checks neither, nor any upper bound: a "
+        "fixed rate (however slow) or hammering fails, any growing backoff passes.",
+        source="REQ-088 (job polling uses GET /accounts/{account_id}/runs/{run_id}/ with "
+        "exponential backoff); the design (polling with backoff up to timeout_seconds)",
+        req_ids=("REQ-088",),
+        capability=REMOTE,
+        observes=OWN,
+        observed=(
+            "the service's request log under faults: the run stays queued 8 poll intervals, "
+            "on an instance the harness builds with a known poll interval (1 s on the "
+            "emulator); reads the requests from the trigger to the poll that saw the run end "
+            "(the service says when it ended): only polls of that run, at least five, the "
+            "time from each poll's answer to the next poll's arrival, and how many polls "
+            "came after the end; the result is the fault-free call's"
+        ),
+    ),
+    Requirement(
         "remote.timeout-cancels",
         "A run that outlives the timeout is cancelled on the service (its cancel answered) "
         "and the call raises DBTExecutionTimeout.",
@@ -122,18 +147,21 @@ ROWS = (
         "remote.chaos",
         "Under seeded random faults a correct runtime must survive (5xx, 429 with "
         "Retry-After, dropped connections, lost answers, slow answers, runs that stay "
-        "queued), compile, run and test end as they do fault-free, and the warehouse holds "
-        "what it holds fault-free.",
+        "queued), compile, run and test (and seed and build, with the lifecycle capability) "
+        "end as they do fault-free, and the warehouse holds what it holds fault-free.",
         source="the design's chaos mode (--floe-dbt-chaos SEED); REQ-088",
         req_ids=("REQ-088",),
         capability=REMOTE,
         observes=OWN,
         chaos=True,
         observed=(
-            "compile_project, run_models and run_tests on one copy fault-free and on another "
+            "compile_project, run_models and run_tests, then seed and build for a runtime "
+            "with the lifecycle capability, on one copy fault-free and on another "
             "under the seed's faults (chaos.plan: each call meets faults on distinct kinds of "
             "request, every kind over the sequence); compares the outcomes, the manifest's "
-            "nodes and the warehouse; the certificate records the seed and the faults"
+            "nodes and the warehouse; the certificate records the seed, its plan and every "
+            "fault that fired as the request log saw it (call, fault, request, method, path, "
+            "attempt)"
         ),
     ),
 )

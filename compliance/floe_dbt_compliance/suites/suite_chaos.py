@@ -1,11 +1,14 @@
 """Chaos (``--floe-dbt-chaos SEED``): the remote calls under seeded random faults end as fault-free.
 
 Two copies of the healthy project: on one, ``compile_project``,
-``run_models`` and ``run_tests`` with no fault; on the other, the same calls
+``run_models`` and ``run_tests`` (then ``seed`` and ``build`` for a runtime
+with the lifecycle capability) with no fault; on the other, the same calls
 with the faults :func:`floe_dbt_compliance.chaos.plan` draws from the seed
 injected into the runtime's remote service before each call. Every call must
 end as its fault-free twin did (the result's success and counts, or the error
-type; the manifest's nodes) and leave the warehouse as its twin left it.
+type; the manifest's nodes) and leave the warehouse as its twin left it. The
+faults that fired (read from the service's request log, not the plan) go into
+the runtime's certificate beside the seed.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any
 import pytest
 
 from floe_core.plugin_interfaces import DBTRunResult
-from floe_core.vocabulary import CONTRACT_COMMANDS
-from floe_dbt_compliance.chaos import CALLS, plan
+from floe_core.vocabulary import COMMANDS
+from floe_dbt_compliance.capabilities import Capability
+from floe_dbt_compliance.chaos import CALLS, LIFECYCLE_CALLS, Fired, describe, sequence
 from floe_dbt_compliance.kit import ComplianceKit
 from floe_dbt_compliance.observe import manifest_ids
+from floe_dbt_compliance.profile import RuntimeProfile
 from floe_dbt_compliance.recorder import Call
 from floe_dbt_compliance.requirements import requirement
 from floe_dbt_compliance.runs import ScenarioRun, ScenarioRuns
@@ -30,31 +35,20 @@ CALM = Scenario.on_fixture("chaos-calm", "healthy", step("compile", "compile_pro
 STORM = Scenario.on_fixture("chaos-storm", "healthy", step("compile", "compile_project"))
 
 
-def _sequence(run: ScenarioRun, seed: int | None) -> dict[str, tuple[Call, list[str]]]:
-    """The calls, each with the faults injected before it and those the service saw."""
+def _sequence(
+    run: ScenarioRun, seed: int | None, names: tuple[str, ...]
+) -> dict[str, tuple[Call, Fired]]:
+    """The calls, each with the faults that fired during it (:func:`chaos.injected`)."""
     h = run.harness
     service = h.remote
     assert service is not None
-    methods = {command.name: command.method for command in CONTRACT_COMMANDS}
 
-    def invoke(name: str) -> Callable[[], Any]:
-        method = getattr(h.plugin, methods[name])
-        return lambda: method(h.project_dir, h.profiles_dir, h.target)
-
-    faults = plan(seed) if seed is not None else []
-    calls: dict[str, tuple[Call, list[str]]] = {}
-    for name in CALLS:
-        service.clear()
-        for call, fault in faults:
-            if call == name:
-                service.inject(fault)
-        seen = len(service.requests())
+    def invoke(name: str) -> Call:
+        method = getattr(h.plugin, COMMANDS[name].method)
         label = f"{name} under chaos seed {seed}" if seed is not None else f"{name}, no fault"
-        recorded = run.recorder.call(label, invoke(name))
-        service.clear()
-        met = [r.fault for r in service.requests()[seen:] if r.fault is not None]
-        calls[name] = (recorded, met)
-    return calls
+        return run.recorder.call(label, lambda: method(h.project_dir, h.profiles_dir, h.target))
+
+    return sequence(service, seed, invoke, names)
 
 
 def _ending(call: Call) -> tuple[Any, ...]:
@@ -68,16 +62,31 @@ def _ending(call: Call) -> tuple[Any, ...]:
 
 @pytest.fixture(scope="module")
 def chaos_of(
-    floe_dbt_scenarios: ScenarioRuns, floe_dbt_kit: ComplianceKit
+    floe_dbt_scenarios: ScenarioRuns,
+    floe_dbt_kit: ComplianceKit,
+    floe_dbt_runtime: str,
+    floe_dbt_profile: RuntimeProfile,
 ) -> Callable[[], tuple[dict[str, Any], dict[str, Any], int]]:
-    """Both sequences, run on first use: (fault-free, under chaos, seed)."""
+    """Both sequences, run on first use: (fault-free, under chaos, seed).
+
+    The faults that fired under chaos are recorded for the runtime's certificate.
+    """
 
     @functools.cache
     def both() -> tuple[dict[str, Any], dict[str, Any], int]:
         seed = floe_dbt_kit.chaos
         assert seed is not None
-        calm = _sequence(floe_dbt_scenarios(CALM), None)
-        storm = _sequence(floe_dbt_scenarios(STORM), seed)
+        names = CALLS
+        if Capability.LIFECYCLE in floe_dbt_profile.capabilities:
+            names += LIFECYCLE_CALLS
+        calm = _sequence(floe_dbt_scenarios(CALM), None, names)
+        storm = _sequence(floe_dbt_scenarios(STORM), seed, names)
+        floe_dbt_kit.record_chaos(
+            floe_dbt_runtime,
+            seed,
+            describe(seed, names),
+            [fault for _, fired in storm.values() for fault in fired],
+        )
         return calm, storm, seed
 
     return both
@@ -89,9 +98,10 @@ def test_chaos_ends_as_calm(
 ) -> None:
     calm, storm, seed = chaos_of()
     problems = []
-    for name in CALLS:
+    for name in calm:
         (quiet, _), (stormy, met) = calm[name], storm[name]
-        where = f"{name} under chaos seed {seed} (faults met: {', '.join(met) or 'none'})"
+        shown = ", ".join(f"{f['fault']} on {f['method']} {f['path']}" for f in met)
+        where = f"{name} under chaos seed {seed} (faults met: {shown or 'none'})"
         assert quiet.error is None, f"{name} failed with no fault at all: {quiet.error!r}"
         if _ending(stormy) != _ending(quiet):
             detail = repr(stormy.error) if stormy.error is not None else _ending(stormy)

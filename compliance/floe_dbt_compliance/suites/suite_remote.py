@@ -4,7 +4,8 @@ One project copy; a fault-free ``run_models()`` first, then, for each row,
 one call with faults injected into the service (the harness's
 :class:`~floe_dbt_compliance.remote_service.RemoteService`), reading the
 service's request log of that call: the requests of each kind, their
-answers, the faults they met and when they arrived. A call that ends with a
+answers, the faults they met and when they arrived (for polling, also
+when the service ended the run). A call that ends with a
 result must end as the fault-free call did (success and counts).
 """
 
@@ -42,6 +43,11 @@ BACKOFF = (2.0, 4.0, 8.0)
 RETRY_AFTER = 3.0
 #: What a clock read on two threads may differ by.
 _SLACK = 0.05
+#: How long the polled run stays queued, in poll intervals: a runtime that starts its
+#: backoff at the interval and doubles it still polls five times (waits 1, 2, 4, 8).
+QUEUED_INTERVALS = 8.0
+#: Backoff means the waits grow: the last waits are at least this many times the first.
+GROWTH = 1.5
 SCENARIO = Scenario.on_fixture("remote", "healthy", step("run", "run_models"))
 
 
@@ -277,3 +283,80 @@ def test_a_cache_entry_is_the_run_the_call_started(conversation: Conversation) -
         )
         entries.append(run)
     assert entries[0] != entries[1], f"two calls, one run: {entries}"
+
+
+def _polls_of(exchange: Exchange, service: RemoteService) -> tuple[str, list[RemoteRequest]]:
+    """The run the call started, and the requests from its trigger to the poll that saw it end.
+
+    At most one poll may arrive after the service ended the run (the poll that
+    learnt it); the requests returned stop at that poll.
+    """
+    started = [r for r in exchange.requests if r.kind == TRIGGER and r.run is not None]
+    assert len(started) == 1, f"no single run started by the call: {exchange.shown()}"
+    run = started[0].run
+    assert run is not None, "the service names no run"
+    ended = service.finished(run)
+    assert ended is not None, f"run {run} never ended on the service: {exchange.shown()}"
+    after = [r for r in exchange.requests if r.received > started[0].received]
+    polls = [r for r in after if r.kind == POLL]
+    assert polls, f"run {run} was never polled: {exchange.shown()}"
+    # Both times are the service's clock; a poll that arrived before the end and was
+    # answered after it saw the end too, so at most one poll may arrive after it.
+    late = [r for r in polls if r.received > ended]
+    assert len(late) <= 1, (
+        f"{len(late)} polls of run {run} arrived after it ended; the first one that saw "
+        f"it over should have been the last: {exchange.shown()}"
+    )
+    last = late[0] if late else polls[-1]
+    return run, [r for r in after if r.received <= last.received]
+
+
+@requirement("remote.polling")
+def test_polling_backs_off_on_the_run_and_stops_when_it_ends(conversation: Conversation) -> None:
+    expected = conversation.baseline
+    service = conversation.service
+    interval = service.poll_interval
+    polling = conversation.run.harness.another(**service.poll_options)
+    exchange = conversation.exchange(
+        f"run_models() on an instance polling every {interval:g} s at most, the run "
+        f"queued {QUEUED_INTERVALS * interval:g} s",
+        RemoteFault("run_stays_queued", seconds=QUEUED_INTERVALS * interval),
+        plugin=polling,
+    )
+    assert outcome(exchange.call) == expected, exchange.shown()
+    run, waiting = _polls_of(exchange, service)
+    others = [r for r in waiting if r.kind != POLL or r.run != run]
+    assert not others, (
+        f"while run {run} was not over, the runtime asked for something else than "
+        f"GET runs/{run}/ (the poll of that run): "
+        + ", ".join(f"{r.kind} {r.method} {r.path}" for r in others)
+        + f": {exchange.shown()}"
+    )
+    # The waits the runtime chose: from one poll's answer to the next poll, so a slow
+    # answer (the service is busy running dbt) does not count as the runtime's wait.
+    gaps = [
+        later.received - (earlier.received if earlier.answered is None else earlier.answered)
+        for earlier, later in itertools.pairwise(waiting)
+    ]
+    assert len(gaps) >= 4, (
+        f"{len(waiting)} polls in the {QUEUED_INTERVALS * interval:g} s and more run {run} "
+        f"was not over: {exchange.shown()}"
+    )
+    shrunk = [
+        (i, earlier, later)
+        for i, (earlier, later) in enumerate(itertools.pairwise(gaps))
+        if later < earlier - max(_SLACK, interval / 4)
+    ]
+    assert not shrunk, (
+        "the wait between polls shrank ("
+        + ", ".join(f"{a:.2f} s then {b:.2f} s" for _, a, b in shrunk)
+        + f"); backoff never waits less than before: {exchange.shown()}"
+    )
+    # The median of the last three waits: one slow answer cannot make a fixed rate grow.
+    last = sorted(gaps[-3:])[1]
+    grew = last >= GROWTH * gaps[0] and last >= gaps[0] + interval / 4
+    assert grew, (
+        f"the waits between polls did not grow (first {gaps[0]:.2f} s, last ones "
+        f"{', '.join(f'{g:.2f}' for g in gaps[-3:])} s): polling at a fixed rate is "
+        f"not exponential backoff: {exchange.shown()}"
+    )

@@ -8,6 +8,8 @@ lists, through the emulator's request log under injected faults.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import Any
 
 import httpx
@@ -108,6 +110,38 @@ class FragileArtifacts(_Broken):
                 client._retry = policy
 
         client._send_until = send_until  # type: ignore[method-assign]
+
+
+class PollsAtFixedRate(DBTCloudPlugin):
+    """Polls every ``poll_interval_seconds`` exactly, with no backoff at all."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        connection = self._connection
+        interval = connection.waiting.poll_interval
+
+        def fixed(_asked: float) -> None:
+            time.sleep(interval)
+
+        waiting = dataclasses.replace(connection.waiting, sleep=fixed)
+        self._connection = dataclasses.replace(connection, waiting=waiting)
+
+
+class PollsTheRunsList(_Broken):
+    """Learns how its run is doing from the account's runs list (GET runs/), not GET runs/{id}/.
+
+    Once the list says the run is over, it reads the run (with its steps) once.
+    """
+
+    def break_client(self, client: AdminApiClient) -> None:
+        get_run, list_runs = client.get_run, client.list_runs
+
+        def from_the_list(run_id: int, **options: Any) -> Run:
+            listed = list_runs(order_by="-id", limit=10).data
+            run = next(run for run in listed if run.id == run_id)
+            return get_run(run_id, **options) if run.is_terminal else run
+
+        client.get_run = from_the_list  # type: ignore[method-assign]
 
 
 class CacheRecordsOneJob(DBTCloudPlugin):
