@@ -80,9 +80,9 @@ ROWS = (
         "remote.polling",
         "A run the service keeps queued is polled on its own run (the poll request, in dbt "
         "Cloud GET /accounts/{account_id}/runs/{run_id}/), and nothing else is asked before it "
-        "is over; the waits between polls (from one poll's answer to the next poll) never "
-        "shrink (by more than a quarter of the poll interval) and grow: the median of the last "
-        "three is at least 1.5 times the first and a quarter of the interval longer; at most "
+        "is over; the waits between polls (from one poll's answer to the next poll) grow: "
+        "the median of the last three is at least 1.5 times the shorter of the first two and "
+        "a quarter of the interval longer; at most "
         "one poll arrives after the run ended. The spec promises exponential backoff but names "
         "neither its first wait nor its cap, so the row checks neither, nor any upper bound: a "
         "fixed rate (however slow) or hammering fails, any growing backoff passes.",

@@ -342,21 +342,17 @@ def test_polling_backs_off_on_the_run_and_stops_when_it_ends(conversation: Conve
         f"{len(waiting)} polls in the {QUEUED_INTERVALS * interval:g} s and more run {run} "
         f"was not over: {exchange.shown()}"
     )
-    shrunk = [
-        (i, earlier, later)
-        for i, (earlier, later) in enumerate(itertools.pairwise(gaps))
-        if later < earlier - max(_SLACK, interval / 4)
-    ]
-    assert not shrunk, (
-        "the wait between polls shrank ("
-        + ", ".join(f"{a:.2f} s then {b:.2f} s" for _, a, b in shrunk)
-        + f"); backoff never waits less than before: {exchange.shown()}"
-    )
+    # No pairwise "never shrinks" check: a wait is the runtime's plus however late the
+    # scheduler woke it (the emulator runs dbt in the same process), so one late wake-up
+    # makes the next, on-time wait look shorter. Lateness only ever adds, so growth is
+    # checked on the median of the last waits against the first.
     # The median of the last three waits: one slow answer cannot make a fixed rate grow.
-    last = sorted(gaps[-3:])[1]
-    grew = last >= GROWTH * gaps[0] and last >= gaps[0] + interval / 4
+    # And the shorter of the first two: a first wake-up the scheduler delayed cannot
+    # make a backoff look flat.
+    last, first = sorted(gaps[-3:])[1], min(gaps[:2])
+    grew = last >= GROWTH * first and last >= first + interval / 4
     assert grew, (
-        f"the waits between polls did not grow (first {gaps[0]:.2f} s, last ones "
+        f"the waits between polls did not grow (first {first:.2f} s, last ones "
         f"{', '.join(f'{g:.2f}' for g in gaps[-3:])} s): polling at a fixed rate is "
         f"not exponential backoff: {exchange.shown()}"
     )
