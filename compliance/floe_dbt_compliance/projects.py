@@ -11,6 +11,8 @@ DuckDB file inside the copy, or a scratch schema on PostgreSQL
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ __all__ = [
     "copy_tree",
     "fixture_dir",
     "fixtures_root",
+    "outside_packages",
     "project_fingerprint",
     "target_path",
 ]
@@ -144,6 +147,48 @@ def _own_profile(
     return {name: {"target": copy.target, "outputs": {copy.target: output}}}
 
 
+def outside_packages(source: Path) -> list[str]:
+    """The ``local:`` packages a project declares outside its own directory.
+
+    ``local: ../shared`` reads a directory beside the project (a monorepo's
+    shared package); a copy of the project alone would lose it, and a runtime
+    that runs ``dbt deps`` itself (dbt Cloud clones the whole repository) could
+    not find it. A path written with Jinja, an absolute one, one that leads
+    nowhere or one inside the project stays where it is.
+
+    Args:
+        source: The project's directory.
+
+    Returns:
+        The paths as written, normalised (``../shared``), sorted.
+    """
+    found: set[str] = set()
+    for name in ("packages.yml", "dependencies.yml"):
+        try:
+            document = yaml.safe_load((source / name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        entries = document.get("packages") if isinstance(document, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            local = entry.get("local") if isinstance(entry, dict) else None
+            if not isinstance(local, str) or "{{" in local or Path(local).is_absolute():
+                continue
+            relative = os.path.normpath(local)
+            where = (source / relative).resolve()
+            if (
+                _levels_up(relative) > 0
+                and where.is_dir()
+                and not source.resolve().is_relative_to(where)  # `..`: the project is in it
+                and _levels_up(relative) < len(source.resolve().parents)
+            ):
+                found.add(Path(relative).as_posix())
+    return sorted(found)
+
+
+def _levels_up(relative: str) -> int:
+    return len(list(itertools.takewhile(lambda part: part == "..", Path(relative).parts)))
+
+
 def copy_tree(
     source: Path, destination: Path, warehouse: Warehouse | None = None, *, user: bool = False
 ) -> ProjectCopy:
@@ -161,7 +206,9 @@ def copy_tree(
     Args:
         source: A directory holding ``dbt_project.yml`` and ``profiles.yml``
             (a user's project may keep its profile elsewhere).
-        destination: A directory to create the copy in (``destination/<source name>``).
+        destination: A new directory to create the copy in: ``destination/<source
+            name>``, or deeper when the project has :func:`outside_packages`, which
+            are copied beside it as they lie beside the source.
         warehouse: The session's warehouse (default: DuckDB).
         user: A user's project, not one the kit ships.
 
@@ -169,8 +216,13 @@ def copy_tree(
         Where the copy and its profile are.
     """
     warehouse = warehouse or Warehouse.duckdb()
-    project_dir = (destination / source.name).resolve()
+    outside = outside_packages(source)
+    up = max((_levels_up(relative) for relative in outside), default=1)
+    source = source.resolve()
+    project_dir = (destination / source.relative_to(source.parents[up - 1])).resolve()
     shutil.copytree(source, project_dir, ignore=_IGNORED)
+    for relative in outside:
+        shutil.copytree(source / relative, project_dir / relative, ignore=_IGNORED)
     copy = ProjectCopy(
         _project_name(project_dir),
         project_dir,
@@ -238,12 +290,25 @@ def project_fingerprint(source: Path) -> str:
     Returns:
         A hex SHA-256 over every file's relative path and bytes.
     """
+    # Symlinked directories are followed, as copy_tree follows them: `dbt deps` links a
+    # local package into dbt_packages/, and an edit there must change the key.
+    # and so are the local packages beside it that copy_tree copies.
+    files: list[tuple[str, Path]] = []
+    walked: set[str] = set()
+    for root in [source, *(source / relative for relative in outside_packages(source))]:
+        for directory, folders, names in os.walk(root, followlinks=True):
+            if os.path.realpath(directory) in walked:  # a link back up: walked once is enough
+                folders[:] = []
+                continue
+            walked.add(os.path.realpath(directory))
+            folders[:] = [name for name in folders if name not in _IGNORED_NAMES]
+            for name in names:
+                if name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES):
+                    continue
+                path = Path(directory, name)
+                if path.is_file():
+                    files.append((os.path.relpath(path, source), path))
     digest = hashlib.sha256()
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if not path.is_file() or any(part in _IGNORED_NAMES for part in relative.parts):
-            continue
-        if path.name.endswith(_IGNORED_SUFFIXES):
-            continue
-        digest.update(relative.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for relative, path in sorted(files):
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -132,15 +132,16 @@ def check_project(path: Path) -> UserProject:
 
 @dataclass(frozen=True)
 class Graph:
-    """What the kit selects from, read from a project's manifest (its own nodes only).
+    """What the kit selects from, read from a project's manifest.
 
     Attributes:
-        models: Model name -> ``(parents, children)`` among the project's models.
-        seeds: Seed names.
-        snapshots: Snapshot names.
-        tags: Model tags, most used first.
-        folders: The folders of model files, most used first (for ``path:``).
-        tested: Models that have tests.
+        models: The project's own models: name -> ``(parents, children)``,
+            models of installed packages among them.
+        seeds: Seed names, of the project and its packages.
+        snapshots: Snapshot names, of the project and its packages.
+        tags: The project's model tags, most used first.
+        folders: The folders of its model files, most used first (for ``path:``).
+        tested: Its models that have tests.
         vars: The project's own vars (``vars:`` of ``dbt_project.yml``, global ones).
         foreign: The schemas its nodes write to outside the copy's scratch
             schema (PostgreSQL): copies cannot be kept apart there.
@@ -178,29 +179,42 @@ class Graph:
 def read_graph(
     manifest: Mapping[str, Any], project: UserProject, scratch: str | None = None
 ) -> Graph:
-    """The project's own nodes, edges, tags and tests, from a ``manifest.json`` dbt wrote.
+    """What the kit calls on a project, from a ``manifest.json`` dbt wrote.
+
+    Selections name the project's own models (a package's paths and tags are
+    not the project's), but edges reach into installed packages, and seeds,
+    snapshots and written schemas count every package's nodes: ``dbt seed``
+    loads a package's seeds too, and a project whose seeds all live in a
+    package still needs them.
 
     Args:
         manifest: The manifest plain dbt-core compiled on a copy.
         project: The project.
         scratch: The copy's scratch schema (PostgreSQL), to name schemas outside it.
     """
-    nodes = {
+    every = {
         key: node
         for key, node in (manifest.get("nodes") or {}).items()
-        if isinstance(node, Mapping) and node.get("package_name") == project.name
+        if isinstance(node, Mapping)
     }
     by_type: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for key, node in nodes.items():
+    for key, node in every.items():
         by_type.setdefault(str(node.get("resource_type")), {})[key] = node
-    models = by_type.get("model", {})
-    names = {key: str(node.get("name")) for key, node in models.items()}
-    parents: dict[str, list[str]] = {name: [] for name in names.values()}
-    children: dict[str, list[str]] = {name: [] for name in names.values()}
-    for key, node in models.items():
+    names = {key: str(node.get("name")) for key, node in by_type.get("model", {}).items()}
+    models = {
+        key: node
+        for key, node in by_type.get("model", {}).items()
+        if node.get("package_name") == project.name
+    }
+    parents: dict[str, list[str]] = {names[key]: [] for key in models}
+    children: dict[str, list[str]] = {names[key]: [] for key in models}
+    for key, node in by_type.get("model", {}).items():
         for parent in (node.get("depends_on") or {}).get("nodes") or []:
-            if parent in names:
+            if parent not in names:
+                continue
+            if key in models:
                 parents[names[key]].append(names[parent])
+            if parent in models:
                 children[names[parent]].append(names[key])
     tags = Counter(tag for node in models.values() for tag in node.get("tags") or [])
     folders = Counter(
@@ -210,9 +224,9 @@ def read_graph(
         names[parent]
         for node in by_type.get("test", {}).values()
         for parent in (node.get("depends_on") or {}).get("nodes") or []
-        if parent in names
+        if parent in models
     }
-    written = [*models.values(), *by_type.get("seed", {}).values()]
+    written = [*by_type.get("model", {}).values(), *by_type.get("seed", {}).values()]
     written += by_type.get("snapshot", {}).values()
     settings = _yaml(project.source / "dbt_project.yml") or {}
     return Graph(

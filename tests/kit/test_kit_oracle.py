@@ -253,6 +253,16 @@ def test_scenario_keys_follow_the_steps_and_the_project_files(tmp_path: Path):
     assert project_fingerprint(copy.project_dir) == before
     (copy.project_dir / "models" / "new.sql").write_text("select 1")
     assert project_fingerprint(copy.project_dir) != before
+    # a package `dbt deps` installed as a link (a local one) is part of the key
+    package = tmp_path / "package"
+    (package / "models").mkdir(parents=True)
+    (package / "models" / "p.sql").write_text("select 1")
+    (copy.project_dir / "dbt_packages").mkdir()
+    (copy.project_dir / "dbt_packages" / "package").symlink_to(package)
+    (package / "loop").symlink_to(package)  # walked once, not forever
+    linked = project_fingerprint(copy.project_dir)
+    (package / "models" / "p.sql").write_text("select 2")
+    assert project_fingerprint(copy.project_dir) != linked
     with pytest.raises(ValueError, match="run_tests takes no"):
         step("x", "run_tests", exclude="a")
     assert step("x", "build", vars={"a": 1}, bound_vars={"b": 2}).label == (

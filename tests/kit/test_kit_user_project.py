@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from floe_dbt_compliance.projects import copy_tree
+from floe_dbt_compliance.projects import copy_tree, outside_packages, project_fingerprint
 from floe_dbt_compliance.user_projects import (
     Graph,
     ProjectError,
@@ -95,6 +95,34 @@ def test_the_copy_has_a_profile_of_the_kits_and_none_of_the_users(tmp_path: Path
     assert "users-real-secret" not in (copy.profiles_dir / "profiles.yml").read_text()
 
 
+def test_local_packages_beside_the_project_are_copied_beside_it_and_key_the_reference(
+    tmp_path: Path,
+):
+    repository = tmp_path / "repository"
+    project = repository / "projects" / "shop"
+    _project(project)
+    for package in (repository / "shared", project / "inner"):
+        package.mkdir(parents=True)
+        (package / "dbt_project.yml").write_text(f"name: {package.name}\n", encoding="utf-8")
+    declared = ["../../shared", "inner", "/elsewhere", "../nowhere", "{{ env_var('P') }}", ".."]
+    (project / "packages.yml").write_text(
+        yaml.safe_dump({"packages": [{"local": path} for path in declared]}), encoding="utf-8"
+    )
+    assert outside_packages(project) == ["../../shared"]
+
+    copy = copy_tree(project, tmp_path / "copies", user=True)
+    assert copy.project_dir == (tmp_path / "copies" / "projects" / "shop").resolve()
+    assert (copy.project_dir / "../../shared/dbt_project.yml").read_text() == "name: shared\n"
+    assert (copy.project_dir / "inner" / "dbt_project.yml").is_file()
+    plain = _project(tmp_path / "plain" / "shop").source
+    alone = copy_tree(plain, tmp_path / "alone", user=True).project_dir
+    assert alone == (tmp_path / "alone" / "shop").resolve()  # no packages: destination/<name>
+
+    before = project_fingerprint(project)
+    (repository / "shared" / "macros.sql").write_text("{% macro m() %}1{% endmacro %}")
+    assert project_fingerprint(project) != before
+
+
 def test_the_calls_are_derived_from_the_projects_own_graph(tmp_path: Path):
     project = _project(tmp_path / "shop", vars={"methods": ["a", "b"], "since": "2020-01-01"})
     manifest = {
@@ -103,23 +131,35 @@ def test_the_calls_are_derived_from_the_projects_own_graph(tmp_path: Path):
                 _node("raw", "seed"),
                 _node("base", depends_on={"nodes": ["seed.shop.raw"]}),
                 _node("mid", tags=["daily"], depends_on={"nodes": ["model.shop.base"]}),
-                _node("top", tags=["daily"], depends_on={"nodes": ["model.shop.mid"]}),
+                _node(
+                    "top", tags=["daily"], depends_on={"nodes": ["model.shop.mid", "model.other.x"]}
+                ),
                 _node("not_null_mid", "test", depends_on={"nodes": ["model.shop.mid"]}),
                 _node("snap", "snapshot", schema="snapshots"),
-                ("model.other.x", {"package_name": "other", "resource_type": "model"}),
             ]
         )
     }
+    # an installed package's nodes: its seeds are seeded, its models are parents, its
+    # tests and tags are not the project's, and the schemas it writes count
+    package = {"package_name": "other", "schema": "other_main", "tags": ["pkg", "pkg2"]}
+    manifest["nodes"]["model.other.x"] = {**_node("x")[1], **package}
+    manifest["nodes"]["seed.other.codes"] = {**_node("codes", "seed")[1], **package}
+    test = _node("not_null_x", "test", depends_on={"nodes": ["model.other.x"]})[1]
+    manifest["nodes"]["test.other.not_null_x"] = {**test, **package}
     graph = read_graph(manifest, project)
-    assert graph.models == {"base": ([], ["mid"]), "mid": (["base"], ["top"]), "top": (["mid"], [])}
+    assert graph.models == {
+        "base": ([], ["mid"]),
+        "mid": (["base"], ["top"]),
+        "top": (["mid", "x"], []),
+    }
     assert (graph.seeds, graph.snapshots, graph.tags, graph.tested) == (
-        ["raw"],
+        ["codes", "raw"],
         ["snap"],
         ["daily"],
         ["mid"],
     )
     assert graph.foreign == []  # DuckDB: every schema is inside the copy's file
-    assert read_graph(manifest, project, "floe_1").foreign == ["main", "snapshots"]
+    assert read_graph(manifest, project, "floe_1").foreign == ["main", "other_main", "snapshots"]
     assert Graph.from_json(graph.as_json()) == graph
     labels = [
         candidate.label for candidate in derive_scenario(project, graph, lifecycle=True).steps

@@ -38,7 +38,7 @@ from floe_core.artifacts import read_json_artifact
 from floe_core.plugin_interfaces import DBTRunResult
 from floe_dbt_local import LocalDBTPlugin
 
-__all__ = ["PATHS", "Outcome", "Workspace", "prepare", "run_path"]
+__all__ = ["PATHS", "Outcome", "Workspace", "install_packages", "prepare", "run_path"]
 
 TARGET = "dev"
 _DATABASE = "warehouse.duckdb"
@@ -138,13 +138,14 @@ def _has_packages(workspace: Workspace) -> bool:
     return any((workspace.project_dir / n).is_file() for n in ("packages.yml", "dependencies.yml"))
 
 
-def _deps(workspace: Workspace) -> None:
+def install_packages(workspace: Workspace) -> None:
+    """`dbt deps`, as the user runs it, when the project declares packages."""
     if _has_packages(workspace):
         _dbt(workspace, "deps")
 
 
 def _plain(workspace: Workspace) -> dict[str, dict[str, str]]:
-    _deps(workspace)
+    install_packages(workspace)
     return {
         "seed": _statuses(_dbt(workspace, "seed")),
         "build": _statuses(_dbt(workspace, "build")),
@@ -152,7 +153,7 @@ def _plain(workspace: Workspace) -> dict[str, dict[str, str]]:
 
 
 def _local(workspace: Workspace) -> dict[str, dict[str, str]]:
-    _deps(workspace)
+    install_packages(workspace)
     runtime = LocalDBTPlugin()
     where = (workspace.project_dir, workspace.project_dir, TARGET)
     return {
@@ -219,7 +220,7 @@ def _external_sources(workspace: Workspace) -> set[str]:
 def _dagster(workspace: Workspace) -> dict[str, dict[str, str]]:
     from floe_dagster import DagsterOrchestratorPlugin
 
-    _deps(workspace)
+    install_packages(workspace)
     where = (workspace.project_dir, workspace.project_dir, TARGET)
     runtime = LocalDBTPlugin()
     runtime.compile_project(*where)
