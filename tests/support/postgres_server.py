@@ -6,6 +6,12 @@ server binaries on the machine (Debian's ``postgresql`` package, found through
 ``pg_config --bindir``), a temporary data directory, a random password, a free
 port on 127.0.0.1, and everything stopped and removed at the end.
 
+``pg_ctl`` detaches the server, so a session killed outright (SIGTERM, SIGKILL,
+a CI job cancelled) would leave it running: a watchdog process, in a session of
+its own, holds the read end of a pipe only the starting process writes to, and
+stops the server and removes its directory when that end reports EOF, which the
+kernel delivers however the starter ended. No polling, no signal handlers.
+
 The server refuses to run as root, so when the tests run as root it runs as an
 unprivileged user (``nobody``) through ``runuser``; the data directory then
 belongs to that user. pytest-postgresql does the same job but calls ``pg_ctl``
@@ -25,12 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import pwd
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +109,37 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", _UNPRIVILEGED, "--", *command]
 
 
+# Run by the watchdog: wait for EOF on stdin (the starter's end closed, by exit or death),
+# then stop the server if it still runs and remove its directory.
+_WATCHDOG = """
+import json, shutil, subprocess, sys
+sys.stdin.buffer.read()
+stop, root = json.loads(sys.argv[1]), sys.argv[2]
+subprocess.run(stop, capture_output=True, check=False)
+shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+@contextlib.contextmanager
+def _watchdog(stop: list[str], root: Path) -> Iterator[None]:
+    """Stop the server and remove ``root`` when this process ends, however it ends."""
+    read_end, write_end = os.pipe()  # neither is inherited by later children
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, json.dumps(stop), str(root)],
+            stdin=read_end,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a signal to the session's process group spares it
+        )
+    finally:
+        os.close(read_end)
+    try:
+        yield
+    finally:
+        os.close(write_end)  # the orderly end: the watchdog finds nothing left to do
+
+
 def _run(command: list[str], what: str) -> None:
     result = subprocess.run(_as_server_user(command), capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -153,13 +192,16 @@ def throwaway_postgres(bindir: Path | None = None) -> Iterator[PostgresServer]:
             "initdb",
         )
         password_file.unlink()
-        port = _start(bindir, root, data)
-        try:
-            server = PostgresServer("127.0.0.1", port, _USER, password, _DATABASE)
-            _create_database(bindir, server)
-            yield server
-        finally:
-            _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], "stop")
+        stop = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]
+        with _watchdog(_as_server_user(stop), root):
+            port = _start(bindir, root, data)
+            try:
+                server = PostgresServer("127.0.0.1", port, _USER, password, _DATABASE)
+                _create_database(bindir, server)
+                yield server
+            finally:
+                _run(stop, "stop")
+                shutil.rmtree(root, ignore_errors=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -63,3 +67,44 @@ def test_the_environment_names_every_libpq_variable(postgres_server: PostgresSer
     assert sorted(environ) == ["PGDATABASE", "PGHOST", "PGPASSWORD", "PGPORT", "PGUSER"]
     assert environ["PGPORT"] == str(postgres_server.port)
     assert os.environ.get("PGPASSWORD") in (None, postgres_server.password)
+
+
+_KILLED_STARTER = """
+import json, sys
+from tests.support.postgres_server import throwaway_postgres
+with throwaway_postgres() as server:
+    print(json.dumps({"port": server.port, "password": server.password}), flush=True)
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_a_server_whose_starter_is_killed_outright_is_stopped_and_removed_all_the_same() -> None:
+    # SIGKILL runs no handler and no finally: only the watchdog can stop the server.
+    root = Path(__file__).resolve().parents[2]
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_STARTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        started = json.loads(starter.stdout.readline())  # type: ignore[union-attr]
+        server = PostgresServer("127.0.0.1", started["port"], "floe", started["password"], "floe")
+        with _connect(server) as connection, connection.cursor() as cursor:
+            cursor.execute("show data_directory")
+            (data,) = cursor.fetchone()
+        children = Path(f"/proc/{starter.pid}/task/{starter.pid}/children").read_text().split()
+        watchdogs = [os.pidfd_open(int(pid)) for pid in children]
+        assert len(watchdogs) == 1, children  # pg_ctl has returned; the server is detached
+    finally:
+        starter.kill()
+        starter.wait()
+    # The watchdog's exit, awaited on its pidfd (it is not our child): it has finished.
+    ready, _, _ = select.select(watchdogs, [], [], 120)
+    assert ready == watchdogs, "the watchdog did not finish within two minutes"
+    os.close(watchdogs[0])
+    assert not Path(data).parent.exists()
+    with pytest.raises(psycopg2.OperationalError):
+        _connect(server)
