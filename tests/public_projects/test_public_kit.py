@@ -7,7 +7,8 @@ tests. The kit must certify the correct runtimes on it (``cloud`` too, whose
 emulated runs install the package again with ``dbt deps`` from the copy: the
 package beside the project must be copied beside it), refuse one that drops a
 node of the *package* with that node named, and leave the project (its
-installed package included) unchanged, the same files with the same bytes.
+installed package included) unchanged, the same files with the same bytes;
+on DuckDB and on PostgreSQL (the session's server, or one of the test's own).
 """
 
 from __future__ import annotations
@@ -29,9 +30,18 @@ ROWS = ("project.agrees", "project.lifecycle")
 DROPPED = "model.jaffle_shop.stg_payments"  # acme-drops-one-node's node, the package's here
 
 
+@pytest.mark.parametrize("warehouse", ["duckdb", "postgres"])
 def test_a_public_project_with_a_package_certifies_the_correct_runtime_only(
-    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+    warehouse: str,
+    pytester: pytest.Pytester,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if warehouse == "postgres":  # the same server for the runtimes and the reference
+        server = request.getfixturevalue("postgres_server")
+        for key, value in server.environ().items():
+            monkeypatch.setenv(key, value)
     install_acme(pytester.path, ALL_VARIANTS)
     pytester.makeconftest(harness_conftest(ALL_VARIANTS))
     pytester.syspathinsert()
@@ -44,6 +54,7 @@ def test_a_public_project_with_a_package_certifies_the_correct_runtime_only(
     cache = os.environ.get("FLOE_DBT_REFERENCE_CACHE") or tmp_path_factory.mktemp("reference")
 
     args = ["--floe-dbt-compliance", "--floe-dbt-report=report", "-p", "no:cacheprovider"]
+    args.append(f"--floe-dbt-warehouse={warehouse}")
     args += [f"--floe-dbt-reference-cache={Path(cache).resolve()}", f"--floe-dbt-project={project}"]
     for name in ["acme", "cloud", *USER_VARIANTS]:
         args += [f"--floe-dbt-runtime={name}"]
@@ -61,6 +72,7 @@ def test_a_public_project_with_a_package_certifies_the_correct_runtime_only(
         assert correct["oracle"]["projects"] == (
             f"test_dagster_dbt_dependencies ({project.resolve()})"
         )
+        assert correct["oracle"]["warehouse"].startswith(warehouse)
     for name, variant in USER_VARIANTS.items():
         found = rows(certificate(pytester, name))
         assert {key for key in ROWS if found[key]["status"] == "failed"} == set(variant.rows)
@@ -72,5 +84,6 @@ def test_a_public_project_with_a_package_certifies_the_correct_runtime_only(
             ]
             # success on the reference: the package's seeds were loaded before its models ran
             assert (f"node {DROPPED}", "success") in differences, differences
-            assert any(what.startswith("relation main.stg_payments") for what, _ in differences)
+            relations = [what for what, _ in differences if what.startswith("relation ")]
+            assert any(what.split()[1].endswith(".stg_payments") for what in relations), relations
             assert DROPPED in found[key]["reason"]
