@@ -253,3 +253,44 @@ def test_without_a_project_the_rows_are_not_applicable(kit_dir: pytest.Pytester)
     for key in ROWS:
         assert found[key]["status"] == "n/a"
         assert found[key]["reason"].startswith("no --floe-dbt-project was given")
+
+
+#: Broken runtimes of the kit's own rows, and the user's-project row each must fail on
+#: ``every_kind`` as well: what the derived calls must show whatever project they run on.
+ON_EVERY_KIND = {
+    "acme-ignores-select": "project.agrees",  # run_models(select=<the model>)
+    "acme-ignores-exclude": "project.agrees",  # run_models(exclude=<the model>)
+    "acme-strips-graph-operators": "project.agrees",  # run_models(select=+<the model>)
+    "acme-run-is-build": "project.agrees",  # its tests, unit tests and seeds run too
+    "acme-warn-is-failure": "project.agrees",  # the project has warn-severity tests
+    "acme-test-ignores-select": "project.agrees",  # run_tests(select=<the model>)
+    "acme-vars-ignored": "project.lifecycle",  # build(vars=<the project's, one shorter>)
+    "acme-build-is-run-then-test": "project.lifecycle",  # no seeds, no snapshot in build
+}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_project_of_every_kind_of_node_certifies_the_correct_runtimes_only(
+    kit_dir: pytest.Pytester, reference_cache: Path
+):
+    # A project nobody derived the kit from: a Python model, an ephemeral one under a unit
+    # test, an incremental one, a versioned one, a disabled one, a check snapshot into its
+    # own schema, a custom-schema folder with a tag, list vars, warn-severity tests, a
+    # singular test, an analysis, an on-run-start hook and a macro of its own.
+    project = kit_dir.path / "every_kind"
+    shutil.copytree(ROOT / "tests" / "kit" / "every_kind", project)
+    before = snapshot(project)
+    result = _session(kit_dir, ["acme", "cloud", *ON_EVERY_KIND], project, reference_cache)
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, output[-3000:]
+    assert snapshot(project) == before
+
+    for name in ("acme", "cloud"):
+        found = rows(certificate(kit_dir, name))
+        assert {key: found[key]["status"] for key in ROWS} == dict.fromkeys(ROWS, "passed")
+    for name, row in ON_EVERY_KIND.items():
+        found = rows(certificate(kit_dir, name))
+        assert found[row]["status"] == "failed", (name, found[row])
+        assert found[row]["findings"], name  # the disagreements are listed

@@ -1,0 +1,1 @@
+select customer, total * 2 as doubled, {{ cents("total") }} as total_cents from {{ ref('customers') }}
