@@ -23,7 +23,7 @@ import duckdb  # noqa: F401
 import floe_dbt_compliance.oracle.reference
 import floe_dbt_compliance.spans  # noqa: F401
 import opentelemetry.sdk.trace  # noqa: F401
-import psycopg2  # noqa: F401
+import psycopg2.sql  # noqa: F401  (kept loaded: its C half re-imports it to check Composed)
 import pytest
 
 import floe_core.telemetry  # noqa: F401
@@ -35,7 +35,9 @@ from .variants import ALL_VARIANTS, VARIANTS, Variant
 # a run imported, and re-importing dbt-core in a later run fails inside
 # importlib.metadata ("No package metadata was found for pydantic"), while a
 # re-imported OpenTelemetry SDK no longer matches the process's global tracer
-# provider; a re-imported psycopg2 lacks psycopg2.errors, which dbt-postgres reads.
+# provider; a re-imported psycopg2 lacks psycopg2.errors, which dbt-postgres reads, and
+# a re-imported psycopg2.sql is not the module psycopg2's C half checks a Composed
+# query against ("argument 1 must be a string ... got Composed").
 # Kept in the outer process's snapshot, they are shared by every run.
 
 HERE = Path(__file__).parent
