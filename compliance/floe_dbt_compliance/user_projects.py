@@ -22,6 +22,7 @@ agree.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -105,13 +106,27 @@ def _installed_packages(source: Path, settings: Mapping[str, Any]) -> tuple[Path
     return where, sorted(installed)
 
 
+def _looping_link(source: Path) -> tuple[Path, Path] | None:
+    """A directory link under ``source`` that leads back to a directory holding it."""
+    for directory, folders, _ in os.walk(source, followlinks=True):
+        here = Path(os.path.realpath(directory))
+        for name in folders:
+            link = Path(directory, name)
+            if link.is_symlink():
+                target = Path(os.path.realpath(link))
+                if here.is_relative_to(target):
+                    return link, target
+    return None
+
+
 def check_project(path: Path) -> UserProject:
     """Check a ``--floe-dbt-project`` before anything runs.
 
     Raises:
         ProjectError: Not a directory with a ``dbt_project.yml`` naming the
-            project, or packages it declares are not installed (dbt counts
-            them the same way, and refuses to parse).
+            project, packages it declares are not installed (dbt counts
+            them the same way, and refuses to parse), or a directory link in it
+            loops back (its copy would never end).
     """
     source = Path(path).expanduser().resolve()
     if not (source / "dbt_project.yml").is_file():
@@ -119,6 +134,14 @@ def check_project(path: Path) -> UserProject:
     settings = _yaml(source / "dbt_project.yml")
     if not isinstance(settings, Mapping) or not settings.get("name"):
         raise ProjectError(f"{source / 'dbt_project.yml'} does not name the project (name:)")
+    looping = _looping_link(source)
+    if looping is not None:
+        link, target = looping
+        raise ProjectError(
+            f"{link} links to {target}, a directory that holds it: the kit copies the project "
+            "with its links followed (as `dbt deps` installs local packages), and this copy "
+            "would never end; remove the link or point it outside the project's tree"
+        )
     declared = _declared_packages(source)
     where, installed = _installed_packages(source, settings)
     if len(installed) < len(declared):

@@ -65,6 +65,14 @@ def test_a_directory_without_a_project_or_without_its_packages_is_refused(tmp_pa
     installed.mkdir(parents=True)
     (installed / "dbt_project.yml").write_text("name: dbt_utils\n", encoding="utf-8")
     assert check_project(project) == UserProject("shop", project.resolve())
+    # a directory link back up the tree: its copy would never end, so refused up front
+    (project / "models").mkdir()
+    (project / "models" / "again").symlink_to(project)
+    with pytest.raises(ProjectError, match=r"models/again links to .*shop, a directory that"):
+        check_project(project)
+    (project / "models" / "again").unlink()
+    (project / "models" / "shared").symlink_to(installed)  # a link elsewhere is fine
+    assert check_project(project) == UserProject("shop", project.resolve())
 
 
 def test_the_copy_has_a_profile_of_the_kits_and_none_of_the_users(tmp_path: Path):
