@@ -24,12 +24,16 @@ from floe_dbt_compliance.warehouse import Location, Warehouse, WarehouseKind
 
 __all__ = [
     "FIXTURE_PROJECTS",
+    "PACKAGE_FILES",
+    "PackageFileError",
     "ProjectCopy",
     "copy_project",
     "copy_tree",
     "fixture_dir",
     "fixtures_root",
+    "looping_link",
     "outside_packages",
+    "package_entries",
     "project_fingerprint",
     "target_path",
 ]
@@ -47,6 +51,8 @@ FIXTURE_PROJECTS = (
     "packaged",
     "slim_ci",
 )
+#: The files a project declares its packages in (dbt reads both).
+PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 # Installed packages (dbt_packages/) are copied: they are part of the project dbt runs.
 _IGNORED_NAMES = ("target", "logs", ".user.yml", ".git")
 _IGNORED_SUFFIXES = (".duckdb", ".duckdb.wal")
@@ -147,6 +153,31 @@ def _own_profile(
     return {name: {"target": copy.target, "outputs": {copy.target: output}}}
 
 
+class PackageFileError(ValueError):
+    """A ``packages.yml`` or ``dependencies.yml`` that exists but cannot be read."""
+
+
+def package_entries(source: Path) -> list[dict[str, Any]]:
+    """The entries of a project's ``packages.yml`` and ``dependencies.yml``, as written.
+
+    Raises:
+        PackageFileError: One of them exists but is not readable YAML; the message
+            names the file.
+    """
+    entries: list[dict[str, Any]] = []
+    for name in PACKAGE_FILES:
+        path = source / name
+        if not path.is_file():
+            continue
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise PackageFileError(f"{path} cannot be read: {exc}") from None
+        listed = document.get("packages") if isinstance(document, dict) else None
+        entries += [entry for entry in listed or [] if isinstance(entry, dict)]
+    return entries
+
+
 def outside_packages(source: Path) -> list[str]:
     """The ``local:`` packages a project declares outside its own directory.
 
@@ -162,27 +193,41 @@ def outside_packages(source: Path) -> list[str]:
     Returns:
         The paths as written, normalised (``../shared``), sorted.
     """
+    resolved = source.resolve()
     found: set[str] = set()
-    for name in ("packages.yml", "dependencies.yml"):
-        try:
-            document = yaml.safe_load((source / name).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    for entry in package_entries(source):
+        local = entry.get("local")
+        if not isinstance(local, str) or "{{" in local or Path(local).is_absolute():
             continue
-        entries = document.get("packages") if isinstance(document, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            local = entry.get("local") if isinstance(entry, dict) else None
-            if not isinstance(local, str) or "{{" in local or Path(local).is_absolute():
-                continue
-            relative = os.path.normpath(local)
-            where = (source / relative).resolve()
-            if (
-                _levels_up(relative) > 0
-                and where.is_dir()
-                and not source.resolve().is_relative_to(where)  # `..`: the project is in it
-                and _levels_up(relative) < len(source.resolve().parents)
-            ):
-                found.add(Path(relative).as_posix())
+        relative = os.path.normpath(local)
+        up = _levels_up(relative)
+        where = (resolved / relative).resolve()
+        if (
+            0 < up < len(resolved.parents)
+            and where.is_dir()
+            and not resolved.is_relative_to(where)  # `..`: the project is in it
+        ):
+            found.add(Path(relative).as_posix())
     return sorted(found)
+
+
+def looping_link(source: Path) -> tuple[Path, Path] | None:
+    """A directory link under ``source`` that leads back to a directory holding it.
+
+    :func:`copy_tree` follows links (``dbt deps`` installs a local package as
+    one), so a copy of a tree holding such a link would never end.
+
+    Returns:
+        The link and the directory it leads to, or None.
+    """
+    for directory, folders, _ in os.walk(source, followlinks=True):
+        folders[:] = [name for name in folders if name not in _IGNORED_NAMES]
+        here = Path(os.path.realpath(directory))
+        for name in folders:
+            link = Path(directory, name)
+            if link.is_symlink() and here.is_relative_to(os.path.realpath(link)):
+                return link, Path(os.path.realpath(link))
+    return None
 
 
 def _levels_up(relative: str) -> int:
@@ -290,9 +335,9 @@ def project_fingerprint(source: Path) -> str:
     Returns:
         A hex SHA-256 over every file's relative path and bytes.
     """
-    # Symlinked directories are followed, as copy_tree follows them: `dbt deps` links a
-    # local package into dbt_packages/, and an edit there must change the key.
-    # and so are the local packages beside it that copy_tree copies.
+    # Linked directories are followed and the local packages beside the project walked,
+    # as copy_tree copies both: an edit to a package `dbt deps` linked into dbt_packages/,
+    # or to one beside the project, must change the key.
     files: list[tuple[str, Path]] = []
     walked: set[str] = set()
     for root in [source, *(source / relative for relative in outside_packages(source))]:

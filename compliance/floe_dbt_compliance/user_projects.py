@@ -22,7 +22,6 @@ agree.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from typing import Any
 import yaml
 
 from floe_dbt_compliance.errors import KitError
+from floe_dbt_compliance.projects import PackageFileError, looping_link, package_entries
 from floe_dbt_compliance.scenarios import Scenario, Step, step
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "read_graph",
 ]
 
-_PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 # What a selector can name as is (dbt's own names are identifiers; others are left out).
 _SELECTABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
@@ -85,17 +84,11 @@ def _yaml(path: Path) -> Any:
 
 
 def _declared_packages(source: Path) -> list[str]:
-    declared = []
-    for name in _PACKAGE_FILES:
-        path = source / name
-        if path.is_file():
-            document = _yaml(path) or {}
-            for package in document.get("packages") or []:
-                if isinstance(package, Mapping):
-                    declared.append(
-                        str(package.get("package") or package.get("git") or package.get("local"))
-                    )
-    return declared
+    try:
+        entries = package_entries(source)
+    except PackageFileError as exc:
+        raise ProjectError(str(exc)) from None
+    return [str(one.get("package") or one.get("git") or one.get("local")) for one in entries]
 
 
 def _installed_packages(source: Path, settings: Mapping[str, Any]) -> tuple[Path, list[str]]:
@@ -104,19 +97,6 @@ def _installed_packages(source: Path, settings: Mapping[str, Any]) -> tuple[Path
         return where, []
     installed = [child.name for child in where.iterdir() if (child / "dbt_project.yml").is_file()]
     return where, sorted(installed)
-
-
-def _looping_link(source: Path) -> tuple[Path, Path] | None:
-    """A directory link under ``source`` that leads back to a directory holding it."""
-    for directory, folders, _ in os.walk(source, followlinks=True):
-        here = Path(os.path.realpath(directory))
-        for name in folders:
-            link = Path(directory, name)
-            if link.is_symlink():
-                target = Path(os.path.realpath(link))
-                if here.is_relative_to(target):
-                    return link, target
-    return None
 
 
 def check_project(path: Path) -> UserProject:
@@ -134,7 +114,7 @@ def check_project(path: Path) -> UserProject:
     settings = _yaml(source / "dbt_project.yml")
     if not isinstance(settings, Mapping) or not settings.get("name"):
         raise ProjectError(f"{source / 'dbt_project.yml'} does not name the project (name:)")
-    looping = _looping_link(source)
+    looping = looping_link(source)
     if looping is not None:
         link, target = looping
         raise ProjectError(
@@ -215,14 +195,10 @@ def read_graph(
         project: The project.
         scratch: The copy's scratch schema (PostgreSQL), to name schemas outside it.
     """
-    every = {
-        key: node
-        for key, node in (manifest.get("nodes") or {}).items()
-        if isinstance(node, Mapping)
-    }
     by_type: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for key, node in every.items():
-        by_type.setdefault(str(node.get("resource_type")), {})[key] = node
+    for key, node in (manifest.get("nodes") or {}).items():
+        if isinstance(node, Mapping):
+            by_type.setdefault(str(node.get("resource_type")), {})[key] = node
     names = {key: str(node.get("name")) for key, node in by_type.get("model", {}).items()}
     models = {
         key: node

@@ -61,6 +61,10 @@ def test_a_directory_without_a_project_or_without_its_packages_is_refused(tmp_pa
     )
     with pytest.raises(ProjectError, match=r"declares 1 package\(s\) \(dbt-labs/dbt_utils\)"):
         check_project(project)
+    (project / "dependencies.yml").write_text("packages: [\n", encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"dependencies\.yml cannot be read: "):
+        check_project(project)
+    (project / "dependencies.yml").unlink()
     installed = project / "dbt_packages" / "dbt_utils"
     installed.mkdir(parents=True)
     (installed / "dbt_project.yml").write_text("name: dbt_utils\n", encoding="utf-8")

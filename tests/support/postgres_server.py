@@ -201,7 +201,6 @@ def throwaway_postgres(bindir: Path | None = None) -> Iterator[PostgresServer]:
                 yield server
             finally:
                 _run(stop, "stop")
-                shutil.rmtree(root, ignore_errors=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
